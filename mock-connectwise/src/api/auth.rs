@@ -1,0 +1,199 @@
+//! Authentication and authorization of one API request: the `clientId` and `Authorization`
+//! headers, and the security-role level the route needs.
+
+use axum::http::HeaderMap;
+use base64::Engine;
+
+use super::error::ApiError;
+use crate::permissions::{Action, Function, PermissionLevel};
+use crate::store::records::Access;
+use crate::store::{Caller, Via};
+
+/// `company+publicKey:privateKey` from a Basic `Authorization` header.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Credentials {
+    pub(crate) company: String,
+    pub(crate) public: String,
+    pub(crate) private: String,
+    /// `x-cw-usertype: integrator`: the pair is an integrator login's username and password.
+    pub(crate) integrator: bool,
+}
+
+const SHAPE: &str = "Send Authorization: Basic base64(companyId+publicKey:privateKey).";
+
+/// Reads the credentials; every malformation is a 401 that says how to fix it.
+pub(crate) fn credentials(headers: &HeaderMap) -> Result<Credentials, ApiError> {
+    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
+        return Err(ApiError::unauthorized(format!("The Authorization header is missing. {SHAPE}")));
+    };
+    let value =
+        value.to_str().map_err(|_| ApiError::unauthorized(format!("The Authorization header is not text. {SHAPE}")))?;
+    let Some((scheme, encoded)) = value.trim().split_once(' ') else {
+        return Err(ApiError::unauthorized(format!("The Authorization header has no scheme. {SHAPE}")));
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(ApiError::unauthorized(format!("Authorization scheme {scheme} is not supported. {SHAPE}")));
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| ApiError::unauthorized(format!("The Basic credentials are not valid base64. {SHAPE}")))?;
+    let Some((user, private)) = decoded.split_once(':') else {
+        return Err(ApiError::unauthorized(format!("The Basic credentials have no ':'. {SHAPE}")));
+    };
+    let Some((company, public)) = user.split_once('+') else {
+        return Err(ApiError::unauthorized(format!(
+            "The Basic user name has no '+' between the company id and the public key. {SHAPE}"
+        )));
+    };
+    let integrator = headers
+        .get("x-cw-usertype")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("integrator"));
+    Ok(Credentials { company: company.to_owned(), public: public.to_owned(), private: private.to_owned(), integrator })
+}
+
+/// The `clientId` header every call must carry (ConnectWise requires a registered GUID; the
+/// mock accepts any non-empty value).
+pub(crate) fn client_id(headers: &HeaderMap) -> Result<String, ApiError> {
+    match headers.get("clientid").and_then(|v| v.to_str().ok()).map(str::trim) {
+        Some(id) if !id.is_empty() => Ok(id.to_owned()),
+        _ => {
+            let mut e = ApiError::bad_request(
+                "request",
+                "clientId",
+                "The clientId header is required on every call. Register a client id at developer.connectwise.com and send it as clientId: <id>.",
+            );
+            if let Some(items) = &mut e.errors {
+                items.iter_mut().for_each(|i| i.code = "MissingRequiredField");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// How a caller's level applies to one call.
+#[derive(Debug)]
+pub(crate) struct Permit {
+    pub(crate) granted: PermissionLevel,
+    /// `My`: the call may only see or touch records the caller entered.
+    pub(crate) own_only: bool,
+    /// The level falls short and the mock is in soft mode: allowed, but recorded as refused.
+    pub(crate) would_refuse: bool,
+}
+
+/// Checks the caller's level for `(function, action)`; in soft mode nothing is refused.
+pub(crate) fn permit(caller: &Caller, needs: Option<(Function, Action)>, soft: bool) -> Result<Permit, ApiError> {
+    let Some((function, action)) = needs else {
+        return Ok(Permit { granted: PermissionLevel::All, own_only: false, would_refuse: false });
+    };
+    let granted = caller.levels.get(function, action);
+    // `My` narrows Inquire, Edit and Delete to the caller's own records; it grants no Add.
+    let sufficient = match (action, granted) {
+        (_, PermissionLevel::All) => true,
+        (Action::Add, _) | (_, PermissionLevel::None) => false,
+        (_, PermissionLevel::My) => true,
+    };
+    if sufficient {
+        return Ok(Permit { granted, own_only: granted == PermissionLevel::My && !soft, would_refuse: false });
+    }
+    if soft {
+        return Ok(Permit { granted, own_only: false, would_refuse: true });
+    }
+    Err(refusal(caller, function, action, granted, None))
+}
+
+/// The 403 naming the module, function and level that is missing.
+pub(crate) fn refusal(
+    caller: &Caller,
+    function: Function,
+    action: Action,
+    granted: PermissionLevel,
+    why: Option<&str>,
+) -> ApiError {
+    let role = caller.role.as_ref().map_or_else(
+        || "the caller has no security role".to_owned(),
+        |(_, name)| format!("security role '{name}' grants {granted}"),
+    );
+    let why = why.map(|w| format!("; {w}")).unwrap_or_default();
+    ApiError::forbidden(format!("{function}: {action} Level = All required ({role}{why})"))
+}
+
+impl Permit {
+    pub(crate) fn access<'a>(&self, caller: &'a Caller) -> Access<'a> {
+        Access { caller: &caller.identifier, own_only: self.own_only, track_others: true }
+    }
+}
+
+/// Integrator logins may only ask for member tokens, and only with the member API flag.
+pub(crate) fn integrator_may(caller: &Caller, is_token_route: bool) -> Result<(), ApiError> {
+    match caller.via {
+        Via::Integrator { can_impersonate } if !is_token_route || !can_impersonate => {
+            Err(ApiError::forbidden(if is_token_route {
+                format!(
+                    "Integrator login {} needs memberApiFlag (or canAccessAllApisFlag) to request member tokens.",
+                    caller.identifier
+                )
+            } else {
+                format!(
+                    "Integrator login {} can only request member tokens (POST /system/members/{{identifier}}/tokens); call the API with the member token it returns.",
+                    caller.identifier
+                )
+            }))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn with_auth(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("authorization", HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    fn basic(s: &str) -> String {
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(s))
+    }
+
+    #[test]
+    fn basic_credentials_split_into_company_public_and_private() {
+        let c = credentials(&with_auth(&basic("cwmock+Pub:Priv:with:colons"))).unwrap();
+        assert_eq!(
+            c,
+            Credentials {
+                company: "cwmock".into(),
+                public: "Pub".into(),
+                private: "Priv:with:colons".into(),
+                integrator: false
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_authorization_is_explained() {
+        for (value, needle) in [
+            ("Bearer abc", "not supported"),
+            ("Basic !!!", "not valid base64"),
+            (&basic("nocolon") as &str, "no ':'"),
+            (&basic("company:secret"), "no '+'"),
+        ] {
+            let e = credentials(&with_auth(value)).unwrap_err();
+            assert_eq!(e.status, 401);
+            assert!(e.message.contains(needle), "{value}: {}", e.message);
+        }
+        assert!(credentials(&HeaderMap::new()).unwrap_err().message.contains("missing"));
+    }
+
+    #[test]
+    fn a_missing_client_id_is_a_400_naming_the_header() {
+        let e = client_id(&HeaderMap::new()).unwrap_err();
+        assert_eq!(e.status, 400);
+        assert_eq!(e.errors.as_ref().unwrap()[0].field, "clientId");
+    }
+}

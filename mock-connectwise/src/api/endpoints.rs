@@ -1,0 +1,458 @@
+//! What each `apis/3.0` endpoint does, once the request is authenticated and permitted.
+
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::auth::{Permit, refusal};
+use super::error::ApiError;
+use super::routes::{Endpoint, Param};
+use super::{AppState, CURRENT_VERSION, json_response, site};
+use crate::permissions::{Action, Function, PermissionLevel};
+use crate::query::{BoundQuery, Fields, ListQuery, Paging};
+use crate::resources::Res;
+use crate::schema::{ObjectSchema, schema};
+use crate::store::records::{Access, WriteCtx, count_table, get_row, list_table, select_page, to_bytes};
+use crate::store::{Caller, Listed, StoreError, patch};
+use crate::validate::{Mode, validate};
+
+/// One permitted request.
+pub(crate) struct Call<'a> {
+    pub(crate) app: &'a AppState,
+    pub(crate) parts: &'a Parts,
+    pub(crate) caller: &'a Caller,
+    pub(crate) permit: &'a Permit,
+    pub(crate) params: &'a [Param],
+    pub(crate) body: Option<Value>,
+}
+
+/// A successful answer.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    status: StatusCode,
+    body: Vec<u8>,
+    link: Option<String>,
+    /// Whether records entered by others were involved (for the permission journal).
+    pub(crate) others: bool,
+}
+
+impl Reply {
+    fn ok(body: Vec<u8>, others: bool) -> Self {
+        Self { status: StatusCode::OK, body, link: None, others }
+    }
+
+    fn value(v: &Value) -> Self {
+        Self::ok(to_bytes(v), false)
+    }
+
+    pub(crate) fn into_response(self) -> Response {
+        if self.status == StatusCode::NO_CONTENT {
+            return self.status.into_response();
+        }
+        let mut res = json_response(self.status, self.body);
+        if let Some(link) = self.link.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            res.headers_mut().insert(header::LINK, link);
+        }
+        res
+    }
+}
+
+impl Call<'_> {
+    fn company(&self) -> &str {
+        &self.caller.company
+    }
+
+    fn access(&self) -> Access<'_> {
+        self.permit.access(self.caller)
+    }
+
+    /// The API root for `_info` links.
+    fn base(&self) -> String {
+        format!("{}/{}apis/3.0", site(&self.parts.headers), self.app.config.codebase)
+    }
+
+    fn pairs(&self) -> Vec<(String, String)> {
+        let q = self.parts.uri.query().unwrap_or_default();
+        form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+    }
+
+    fn raw_query(&self) -> ListQuery {
+        let pairs = self.pairs();
+        ListQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    fn forward_only(&self) -> bool {
+        self.parts
+            .headers
+            .get("pagination-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("forward-only"))
+    }
+
+    /// The list parameters bound to `schema`; forward-only paging pages by id alone.
+    fn list_query(&self, schema: &'static ObjectSchema, noun: &str) -> Result<BoundQuery, ApiError> {
+        let raw = self.raw_query();
+        let mut q = raw.bind(schema).map_err(|e| ApiError::from_store(e.into(), noun))?;
+        if self.forward_only() {
+            if raw.order_by.as_deref().is_some_and(|o| !o.trim().is_empty()) {
+                return Err(ApiError::bad_request(
+                    noun,
+                    "orderBy",
+                    "orderBy cannot be combined with forward-only paging, which always pages by id.",
+                ));
+            }
+            q.paging.page = 1;
+        }
+        Ok(q)
+    }
+
+    fn fields(&self, schema: &'static ObjectSchema, noun: &str) -> Result<Option<Fields>, ApiError> {
+        match self.raw_query().fields.as_deref().map(str::trim) {
+            None | Some("" | "*") => Ok(None),
+            Some(text) => Fields::parse(schema, text)
+                .map(Some)
+                .map_err(|m| ApiError::bad_request(noun, "fields", format!("fields: {m}"))),
+        }
+    }
+
+    fn int(&self, i: usize) -> u32 {
+        match self.params.get(i) {
+            Some(Param::Int(n)) => *n,
+            _ => 0,
+        }
+    }
+
+    fn text(&self, i: usize) -> &str {
+        match self.params.get(i) {
+            Some(Param::Text(s)) => s,
+            _ => "",
+        }
+    }
+
+    /// `(parent, id)` from the path of a collection's route.
+    fn ids(&self, res: Res) -> (Option<u32>, u32) {
+        if res.info().parent.is_some() { (Some(self.int(0)), self.int(1)) } else { (None, self.int(0)) }
+    }
+
+    fn body(&self) -> Value {
+        self.body.clone().unwrap_or(Value::Null)
+    }
+
+    /// A store error as an API error; a `My`-level caller touching another's record gets the
+    /// 403 that names the level it lacks.
+    fn fail(&self, e: StoreError, noun: &str, needs: Option<(Function, Action)>) -> ApiError {
+        match (e, needs) {
+            (StoreError::NotOwn { entered_by }, Some((f, a))) => refusal(
+                self.caller,
+                f,
+                a,
+                PermissionLevel::My,
+                Some(&format!("the record was entered by {entered_by}")),
+            ),
+            (e, _) => ApiError::from_store(e, noun),
+        }
+    }
+
+    fn list_reply(&self, listed: Listed, paging: &Paging) -> Reply {
+        let link = self.links(paging, listed.total, listed.last_id);
+        Reply { status: StatusCode::OK, body: listed.body, link, others: listed.others }
+    }
+
+    /// The `Link` header: navigable `page=N` links, or forward-only `pageId=N` ones. The page
+    /// parameter comes last in every URL, which is where ConnectWise clients look for it.
+    fn links(&self, paging: &Paging, total: usize, last_id: Option<u32>) -> Option<String> {
+        let url = format!("{}{}", site(&self.parts.headers), self.parts.uri.path());
+        let keep: Vec<(String, String)> = self
+            .pairs()
+            .into_iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("page") && !k.eq_ignore_ascii_case("pageid"))
+            .collect();
+        let href = |name: &str, value: usize| {
+            let mut s = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in &keep {
+                s.append_pair(k, v);
+            }
+            s.append_pair(name, &value.to_string());
+            format!("<{url}?{}>", s.finish())
+        };
+        let size = paging.size as usize;
+        if self.forward_only() {
+            return match last_id {
+                Some(last) if total > size => Some(format!("{}; rel=\"next\"", href("pageId", last as usize))),
+                _ => None,
+            };
+        }
+        let last = total.div_ceil(size).max(1);
+        let page = paging.page as usize;
+        let rel = |p: usize, r: &str| format!("{}; rel=\"{r}\"", href("page", p));
+        let links: Vec<String> = match page {
+            1 if last == 1 => return None,
+            1 => vec![rel(2, "next"), rel(last, "last")],
+            p if p < last => vec![rel(p - 1, "prev"), rel(p + 1, "next"), rel(1, "first"), rel(last, "last")],
+            p if p == last => vec![rel(p - 1, "prev"), rel(1, "first")],
+            _ => vec![rel(last, "prev"), rel(1, "first")],
+        };
+        Some(links.join(", "))
+    }
+}
+
+/// Runs one endpoint.
+pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiError> {
+    use Endpoint as E;
+    let store = &call.app.store;
+    let company = call.company();
+    let base = call.base();
+    let access = call.access();
+    match endpoint {
+        E::List(res) => {
+            let (parent, _) = call.ids(res);
+            let q = call.list_query(res.schema(), res.info().noun)?;
+            let listed = store
+                .read_tenant(company, |t| t.list(res, parent, &q, access, &base))
+                .map_err(|e| call.fail(e, res.info().noun, None))?;
+            Ok(call.list_reply(listed, &q.paging))
+        }
+        E::Count(res) => {
+            let (parent, _) = call.ids(res);
+            let q = call.list_query(res.schema(), res.info().noun)?;
+            let (n, others) = store
+                .read_tenant(company, |t| t.count(res, parent, &q, access))
+                .map_err(|e| call.fail(e, res.info().noun, None))?;
+            Ok(Reply::ok(to_bytes(&json!({ "count": n })), others))
+        }
+        E::Get(res) => {
+            let (parent, id) = call.ids(res);
+            let fields = call.fields(res.schema(), res.info().noun)?;
+            let needs = Some((res.info().function, Action::Inquire));
+            let one = store
+                .read_tenant(company, |t| t.get(res, parent, id, fields.as_ref(), access, &base))
+                .map_err(|e| call.fail(e, res.info().noun, needs))?;
+            Ok(Reply::ok(one.body, one.others))
+        }
+        E::Create(res) => {
+            let (parent, _) = call.ids(res);
+            let body = call.body();
+            let one = store
+                .write_tenant(company, |t, keys, now| {
+                    t.create(res, parent, body, &WriteCtx { access, now, keys, base: &base })
+                })
+                .map_err(|e| call.fail(e, res.info().noun, None))?;
+            Ok(Reply { status: StatusCode::CREATED, body: one.body, link: None, others: false })
+        }
+        E::Replace(res) => {
+            let (parent, id) = call.ids(res);
+            let body = call.body();
+            let needs = Some((res.info().function, Action::Edit));
+            let one = store
+                .write_tenant(company, |t, keys, now| {
+                    t.update(res, parent, id, body, Mode::Replace, &WriteCtx { access, now, keys, base: &base })
+                })
+                .map_err(|e| call.fail(e, res.info().noun, needs))?;
+            Ok(Reply::ok(one.body, one.others))
+        }
+        E::Patch(res) => {
+            let (parent, id) = call.ids(res);
+            let noun = res.info().noun;
+            let ops = patch::parse(&call.body()).map_err(|m| ApiError::bad_request(noun, "body", m))?;
+            let needs = Some((res.info().function, Action::Edit));
+            let one = store
+                .write_tenant(company, |t, keys, now| {
+                    let mut current = t.current(res, parent, id)?;
+                    patch::apply(res.schema(), &mut current, &ops).map_err(StoreError::BadRequest)?;
+                    t.update(
+                        res,
+                        parent,
+                        id,
+                        Value::Object(current),
+                        Mode::Create,
+                        &WriteCtx { access, now, keys, base: &base },
+                    )
+                })
+                .map_err(|e| call.fail(e, noun, needs))?;
+            Ok(Reply::ok(one.body, one.others))
+        }
+        E::Delete(res) => {
+            let (parent, id) = call.ids(res);
+            let needs = Some((res.info().function, Action::Delete));
+            let others = store
+                .write_tenant(company, |t, _, _| t.delete(res, parent, id, access))
+                .map_err(|e| call.fail(e, res.info().noun, needs))?;
+            Ok(Reply { status: StatusCode::NO_CONTENT, body: Vec::new(), link: None, others })
+        }
+        E::MemberByIdentifier => {
+            let ident = call.text(0);
+            let fields = call.fields(Res::Members.schema(), "member")?;
+            let needs = Some((Function::MemberMaintenance, Action::Inquire));
+            let one = store
+                .read_tenant(company, |t| {
+                    let id = t
+                        .table(Res::Members)
+                        .find_unique(ident)
+                        .ok_or_else(|| StoreError::NotFound(format!("Member {ident}")))?;
+                    t.get(Res::Members, None, id, fields.as_ref(), access, &base)
+                })
+                .map_err(|e| call.fail(e, "member", needs))?;
+            Ok(Reply::ok(one.body, one.others))
+        }
+        E::MemberDeactivate => {
+            let id = call.int(0);
+            let body = call.body();
+            let errors = validate(schema("MemberDeactivation"), &body, Mode::Create);
+            if !errors.is_empty() {
+                return Err(ApiError::invalid("memberDeactivation", &errors));
+            }
+            let needs = Some((Function::MemberMaintenance, Action::Delete));
+            let others = store
+                .write_tenant(company, |t, keys, now| {
+                    t.deactivate_member(id, &WriteCtx { access, now, keys, base: &base })
+                })
+                .map_err(|e| call.fail(e, "member", needs))?;
+            Ok(Reply::ok(to_bytes(&body), others))
+        }
+        E::MemberTokens => {
+            let ident = call.text(0).to_owned();
+            let token = store
+                .write_tenant(company, |t, keys, now| t.issue_token(&ident, now, keys))
+                .map_err(|e| call.fail(e, "member", None))?;
+            Ok(Reply::value(&serde_json::to_value(token).unwrap_or_default()))
+        }
+        E::ApiMemberDefault => Ok(Reply::value(&json!({
+            "id": 0, "identifier": "", "name": "", "inactiveFlag": false,
+            "blockPriceFlag": false, "blockCostFlag": false, "excludedServiceBoardIds": []
+        }))),
+        E::RoleInfoList | E::RoleInfoCount | E::RoleSettings | E::RoleSettingsCount | E::MySecurity | E::Reports => {
+            let (schema_name, noun) = match endpoint {
+                E::RoleInfoList | E::RoleInfoCount => ("SecurityRoleInfo", "securityRoleInfo"),
+                E::RoleSettings | E::RoleSettingsCount => ("SecurityRoleSetting", "securityRoleSetting"),
+                E::MySecurity => ("MySecurity", "mySecurity"),
+                _ => ("Report", "report"),
+            };
+            let q = call.list_query(schema(schema_name), noun)?;
+            let counting = matches!(endpoint, E::RoleInfoCount | E::RoleSettingsCount);
+            let out = store
+                .read_tenant(company, |t| {
+                    let owned;
+                    let table = match endpoint {
+                        E::RoleInfoList | E::RoleInfoCount => {
+                            owned = t.role_info_table();
+                            &owned
+                        }
+                        E::RoleSettings | E::RoleSettingsCount => {
+                            owned = t.settings_table(call.int(0))?;
+                            &owned
+                        }
+                        E::MySecurity => {
+                            owned = t.my_security_table(call.caller);
+                            &owned
+                        }
+                        _ => &t.reports.list,
+                    };
+                    let access = if endpoint == E::MySecurity { Access::system() } else { access };
+                    Ok(if counting {
+                        let (n, others) = count_table(table, None, &q, access, &t.names);
+                        Listed { body: to_bytes(&json!({ "count": n })), total: n, last_id: None, others }
+                    } else {
+                        list_table(table, None, None, &q, access, &t.names, &base)
+                    })
+                })
+                .map_err(|e| call.fail(e, noun, None))?;
+            if counting { Ok(Reply::ok(out.body, out.others)) } else { Ok(call.list_reply(out, &q.paging)) }
+        }
+        E::RoleInfo | E::RoleSetting => {
+            let (noun, schema_name) = if endpoint == E::RoleInfo {
+                ("securityRoleInfo", "SecurityRoleInfo")
+            } else {
+                ("securityRoleSetting", "SecurityRoleSetting")
+            };
+            let fields = call.fields(schema(schema_name), noun)?;
+            let body = store
+                .read_tenant(company, |t| {
+                    let (table, id, what) = if endpoint == E::RoleInfo {
+                        (t.role_info_table(), call.int(0), "SecurityRole")
+                    } else {
+                        (t.settings_table(call.int(0))?, call.int(1), "SecurityRoleSetting")
+                    };
+                    get_row(&table, id, fields.as_ref(), &t.names, &base)
+                        .ok_or_else(|| StoreError::NotFound(format!("{what} {id}")))
+                })
+                .map_err(|e| call.fail(e, noun, None))?;
+            Ok(Reply::ok(body, true))
+        }
+        E::SystemInfo => Ok(Reply::value(&json!({
+            "version": format!("v{CURRENT_VERSION}.0.1"),
+            "isCloud": false,
+            "serverTimeZone": "Eastern Standard Time",
+            "licenseBits": [
+                {"name": "Agreements", "activeFlag": true},
+                {"name": "Procurement", "activeFlag": true},
+                {"name": "ServiceDesk", "activeFlag": true}
+            ],
+            "cloudRegion": "NA",
+            "maxWorkFlowRecordsAllowed": 100
+        }))),
+        E::ReportData | E::ReportColumns | E::ReportCount => report(call, endpoint, access),
+    }
+}
+
+fn report(call: &Call<'_>, endpoint: Endpoint, access: Access<'_>) -> Result<Reply, ApiError> {
+    let name = call.text(0);
+    let raw = call.raw_query();
+    let columns_param = call.pairs().into_iter().find(|(k, _)| k.eq_ignore_ascii_case("columns")).map(|(_, v)| v);
+    let (body, listed_paging) = call
+        .app
+        .store
+        .read_tenant(call.company(), |t| {
+            let report = t.reports.get(name).ok_or_else(|| StoreError::NotFound(format!("Report {name}")))?;
+            let rows = &report.rows;
+            let q = raw.bind(rows.schema)?;
+            match endpoint {
+                Endpoint::ReportColumns => {
+                    let cols: Vec<Value> = report.columns.iter().map(|c| json!({ (c.name.clone()): c.def })).collect();
+                    Ok((to_bytes(&cols), None))
+                }
+                Endpoint::ReportCount => {
+                    Ok((to_bytes(&json!({ "count": count_table(rows, None, &q, access, &t.names).0 })), None))
+                }
+                _ => {
+                    let wanted: Vec<usize> = match columns_param.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                        None => (0..report.columns.len()).collect(),
+                        Some(list) => list
+                            .split(',')
+                            .map(str::trim)
+                            .map(|c| {
+                                report.columns.iter().position(|rc| rc.name.eq_ignore_ascii_case(c)).ok_or_else(|| {
+                                    StoreError::BadRequest(format!("columns: report {name} has no column {c}"))
+                                })
+                            })
+                            .collect::<Result<_, _>>()?,
+                    };
+                    let (page, total, _) = select_page(rows, None, &q, access, &t.names);
+                    let defs: Vec<Value> = wanted
+                        .iter()
+                        .map(|&i| json!({ (report.columns[i].name.clone()): report.columns[i].def }))
+                        .collect();
+                    let values: Vec<Vec<Value>> = page
+                        .iter()
+                        .map(|r| {
+                            let doc = r.doc.view(rows.schema);
+                            wanted
+                                .iter()
+                                .map(|&i| {
+                                    doc.get(u16::try_from(i).unwrap_or(u16::MAX)).map_or(Value::Null, |v| v.to_json())
+                                })
+                                .collect()
+                        })
+                        .collect();
+                    let last_id = page.last().map(|r| r.id);
+                    Ok((
+                        to_bytes(&json!({ "column_definitions": defs, "row_values": values })),
+                        Some((q.paging, total, last_id)),
+                    ))
+                }
+            }
+        })
+        .map_err(|e| call.fail(e, "report", None))?;
+    let link = listed_paging.and_then(|(paging, total, last_id)| call.links(&paging, total, last_id));
+    Ok(Reply { status: StatusCode::OK, body, link, others: true })
+}

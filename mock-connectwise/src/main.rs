@@ -1,0 +1,115 @@
+//! `mock-connectwise`: serve the mock on a local address until Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, ValueEnum};
+use mock_connectwise::{ApiConfig, FixtureSet, Store, StoreConfig, SystemClock, serve};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// A stateful mock of the ConnectWise Manage REST API that enforces security-role levels.
+///
+/// After binding it prints the seeded admin's connection settings on stdout, one per line
+/// (CW_URL, CW_COMPANY, CW_PUBLIC_KEY, CW_PRIVATE_KEY, CW_CLIENT_ID), so `eval` or `set -a`
+/// can use them. Logs go to stderr (RUST_LOG sets the filter, default `info`).
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port (printed in CW_URL).
+    #[arg(long, env = "CW_MOCK_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// A fixture directory (one JSON file per tenant); default: the built-in set, a copy of
+    /// the repository's fixtures/default.
+    #[arg(long, env = "CW_MOCK_FIXTURES")]
+    fixtures: Option<PathBuf>,
+    /// Generate this many extra members (with `fake`) in the first tenant.
+    #[arg(long, default_value_t = 0)]
+    members: usize,
+    /// Seed for generated members, keys and passwords (the same seed gives the same data).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The codebase path before apis/3.0, with its trailing slash.
+    #[arg(long, default_value = mock_connectwise::DEFAULT_CODEBASE)]
+    codebase: String,
+    /// Start in soft mode: nothing is refused for want of a security-role level, and every
+    /// would-be refusal is recorded in the permission journal (GET /__mock/permission-journal).
+    #[arg(long)]
+    soft: bool,
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Pretty)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Pretty => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
+    match run(args).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mock-connectwise: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let started = std::time::Instant::now();
+    let set = match &args.fixtures {
+        Some(dir) => FixtureSet::from_dir(dir)?,
+        None => FixtureSet::builtin(),
+    };
+    let set = set.with_bulk_members(args.members, args.seed.unwrap_or(1));
+    let admin = set.admin();
+    let store = Store::new(StoreConfig { clock: Arc::new(SystemClock), key_seed: args.seed, fixtures: set })?;
+    store.set_soft_mode(args.soft);
+    let codebase = if args.codebase.ends_with('/') { args.codebase.clone() } else { format!("{}/", args.codebase) };
+    let listener =
+        TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr()?;
+    println!("CW_URL=http://{addr}");
+    if let Some(a) = &admin {
+        println!("CW_COMPANY={}", a.company);
+        println!("CW_PUBLIC_KEY={}", a.public_key);
+        println!("CW_PRIVATE_KEY={}", a.private_key);
+        println!("CW_CLIENT_ID={}", a.client_id);
+    }
+    tracing::info!(%addr, codebase = %codebase, soft = args.soft, members = args.members, startup_ms = started.elapsed().as_millis() as u64, "mock-connectwise listening");
+    serve(listener, store, ApiConfig { codebase, ..ApiConfig::default() }, shutdown_signal()).await?;
+    tracing::info!("mock-connectwise stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,544 @@
+//! A parsed condition bound to a schema ([`Filter`]), and its evaluation against records.
+//!
+//! Binding resolves every path to property keys once and converts literals to the field's
+//! type, so a bad field or a type mismatch is a 400 before any record is read, and evaluating a
+//! record is a scan of its document with no allocation.
+//!
+//! Semantics follow the SQL Server behind ConnectWise (recorded as assumptions in the README):
+//! string comparison ignores case; `like` takes `%` and `_`; a null or missing value satisfies
+//! only `= null`; a path through an array matches when any element does.
+
+use std::cmp::Ordering;
+
+use super::conditions::{Expr, Literal, Op};
+use crate::datetime;
+use crate::doc::{DocRef, Val};
+use crate::schema::{ObjectSchema, SCHEMAS, Type};
+
+/// A server-managed field that lives outside the stored document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MetaField {
+    DateEntered,
+    LastUpdated,
+    EnteredBy,
+    UpdatedBy,
+}
+
+impl MetaField {
+    pub(crate) const ALL: [MetaField; 4] = [Self::LastUpdated, Self::UpdatedBy, Self::DateEntered, Self::EnteredBy];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::DateEntered => "dateEntered",
+            Self::LastUpdated => "lastUpdated",
+            Self::EnteredBy => "enteredBy",
+            Self::UpdatedBy => "updatedBy",
+        }
+    }
+}
+
+/// What a query can read from a record.
+pub(crate) trait Row<'a> {
+    fn id(&self) -> i64;
+    fn doc(&self) -> DocRef<'a>;
+    fn meta(&self, field: MetaField) -> Val<'a>;
+}
+
+/// Where a path leads.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Target {
+    Id,
+    Meta(MetaField),
+    Doc(Vec<u16>),
+}
+
+/// A path resolved against a schema, with the type of what it reaches.
+pub(crate) fn resolve(schema: &'static ObjectSchema, path: &[String]) -> Result<(Target, &'static Type), String> {
+    static ID: Type = Type::Int;
+    static DATE: Type = Type::DateTime;
+    static TEXT: Type = Type::Str;
+    let joined = path.join("/");
+    let first = path.first().map(String::as_str).unwrap_or_default();
+    if path.len() == 1 && first.eq_ignore_ascii_case("id") {
+        return Ok((Target::Id, &ID));
+    }
+    let meta_name = match path {
+        [info, name] if info.eq_ignore_ascii_case("_info") => Some(name.as_str()),
+        [name] if schema.prop(name).is_none() => Some(name.as_str()),
+        _ => None,
+    };
+    if let Some(name) = meta_name {
+        if let Some(m) = MetaField::ALL.into_iter().find(|m| m.name().eq_ignore_ascii_case(name)) {
+            let ty = if matches!(m, MetaField::EnteredBy | MetaField::UpdatedBy) { &TEXT } else { &DATE };
+            return Ok((Target::Meta(m), ty));
+        }
+    }
+    let mut current = schema;
+    let mut keys = Vec::with_capacity(path.len());
+    let mut ty: &'static Type = &ID;
+    for (i, seg) in path.iter().enumerate() {
+        let Some((k, prop)) = current.prop(seg) else {
+            return Err(format!("{joined}: {} has no field {seg}", current.name));
+        };
+        if matches!(prop.ty, Type::Info) {
+            return Err(format!("{joined}: _info fields are dateEntered, lastUpdated, enteredBy and updatedBy"));
+        }
+        keys.push(k);
+        ty = &prop.ty;
+        if i + 1 < path.len() {
+            current = match ty.object_schema() {
+                Some(s) => SCHEMAS.get(s),
+                None => return Err(format!("{joined}: {seg} has no fields")),
+            };
+        }
+    }
+    Ok((Target::Doc(keys), ty))
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Lit {
+    Str(String),
+    Num(f64),
+    Bool(bool),
+    DateTime(i64),
+}
+
+#[derive(Clone, Debug)]
+enum Pat {
+    One,
+    Any,
+    Ch(char),
+}
+
+#[derive(Clone, Debug)]
+enum Test {
+    Cmp(Op, Lit),
+    Like(Vec<Pat>),
+    In(Vec<Lit>),
+    Null,
+}
+
+#[derive(Clone, Debug)]
+enum Bound {
+    And(Box<Bound>, Box<Bound>),
+    Or(Box<Bound>, Box<Bound>),
+    Not(Box<Bound>),
+    /// `negated`: the value must exist and fail `test` (SQL's `!=`, `not like`, `not in`).
+    Leaf {
+        target: Target,
+        test: Test,
+        negated: bool,
+    },
+}
+
+/// A condition bound to one schema, ready to evaluate.
+#[derive(Clone, Debug)]
+pub(crate) struct Filter(Bound);
+
+impl Filter {
+    /// Binds `expr` to `schema`; the error names the field and what is wrong with it.
+    pub(crate) fn bind(schema: &'static ObjectSchema, expr: &Expr) -> Result<Self, String> {
+        bind(schema, expr).map(Filter)
+    }
+
+    /// Whether the row satisfies the condition.
+    pub(crate) fn matches<'a>(&self, row: &impl Row<'a>) -> bool {
+        eval(&self.0, row)
+    }
+
+    /// Whether a nested document (an element of `customFields`) satisfies the condition.
+    pub(crate) fn matches_doc(&self, doc: DocRef<'_>) -> bool {
+        struct Nested<'a>(DocRef<'a>);
+        impl<'a> Row<'a> for Nested<'a> {
+            fn id(&self) -> i64 {
+                self.0.int("id").unwrap_or_default()
+            }
+            fn doc(&self) -> DocRef<'a> {
+                self.0
+            }
+            fn meta(&self, _: MetaField) -> Val<'a> {
+                Val::Null
+            }
+        }
+        eval(&self.0, &Nested(doc))
+    }
+}
+
+fn bind(schema: &'static ObjectSchema, expr: &Expr) -> Result<Bound, String> {
+    Ok(match expr {
+        Expr::And(a, b) => Bound::And(Box::new(bind(schema, a)?), Box::new(bind(schema, b)?)),
+        Expr::Or(a, b) => Bound::Or(Box::new(bind(schema, a)?), Box::new(bind(schema, b)?)),
+        Expr::Not(e) => Bound::Not(Box::new(bind(schema, e)?)),
+        Expr::In { path, negated, values } => {
+            let (target, ty) = resolve(schema, path)?;
+            let name = path.join("/");
+            let lits = values
+                .iter()
+                .map(|v| convert(&name, ty, v)?.ok_or_else(|| format!("{name}: null cannot be in an in (...) list")))
+                .collect::<Result<_, _>>()?;
+            Bound::Leaf { target, test: Test::In(lits), negated: *negated }
+        }
+        Expr::Cmp { path, op, value } => {
+            let (target, ty) = resolve(schema, path)?;
+            let name = path.join("/");
+            match op {
+                Op::Like | Op::NotLike | Op::Contains | Op::NotContains => {
+                    if !matches!(scalar(ty), Type::Str | Type::Enum(_) | Type::Any) {
+                        return Err(format!("{name}: {} works on text fields only", op.symbol()));
+                    }
+                    let Literal::Str(s) = value else {
+                        return Err(format!("{name}: {} takes a quoted string", op.symbol()));
+                    };
+                    let pat = if matches!(op, Op::Like | Op::NotLike) { like_pattern(s) } else { contains_pattern(s) };
+                    Bound::Leaf { target, test: Test::Like(pat), negated: matches!(op, Op::NotLike | Op::NotContains) }
+                }
+                _ => match convert(&name, ty, value)? {
+                    None => match op {
+                        Op::Eq => Bound::Leaf { target, test: Test::Null, negated: false },
+                        Op::Ne => Bound::Not(Box::new(Bound::Leaf { target, test: Test::Null, negated: false })),
+                        _ => return Err(format!("{name}: null can only be compared with = or !=")),
+                    },
+                    Some(lit) => {
+                        if matches!(lit, Lit::Bool(_)) && !matches!(op, Op::Eq | Op::Ne) {
+                            return Err(format!("{name}: true and false can only be compared with = or !="));
+                        }
+                        match op {
+                            Op::Ne => Bound::Leaf { target, test: Test::Cmp(Op::Eq, lit), negated: true },
+                            op => Bound::Leaf { target, test: Test::Cmp(*op, lit), negated: false },
+                        }
+                    }
+                },
+            }
+        }
+    })
+}
+
+/// The element type of an array field, or the type itself.
+fn scalar(ty: &Type) -> &Type {
+    match ty {
+        Type::Array(item) => item,
+        t => t,
+    }
+}
+
+/// The literal as the field's type, `None` for `null`.
+fn convert(name: &str, ty: &Type, v: &Literal) -> Result<Option<Lit>, String> {
+    let ty = scalar(ty);
+    Ok(Some(match (ty, v) {
+        (_, Literal::Null) => return Ok(None),
+        (Type::Object(_) | Type::Array(_) | Type::Info, _) => {
+            return Err(format!("{name} is an object: compare one of its fields, such as {name}/id or {name}/name"));
+        }
+        (Type::Str | Type::Enum(_), Literal::Str(s)) => Lit::Str(s.clone()),
+        (Type::Str | Type::Enum(_), Literal::Num(n)) => Lit::Str(n.to_string()),
+        (Type::Str, Literal::DateTime(t)) => Lit::DateTime(*t),
+        (Type::Int | Type::Num, Literal::Num(n)) => Lit::Num(*n),
+        (Type::Int | Type::Num, Literal::Str(s)) if s.trim().parse::<f64>().is_ok() => {
+            Lit::Num(s.trim().parse().unwrap_or_default())
+        }
+        (Type::Bool, Literal::Bool(b)) => Lit::Bool(*b),
+        (Type::Bool, Literal::Str(s)) if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") => {
+            Lit::Bool(s.eq_ignore_ascii_case("true"))
+        }
+        (Type::DateTime, Literal::DateTime(t)) => Lit::DateTime(*t),
+        (Type::DateTime, Literal::Str(s)) if datetime::parse(s).is_some() => {
+            Lit::DateTime(datetime::parse(s).unwrap_or_default())
+        }
+        (Type::Any, Literal::Str(s)) => Lit::Str(s.clone()),
+        (Type::Any, Literal::Num(n)) => Lit::Num(*n),
+        (Type::Any, Literal::Bool(b)) => Lit::Bool(*b),
+        (Type::Any, Literal::DateTime(t)) => Lit::DateTime(*t),
+        (ty, v) => {
+            let expected = match ty {
+                Type::Int | Type::Num => "a number",
+                Type::Bool => "true or false",
+                Type::DateTime => "a [date-time]",
+                _ => "a quoted string",
+            };
+            return Err(format!("{name} must be compared with {expected}, not {v}"));
+        }
+    }))
+}
+
+fn like_pattern(s: &str) -> Vec<Pat> {
+    s.chars()
+        .map(|c| match c {
+            '%' => Pat::Any,
+            '_' => Pat::One,
+            c => Pat::Ch(fold(c)),
+        })
+        .collect()
+}
+
+fn contains_pattern(s: &str) -> Vec<Pat> {
+    std::iter::once(Pat::Any).chain(s.chars().map(|c| Pat::Ch(fold(c)))).chain(std::iter::once(Pat::Any)).collect()
+}
+
+fn fold(c: char) -> char {
+    if c.is_ascii() { c.to_ascii_lowercase() } else { c.to_lowercase().next().unwrap_or(c) }
+}
+
+/// Case-insensitive string order (SQL Server's default collation ignores case).
+pub(crate) fn cmp_ci(a: &str, b: &str) -> Ordering {
+    a.chars().map(fold).cmp(b.chars().map(fold))
+}
+
+fn like(pat: &[Pat], text: &str) -> bool {
+    let chars: Vec<char> = text.chars().map(fold).collect();
+    let (mut p, mut t, mut star, mut mark) = (0, 0, None, 0);
+    while t < chars.len() {
+        match pat.get(p) {
+            Some(Pat::One) => {
+                p += 1;
+                t += 1;
+            }
+            Some(Pat::Ch(c)) if *c == chars[t] => {
+                p += 1;
+                t += 1;
+            }
+            Some(Pat::Any) => {
+                star = Some(p);
+                mark = t;
+                p += 1;
+            }
+            _ => match star {
+                Some(s) => {
+                    p = s + 1;
+                    mark += 1;
+                    t = mark;
+                }
+                None => return false,
+            },
+        }
+    }
+    pat[p..].iter().all(|x| matches!(x, Pat::Any))
+}
+
+fn eval<'a>(b: &Bound, row: &impl Row<'a>) -> bool {
+    match b {
+        Bound::And(x, y) => eval(x, row) && eval(y, row),
+        Bound::Or(x, y) => eval(x, row) || eval(y, row),
+        Bound::Not(x) => !eval(x, row),
+        Bound::Leaf { target, test, negated } => {
+            let (mut seen, mut hit) = (false, false);
+            let mut visit = |v: Val<'_>| {
+                if !matches!(v, Val::Null) {
+                    seen = true;
+                    hit |= test_value(test, v);
+                }
+                hit && !negated
+            };
+            match target {
+                Target::Id => {
+                    visit(Val::Int(row.id()));
+                }
+                Target::Meta(m) => {
+                    visit(row.meta(*m));
+                }
+                Target::Doc(keys) => {
+                    values_at(row.doc(), keys, &mut visit);
+                }
+            }
+            match test {
+                Test::Null => !seen,
+                _ if *negated => seen && !hit,
+                _ => hit,
+            }
+        }
+    }
+}
+
+/// Calls `f` on every value at `keys` (fanning out through arrays); stops when `f` says so.
+fn values_at<'a>(doc: DocRef<'a>, keys: &[u16], f: &mut impl FnMut(Val<'a>) -> bool) -> bool {
+    let Some((&k, rest)) = keys.split_first() else { return false };
+    let Some(v) = doc.get(k) else { return false };
+    match (v, rest.is_empty()) {
+        (Val::Arr(a), true) => a.iter().any(f),
+        (v, true) => f(v),
+        (Val::Obj(d), false) => values_at(d, rest, f),
+        (Val::Arr(a), false) => a.iter().any(|it| matches!(it, Val::Obj(d) if values_at(d, rest, f))),
+        _ => false,
+    }
+}
+
+fn test_value(test: &Test, v: Val<'_>) -> bool {
+    match test {
+        Test::Null => false,
+        Test::Like(pat) => match v {
+            Val::Str(s) => like(pat, s),
+            Val::Any(text) => match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(serde_json::Value::String(s)) => like(pat, &s),
+                Ok(other) => like(pat, &other.to_string()),
+                Err(_) => false,
+            },
+            _ => false,
+        },
+        Test::In(lits) => lits.iter().any(|l| compare(v, l) == Some(Ordering::Equal)),
+        Test::Cmp(op, lit) => {
+            let Some(o) = compare(v, lit) else { return false };
+            match op {
+                Op::Eq => o == Ordering::Equal,
+                Op::Lt => o == Ordering::Less,
+                Op::Le => o != Ordering::Greater,
+                Op::Gt => o == Ordering::Greater,
+                Op::Ge => o != Ordering::Less,
+                _ => false,
+            }
+        }
+    }
+}
+
+fn compare(v: Val<'_>, lit: &Lit) -> Option<Ordering> {
+    match (v, lit) {
+        (Val::Str(s), Lit::Str(t)) => Some(cmp_ci(s, t)),
+        (Val::Str(s), Lit::DateTime(u)) => datetime::parse(s).map(|t| t.cmp(u)),
+        (Val::Int(i), Lit::Num(n)) => (i as f64).partial_cmp(n),
+        (Val::Num(x), Lit::Num(n)) => x.partial_cmp(n),
+        (Val::Bool(b), Lit::Bool(c)) => Some(b.cmp(c)),
+        (Val::DateTime(t), Lit::DateTime(u)) => Some(t.cmp(u)),
+        (Val::Any(text), lit) => {
+            let parsed: serde_json::Value = serde_json::from_str(text).ok()?;
+            match (&parsed, lit) {
+                (serde_json::Value::String(s), Lit::Str(t)) => Some(cmp_ci(s, t)),
+                (serde_json::Value::String(s), Lit::DateTime(u)) => datetime::parse(s).map(|t| t.cmp(u)),
+                (serde_json::Value::Number(n), Lit::Num(m)) => n.as_f64()?.partial_cmp(m),
+                (serde_json::Value::Bool(b), Lit::Bool(c)) => Some(b.cmp(c)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The order of two values for `orderBy`: missing and null first, then by value.
+pub(crate) fn order_values(a: Option<Val<'_>>, b: Option<Val<'_>>) -> Ordering {
+    fn rank(v: &Option<Val<'_>>) -> u8 {
+        match v {
+            None | Some(Val::Null) => 0,
+            Some(Val::Bool(_)) => 1,
+            Some(Val::Int(_) | Val::Num(_)) => 2,
+            Some(Val::DateTime(_)) => 3,
+            Some(Val::Str(_) | Val::Any(_)) => 4,
+            Some(Val::Obj(_) | Val::Arr(_)) => 5,
+        }
+    }
+    match (a, b) {
+        (Some(Val::Str(x)), Some(Val::Str(y))) => cmp_ci(x, y),
+        (Some(Val::Int(x)), Some(Val::Int(y))) => x.cmp(&y),
+        (Some(Val::Int(x)), Some(Val::Num(y))) => (x as f64).total_cmp(&y),
+        (Some(Val::Num(x)), Some(Val::Int(y))) => x.total_cmp(&(y as f64)),
+        (Some(Val::Num(x)), Some(Val::Num(y))) => x.total_cmp(&y),
+        (Some(Val::DateTime(x)), Some(Val::DateTime(y))) => x.cmp(&y),
+        (Some(Val::Bool(x)), Some(Val::Bool(y))) => x.cmp(&y),
+        (a, b) => rank(&a).cmp(&rank(&b)),
+    }
+}
+
+/// The first value at a target (for ordering).
+pub(crate) fn first_value<'a>(row: &impl Row<'a>, target: &Target) -> Option<Val<'a>> {
+    match target {
+        Target::Id => Some(Val::Int(row.id())),
+        Target::Meta(m) => Some(row.meta(*m)),
+        Target::Doc(keys) => {
+            let mut found = None;
+            values_at(row.doc(), keys, &mut |v| {
+                found = Some(v);
+                true
+            });
+            found
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::Doc;
+    use crate::query::conditions::parse;
+    use crate::schema::schema;
+    use serde_json::json;
+
+    struct R(i64, Doc);
+    impl<'a> Row<'a> for &'a R {
+        fn id(&self) -> i64 {
+            self.0
+        }
+        fn doc(&self) -> DocRef<'a> {
+            self.1.view(schema("Member"))
+        }
+        fn meta(&self, f: MetaField) -> Val<'a> {
+            match f {
+                MetaField::EnteredBy => Val::Str("Admin1"),
+                _ => Val::DateTime(1_700_000_000),
+            }
+        }
+    }
+
+    fn member(v: serde_json::Value) -> R {
+        R(7, Doc::encode(schema("Member"), v.as_object().unwrap()))
+    }
+
+    fn check(cond: &str, r: &R) -> bool {
+        Filter::bind(schema("Member"), &parse(cond).unwrap()).unwrap().matches(&r)
+    }
+
+    #[test]
+    fn comparisons_follow_the_field_types() {
+        let m = member(json!({"identifier": "JSmith", "firstName": "John", "inactiveFlag": false,
+            "hireDate": "2020-05-01T00:00:00Z", "hourlyRate": 50.5, "daysTolerance": 3,
+            "securityRole": {"id": 4, "name": "Admin"}, "memberPersonas": [1, 5]}));
+        for (cond, expected) in [
+            ("identifier = \"jsmith\"", true),
+            ("identifier != 'JSMITH'", false),
+            ("identifier like 'js%'", true),
+            ("identifier like 'j_mith'", true),
+            ("identifier like 'j_smith'", false),
+            ("identifier like '_smith'", true),
+            ("firstName contains 'OH'", true),
+            ("firstName not contains 'oh'", false),
+            ("inactiveFlag = false", true),
+            ("hireDate > [2020-01-01T00:00:00Z] and hireDate < [2021-01-01]", true),
+            ("hourlyRate >= 50.5 and daysTolerance < 4", true),
+            ("securityRole/id = 4 and securityRole/name = 'admin'", true),
+            ("id in (1, 7)", true),
+            ("id not in (1, 7)", false),
+            ("memberPersonas = 5", true),
+            ("memberPersonas = 6", false),
+            ("title = null", true),
+            ("title != null", false),
+            ("title != 'x'", false),
+            ("title not like 'x%'", false),
+            ("_info/enteredBy = 'admin1' and lastUpdated > [2023-01-01]", true),
+            ("not (identifier = 'x' or firstName = 'y')", true),
+        ] {
+            assert_eq!(check(cond, &m), expected, "{cond}");
+        }
+    }
+
+    #[test]
+    fn binding_rejects_unknown_fields_and_mismatched_types_with_the_field_named() {
+        for (cond, needle) in [
+            ("nope = 1", "Member has no field nope"),
+            ("securityRole/nope = 1", "SecurityRoleReference has no field nope"),
+            ("securityRole = 4", "securityRole is an object"),
+            ("hourlyRate = 'lots'", "hourlyRate must be compared with a number"),
+            ("inactiveFlag > true", "can only be compared with = or !="),
+            ("hireDate = 'soon'", "a [date-time]"),
+            ("hourlyRate like '5%'", "text fields only"),
+            ("identifier < null", "null can only be compared"),
+        ] {
+            let e = Filter::bind(schema("Member"), &parse(cond).unwrap()).unwrap_err();
+            assert!(e.contains(needle), "{cond}: {e}");
+        }
+    }
+
+    #[test]
+    fn like_handles_backtracking_and_unicode_case() {
+        let p = like_pattern("%ab%ab");
+        assert!(like(&p, "xxabyyAB"));
+        assert!(!like(&p, "xxabyyAc"));
+        assert!(like(&like_pattern("ÉCOLE%"), "école primaire"));
+        assert!(like(&like_pattern("%"), ""));
+        assert!(!like(&like_pattern("_"), ""));
+    }
+}

@@ -1,0 +1,453 @@
+//! Fixture sets: the seed data a store is built from.
+//!
+//! A set is one JSON document per tenant (`fixtures/default/*.json`; the default set is built
+//! into the binary). Records go through the same write pipeline as API calls, so a fixture
+//! cannot hold what the API would refuse. Bulk members for load tests are generated with
+//! `fake` from a seed, so the same seed gives the same members.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use fake::Fake;
+use fake::faker::name::en::{FirstName, LastName};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::access::SaveAction;
+use super::records::{Access, WriteCtx};
+use super::reports::ReportFixture;
+use super::secrets::KeyGen;
+use super::table::{Meta, Record};
+use super::tenant::Tenant;
+use super::{State, StoreError};
+use crate::datetime;
+use crate::doc::Doc;
+use crate::permissions::{Action, Function, PermissionLevel, RoleLevels};
+use crate::resources::Res;
+
+static DEFAULT_TENANT: &str = include_str!("../../../fixtures/default/cwmock.json");
+
+/// Why a fixture set could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    /// A file could not be read.
+    #[error("cannot read fixture {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A file is not a tenant fixture.
+    #[error("fixture {origin} is not a valid tenant fixture: {source}")]
+    Parse {
+        /// The file or console request.
+        origin: String,
+        /// The cause.
+        source: serde_json::Error,
+    },
+    /// A record was refused by the API's own rules.
+    #[error("fixture for company {company}: {what}")]
+    Invalid {
+        /// The tenant.
+        company: String,
+        /// The record and what is wrong with it.
+        what: String,
+    },
+    /// The set has no tenant.
+    #[error("the fixture set has no tenant")]
+    Empty,
+}
+
+/// One tenant's seed data.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct TenantFixture {
+    company: String,
+    company_name: String,
+    #[serde(default)]
+    client_id: Option<String>,
+    /// Who fixture records are entered by unless a record's `_info.enteredBy` says otherwise.
+    entered_by: String,
+    #[serde(default)]
+    security_roles: Vec<RoleFixture>,
+    #[serde(default)]
+    api_members: Vec<Value>,
+    #[serde(default)]
+    members: Vec<Value>,
+    #[serde(default)]
+    boards: Vec<Value>,
+    #[serde(default)]
+    integrator_logins: Vec<Value>,
+    #[serde(default)]
+    companies: Vec<Value>,
+    #[serde(default)]
+    catalog: Vec<Value>,
+    #[serde(default)]
+    agreements: Vec<Value>,
+    #[serde(default)]
+    tickets: Vec<Value>,
+    #[serde(default)]
+    lookups: HashMap<String, Vec<Map<String, Value>>>,
+    #[serde(default)]
+    reports: Vec<ReportFixture>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct RoleFixture {
+    #[serde(flatten)]
+    record: Map<String, Value>,
+    levels: Levels,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+enum Levels {
+    /// `"all"`, `"none"` or `"integration"`.
+    Preset(String),
+    /// `{"Finance > Agreements": {"Add": "All", "Inquire": "My"}}`.
+    Table(BTreeMap<String, BTreeMap<String, PermissionLevel>>),
+}
+
+/// Credentials of the seeded admin, printed by the binary at start-up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdminCredentials {
+    /// `CW_COMPANY`.
+    pub company: String,
+    /// `CW_PUBLIC_KEY`.
+    pub public_key: String,
+    /// `CW_PRIVATE_KEY`.
+    pub private_key: String,
+    /// `CW_CLIENT_ID`.
+    pub client_id: String,
+}
+
+/// A set of tenant fixtures, plus optional generated members.
+#[derive(Clone, Debug)]
+pub struct FixtureSet {
+    tenants: Vec<TenantFixture>,
+    bulk_members: usize,
+    bulk_seed: u64,
+}
+
+/// The client id printed when a fixture names none (any non-empty value is accepted).
+pub const DEFAULT_CLIENT_ID: &str = "00000000-0000-4000-8000-00000000c0de";
+
+impl Default for FixtureSet {
+    fn default() -> Self {
+        Self::builtin()
+    }
+}
+
+impl FixtureSet {
+    /// The default set built into the binary (`fixtures/default`).
+    pub fn builtin() -> Self {
+        // Parsed by a unit test; a failure here is a build bug, not an input error.
+        Self::from_json_str("fixtures/default/cwmock.json", DEFAULT_TENANT).expect("the built-in fixtures parse")
+    }
+
+    /// Every `*.json` file in `dir`, one tenant each, in name order.
+    pub fn from_dir(dir: &Path) -> Result<Self, FixtureError> {
+        let io = |source| FixtureError::Io { path: dir.to_owned(), source };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(io)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        let mut tenants = Vec::new();
+        for path in files {
+            let text =
+                std::fs::read_to_string(&path).map_err(|source| FixtureError::Io { path: path.clone(), source })?;
+            tenants.extend(Self::from_json_str(&path.display().to_string(), &text)?.tenants);
+        }
+        if tenants.is_empty() {
+            return Err(FixtureError::Empty);
+        }
+        Ok(Self { tenants, bulk_members: 0, bulk_seed: 0 })
+    }
+
+    /// A tenant fixture, or an array of them, as JSON text.
+    pub fn from_json_str(origin: &str, text: &str) -> Result<Self, FixtureError> {
+        let parse = |source| FixtureError::Parse { origin: origin.to_owned(), source };
+        let value: Value = serde_json::from_str(text).map_err(parse)?;
+        let tenants = match value {
+            Value::Array(items) => {
+                items.into_iter().map(serde_json::from_value).collect::<Result<Vec<_>, _>>().map_err(parse)?
+            }
+            other => vec![serde_json::from_value(other).map_err(parse)?],
+        };
+        if tenants.is_empty() {
+            return Err(FixtureError::Empty);
+        }
+        Ok(Self { tenants, bulk_members: 0, bulk_seed: 0 })
+    }
+
+    /// Adds `n` generated members (seeded by `seed`) to the first tenant.
+    pub fn with_bulk_members(mut self, n: usize, seed: u64) -> Self {
+        self.bulk_members = n;
+        self.bulk_seed = seed;
+        self
+    }
+
+    /// The seeded admin: the first key of the first tenant's first member that has one.
+    pub fn admin(&self) -> Option<AdminCredentials> {
+        let t = self.tenants.first()?;
+        t.api_members.iter().chain(&t.members).find_map(|m| {
+            let key = m.get("apiKeys")?.as_array()?.first()?;
+            Some(AdminCredentials {
+                company: t.company.clone(),
+                public_key: key.get("publicKey")?.as_str()?.to_owned(),
+                private_key: key.get("privateKey")?.as_str()?.to_owned(),
+                client_id: t.client_id.clone().unwrap_or_else(|| DEFAULT_CLIENT_ID.to_owned()),
+            })
+        })
+    }
+
+    pub(crate) fn build(&self, keys: &KeyGen, now: i64) -> Result<State, FixtureError> {
+        let mut state = State::default();
+        for (i, t) in self.tenants.iter().enumerate() {
+            let mut tenant = t.build(keys, now)?;
+            if i == 0 && self.bulk_members > 0 {
+                add_bulk_members(&mut tenant, self.bulk_members, self.bulk_seed, &t.entered_by, now);
+            }
+            state.insert_tenant(tenant);
+        }
+        Ok(state)
+    }
+}
+
+impl TenantFixture {
+    fn build(&self, keys: &KeyGen, now: i64) -> Result<Tenant, FixtureError> {
+        let mut tenant = Tenant::new(&self.company, &self.company_name);
+        tenant.lookups = self.lookups.clone();
+        let invalid = |what: String| FixtureError::Invalid { company: self.company.clone(), what };
+        for role in &self.security_roles {
+            let id =
+                self.insert(&mut tenant, Res::SecurityRoles, None, &Value::Object(role.record.clone()), keys, now)?;
+            let levels = match &role.levels {
+                Levels::Preset(p) if p.eq_ignore_ascii_case("all") => RoleLevels::all(),
+                Levels::Preset(p) if p.eq_ignore_ascii_case("none") => RoleLevels::none(),
+                Levels::Preset(p) if p.eq_ignore_ascii_case("integration") => RoleLevels::integration(),
+                Levels::Preset(p) => {
+                    return Err(invalid(format!("levels preset '{p}' is not all, none or integration")));
+                }
+                Levels::Table(rows) => {
+                    let mut levels = RoleLevels::none();
+                    for (function, cols) in rows {
+                        let f = Function::find(function)
+                            .ok_or_else(|| invalid(format!("no security-role row named '{function}'")))?;
+                        for (action, level) in cols {
+                            let a: Action = action.parse().map_err(|e| invalid(format!("{function}: {e}")))?;
+                            levels.set(f, a, *level);
+                        }
+                    }
+                    levels
+                }
+            };
+            tenant.levels.insert(id, levels);
+        }
+        for (res, records) in [
+            (Res::ApiMembers, &self.api_members),
+            (Res::Members, &self.members),
+            (Res::Boards, &self.boards),
+            (Res::IntegratorLogins, &self.integrator_logins),
+            (Res::Companies, &self.companies),
+            (Res::Catalog, &self.catalog),
+        ] {
+            for r in records {
+                let id = self.insert(&mut tenant, res, None, r, keys, now)?;
+                self.add_keys(&mut tenant, res, id, r, keys, now)?;
+            }
+        }
+        for a in &self.agreements {
+            let id = self.insert(&mut tenant, Res::Agreements, None, a, keys, now)?;
+            for addition in a.get("additions").and_then(Value::as_array).into_iter().flatten() {
+                self.insert(&mut tenant, Res::Additions, Some(id), addition, keys, now)?;
+            }
+        }
+        for t in &self.tickets {
+            self.insert(&mut tenant, Res::Tickets, None, t, keys, now)?;
+        }
+        let meta = self.meta(&mut tenant, &Value::Null, now);
+        for r in &self.reports {
+            tenant.reports.add(r, meta).map_err(invalid)?;
+        }
+        Ok(tenant)
+    }
+
+    /// `_info.enteredBy` / `_info.dateEntered` of a fixture record, or the fixture defaults.
+    fn meta(&self, tenant: &mut Tenant, record: &Value, now: i64) -> Meta {
+        let info = record.get("_info");
+        let by = info.and_then(|i| i.get("enteredBy")).and_then(Value::as_str).unwrap_or(&self.entered_by);
+        let at =
+            info.and_then(|i| i.get("dateEntered")).and_then(Value::as_str).and_then(datetime::parse).unwrap_or(now);
+        let by = tenant.names.intern(by);
+        Meta { entered_at: at, updated_at: at, entered_by: by, updated_by: by, parent: 0 }
+    }
+
+    fn insert(
+        &self,
+        tenant: &mut Tenant,
+        res: Res,
+        parent: Option<u32>,
+        record: &Value,
+        keys: &KeyGen,
+        now: i64,
+    ) -> Result<u32, FixtureError> {
+        let mut body = record.clone();
+        if let Some(o) = body.as_object_mut() {
+            o.remove("apiKeys");
+            o.remove("additions");
+        }
+        let meta = self.meta(tenant, record, now);
+        let by = tenant.names.name(meta.entered_by).to_owned();
+        let access = Access { caller: &by, own_only: false, track_others: false };
+        let created = tenant
+            .create(res, parent, body, &WriteCtx { access, now: meta.entered_at, keys, base: "" })
+            .map_err(|e| FixtureError::Invalid {
+                company: self.company.clone(),
+                what: format!("{} {}: {}", res.info().noun, short(record), describe(&e)),
+            })?;
+        Ok(created.id)
+    }
+
+    fn add_keys(
+        &self,
+        tenant: &mut Tenant,
+        res: Res,
+        id: u32,
+        record: &Value,
+        keys: &KeyGen,
+        now: i64,
+    ) -> Result<(), FixtureError> {
+        let Some(list) = record.get("apiKeys").and_then(Value::as_array) else { return Ok(()) };
+        let identifier = tenant.member_summary(id).map(|m| m.identifier.to_owned()).unwrap_or_default();
+        for k in list {
+            let field = |n: &str| k.get(n).and_then(Value::as_str);
+            let (Some(public), Some(private)) = (field("publicKey"), field("privateKey")) else {
+                return Err(FixtureError::Invalid {
+                    company: self.company.clone(),
+                    what: format!("{} {identifier}: an API key needs publicKey and privateKey", res.info().noun),
+                });
+            };
+            let description = field("description").unwrap_or("fixture key");
+            tenant.create_key(&identifier, description, SaveAction::Save, Some((public, private)), now, keys).map_err(
+                |e| FixtureError::Invalid {
+                    company: self.company.clone(),
+                    what: format!("key {public}: {}", describe(&e)),
+                },
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn short(record: &Value) -> String {
+    ["identifier", "name", "username", "summary"]
+        .iter()
+        .find_map(|f| record.get(f).and_then(Value::as_str))
+        .map_or_else(|| "(unnamed)".to_owned(), |s| format!("'{s}'"))
+}
+
+fn describe(e: &StoreError) -> String {
+    match e {
+        StoreError::Invalid { errors, .. } => errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(" "),
+        other => other.to_string(),
+    }
+}
+
+const TITLES: &[&str] =
+    &["Technician", "Service Manager", "Dispatcher", "Account Manager", "Engineer", "Project Manager"];
+
+/// Generates `n` members with `fake` names, straight into the table (they are valid by
+/// construction, so the per-record pipeline is skipped to keep a million-member start fast).
+fn add_bulk_members(tenant: &mut Tenant, n: usize, seed: u64, entered_by: &str, now: i64) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let role = tenant.role_id("Member").or_else(|| tenant.table(Res::SecurityRoles).iter().next().map(|r| r.id));
+    let role = role.map(|id| json!({"id": id, "name": tenant.table(Res::SecurityRoles).view(id).and_then(|d| d.str("name")).unwrap_or("")}));
+    let by = tenant.names.intern(entered_by);
+    let schema = Res::Members.schema();
+    tenant.table_mut(Res::Members).reserve(n);
+    for i in 0..n {
+        let first: String = FirstName().fake_with_rng(&mut rng);
+        let last: String = LastName().fake_with_rng(&mut rng);
+        let suffix = (i + 1).to_string();
+        let stem: String = first
+            .chars()
+            .take(1)
+            .chain(last.chars().filter(char::is_ascii_alphanumeric))
+            .take(15 - suffix.len())
+            .collect();
+        let hired = 1_104_537_600 + (i as i64 * 7919 % 631_152_000);
+        let mut obj = Map::new();
+        obj.insert("identifier".into(), Value::String(format!("{stem}{suffix}")));
+        obj.insert("firstName".into(), Value::String(first.chars().take(30).collect()));
+        obj.insert("lastName".into(), Value::String(last.chars().take(30).collect()));
+        obj.insert("licenseClass".into(), Value::from("F"));
+        obj.insert("inactiveFlag".into(), Value::Bool(i % 20 == 19));
+        obj.insert("hireDate".into(), Value::String(datetime::format(hired)));
+        obj.insert(
+            "officeEmail".into(),
+            Value::String(format!("{}.{}{suffix}@example.com", first.to_lowercase(), last.to_lowercase())),
+        );
+        obj.insert("defaultEmail".into(), Value::from("Office"));
+        obj.insert("defaultPhone".into(), Value::from("Office"));
+        obj.insert("title".into(), Value::from(TITLES[i % TITLES.len()]));
+        if let Some(r) = &role {
+            obj.insert("securityRole".into(), r.clone());
+        }
+        let id = tenant.next_id(Res::Members);
+        let meta = Meta { entered_at: now, updated_at: now, entered_by: by, updated_by: by, parent: 0 };
+        tenant.table_mut(Res::Members).insert(Record { id, meta, doc: Doc::encode(schema, &obj) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_set_loads_with_an_admin_key() {
+        let set = FixtureSet::builtin();
+        let state = set.build(&KeyGen::seeded(1), 1_700_000_000).unwrap();
+        let admin = set.admin().unwrap();
+        let tenant = state.tenant(&admin.company).unwrap();
+        assert!(tenant.authenticate(&admin.public_key, &admin.private_key, false, 1_700_000_000).is_ok());
+        let member_role = tenant.role_id("Member").unwrap();
+        assert!(!tenant.role_levels(member_role).unwrap().missing_for_integration().is_empty());
+    }
+
+    #[test]
+    fn bulk_members_are_unique_and_repeatable() {
+        let set = FixtureSet::builtin().with_bulk_members(2000, 42);
+        let a = set.build(&KeyGen::seeded(1), 0).unwrap();
+        let b = set.build(&KeyGen::seeded(1), 0).unwrap();
+        let company = set.admin().unwrap().company;
+        let (ta, tb) = (a.tenant(&company).unwrap(), b.tenant(&company).unwrap());
+        let ids = |t: &Tenant| {
+            t.table(Res::Members)
+                .iter()
+                .map(|r| r.doc.view(Res::Members.schema()).str("identifier").unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        let (ia, ib) = (ids(ta), ids(tb));
+        assert_eq!(ia, ib);
+        let unique: std::collections::HashSet<_> = ia.iter().map(|s| s.to_lowercase()).collect();
+        assert_eq!(unique.len(), ia.len());
+        assert!(ia.iter().all(|s| s.len() <= 15));
+    }
+
+    #[test]
+    fn a_fixture_record_the_api_would_refuse_is_refused_with_its_name() {
+        let text = r#"{"company": "x", "companyName": "X", "enteredBy": "admin",
+            "securityRoles": [{"name": "Admin", "levels": "all"}],
+            "apiMembers": [{"identifier": "this-identifier-is-too-long", "securityRole": {"name": "Admin"}}]}"#;
+        let e = FixtureSet::from_json_str("t", text).unwrap().build(&KeyGen::Os, 0).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("'this-identifier-is-too-long'") && msg.contains("maximum length of 15"), "{msg}");
+    }
+}

@@ -1,0 +1,288 @@
+//! The mock's state: every tenant's records, roles, keys and tokens, behind one cloneable
+//! [`Store`] handle.
+//!
+//! Handlers call `Store` methods, never a lock. Each method takes the lock once, checks and
+//! changes what it must under that one guard, renders its answer while the records are still
+//! borrowed, and releases the lock before returning; no lock is ever held across `.await`.
+//! Reads share an `RwLock`; the request and permission journals have their own locks so a
+//! read never waits on a write to them.
+//!
+//! - [`table`]: one collection's records and indexes;
+//! - [`tenant`]: one company's tables and what belongs to it;
+//! - [`records`]: list, count, get, create, replace, patch, delete, generic over collections;
+//! - [`patch`]: ConnectWise PATCH operations;
+//! - [`access`]: authentication, API keys and member tokens;
+//! - [`roles`]: security-role levels, settings and `mySecurity`;
+//! - [`reports`]: API report data;
+//! - [`fixtures`]: loading fixture sets and generated bulk data;
+//! - [`journal`]: the permission journal (what each member's calls needed).
+
+pub(crate) mod access;
+pub(crate) mod fixtures;
+pub(crate) mod journal;
+pub(crate) mod patch;
+pub(crate) mod records;
+pub(crate) mod reports;
+pub(crate) mod roles;
+pub(crate) mod secrets;
+pub(crate) mod table;
+pub(crate) mod tenant;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::clock::Clock;
+use crate::permissions::RoleLevels;
+use crate::query::QueryError;
+use crate::validate::FieldError;
+pub(crate) use fixtures::FixtureSet;
+use journal::{PermissionJournal, Use};
+use secrets::KeyGen;
+use tenant::Tenant;
+
+/// Errors of store operations; the API layer turns them into ConnectWise error bodies.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StoreError {
+    #[error("company {0} is not known")]
+    UnknownCompany(String),
+    /// "Member 12 not found".
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{noun} object is invalid")]
+    Invalid { noun: &'static str, errors: Vec<FieldError> },
+    /// The caller's level is `My` and the record was entered by someone else.
+    #[error("record entered by {entered_by}")]
+    NotOwn { entered_by: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    #[error("{0}")]
+    BadRequest(String),
+}
+
+/// The authenticated identity behind a request.
+#[derive(Clone, Debug)]
+pub(crate) struct Caller {
+    pub(crate) company: String,
+    /// The member (or API member) acting; 0 for an integrator login.
+    pub(crate) member_id: u32,
+    /// The member identifier, or the integrator's username.
+    pub(crate) identifier: String,
+    pub(crate) role: Option<(u32, String)>,
+    pub(crate) levels: RoleLevels,
+    pub(crate) via: Via,
+}
+
+/// How the caller authenticated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Via {
+    ApiKey,
+    Token,
+    /// An integrator login (`x-cw-usertype: integrator`), which may only ask for member
+    /// tokens; `can_impersonate` is its `memberApiFlag` or `canAccessAllApisFlag`.
+    Integrator {
+        can_impersonate: bool,
+    },
+}
+
+/// A rendered page of a list.
+#[derive(Debug)]
+pub(crate) struct Listed {
+    pub(crate) body: Vec<u8>,
+    /// Records matching the query (all pages).
+    pub(crate) total: usize,
+    /// The id of the last record on this page (for forward-only `pageId` links).
+    pub(crate) last_id: Option<u32>,
+    /// Whether any matching record was entered by someone other than the caller.
+    pub(crate) others: bool,
+}
+
+/// A rendered single record.
+#[derive(Debug)]
+pub(crate) struct One {
+    pub(crate) id: u32,
+    pub(crate) body: Vec<u8>,
+    /// Whether the record was entered by someone other than the caller.
+    pub(crate) others: bool,
+}
+
+/// How the store is set up.
+#[derive(Clone)]
+pub struct StoreConfig {
+    /// The time source (a fixed clock makes `_info` dates and token expiry testable).
+    pub clock: Arc<dyn Clock>,
+    /// A seed for generated keys, salts and passwords; `None` draws them from the OS.
+    pub key_seed: Option<u64>,
+    /// The fixture set [`Store::reset`] reloads.
+    pub fixtures: FixtureSet,
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreConfig").field("key_seed", &self.key_seed).finish_non_exhaustive()
+    }
+}
+
+/// The handle to all mock state; clone it freely.
+#[derive(Clone, Debug)]
+pub struct Store {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    state: RwLock<State>,
+    config: StoreConfig,
+    keys: KeyGen,
+    /// Soft mode: nothing is refused for want of a level; would-be refusals are journaled.
+    soft: AtomicBool,
+    permissions: Mutex<PermissionJournal>,
+}
+
+/// Everything behind the lock.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    /// Tenants by lower-cased company id.
+    tenants: BTreeMap<String, Tenant>,
+}
+
+impl State {
+    pub(crate) fn tenant(&self, company: &str) -> Result<&Tenant, StoreError> {
+        self.tenants.get(&company.to_ascii_lowercase()).ok_or_else(|| StoreError::UnknownCompany(company.to_owned()))
+    }
+
+    pub(crate) fn tenant_mut(&mut self, company: &str) -> Result<&mut Tenant, StoreError> {
+        self.tenants
+            .get_mut(&company.to_ascii_lowercase())
+            .ok_or_else(|| StoreError::UnknownCompany(company.to_owned()))
+    }
+
+    pub(crate) fn insert_tenant(&mut self, tenant: Tenant) {
+        self.tenants.insert(tenant.company.to_ascii_lowercase(), tenant);
+    }
+
+    pub(crate) fn tenants(&self) -> impl Iterator<Item = &Tenant> {
+        self.tenants.values()
+    }
+}
+
+impl Store {
+    /// A store loaded with `config.fixtures`.
+    pub fn new(config: StoreConfig) -> Result<Self, fixtures::FixtureError> {
+        let keys = config.key_seed.map_or(KeyGen::Os, KeyGen::seeded);
+        let state = config.fixtures.build(&keys, config.clock.now())?;
+        let shared = Shared {
+            state: RwLock::new(state),
+            config,
+            keys,
+            soft: AtomicBool::new(false),
+            permissions: Mutex::new(PermissionJournal::default()),
+        };
+        Ok(Self { shared: Arc::new(shared) })
+    }
+
+    /// Runs `f` on a tenant under the read lock.
+    pub(crate) fn read_tenant<R>(
+        &self,
+        company: &str,
+        f: impl FnOnce(&tenant::Tenant) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        f(self.read().tenant(company)?)
+    }
+
+    /// Runs `f` on a tenant under the write lock: one check-and-change, one guard.
+    pub(crate) fn write_tenant<R>(
+        &self,
+        company: &str,
+        f: impl FnOnce(&mut tenant::Tenant, &KeyGen, i64) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let now = self.now();
+        f(self.write().tenant_mut(company)?, &self.shared.keys, now)
+    }
+
+    /// Checks credentials; the error is the message of the 401.
+    pub(crate) fn authenticate(
+        &self,
+        company: &str,
+        public: &str,
+        private: &str,
+        integrator: bool,
+    ) -> Result<Caller, String> {
+        let now = self.now();
+        let state = self.read();
+        let tenant =
+            state.tenant(company).map_err(|_| format!("The company id '{company}' is not known to this server."))?;
+        tenant.authenticate(public, private, integrator, now).map_err(|e| e.to_string())
+    }
+
+    /// Whether soft mode is on.
+    pub fn soft_mode(&self) -> bool {
+        self.shared.soft.load(Ordering::Relaxed)
+    }
+
+    /// Turns soft mode on or off.
+    pub fn set_soft_mode(&self, on: bool) {
+        self.shared.soft.store(on, Ordering::Relaxed);
+    }
+
+    fn permissions(&self) -> MutexGuard<'_, PermissionJournal> {
+        self.shared.permissions.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn record_use(&self, company: &str, member: &str, u: Use) {
+        self.permissions().record(company, member, u);
+    }
+
+    /// The permission journal as JSON (see [`journal`]).
+    pub fn permission_report(&self) -> serde_json::Value {
+        self.permissions().report(self.soft_mode())
+    }
+
+    /// The least role that would have allowed a member's recorded calls.
+    pub fn minimal_role(&self, company: &str, member: &str) -> Option<RoleLevels> {
+        self.permissions().minimal_role(company, member)
+    }
+
+    /// Forgets every recorded use.
+    pub fn clear_permission_journal(&self) {
+        self.permissions().clear();
+    }
+
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.shared.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.shared.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Seconds since the epoch, from the configured clock.
+    pub(crate) fn now(&self) -> i64 {
+        self.shared.config.clock.now()
+    }
+
+    /// An estimate of the heap bytes the records of every tenant hold (documents, record
+    /// slots, unique indexes), for the benchmark's memory figures.
+    pub fn records_heap_bytes(&self) -> usize {
+        self.read().tenants().map(tenant::Tenant::heap_size).sum()
+    }
+
+    /// Replaces all state with a fresh load of the configured fixture set.
+    pub fn reset(&self) -> Result<(), fixtures::FixtureError> {
+        self.load(&self.shared.config.fixtures.clone())
+    }
+
+    /// Replaces all state with a fresh load of `set`.
+    pub fn load(&self, set: &FixtureSet) -> Result<(), fixtures::FixtureError> {
+        let fresh = set.build(&self.shared.keys, self.now())?;
+        *self.write() = fresh;
+        Ok(())
+    }
+
+    /// The company ids of all tenants.
+    pub fn companies(&self) -> Vec<String> {
+        self.read().tenants().map(|t| t.company.clone()).collect()
+    }
+}

@@ -1,0 +1,578 @@
+//! List, count, get, create, replace, patch and delete, the same for every collection.
+//!
+//! A write goes through one pipeline: defaults → the write-only secret set aside → schema
+//! validation → references resolved (and their display fields filled in from the target) →
+//! unique fields checked → encoded and stored. Every problem found is reported together in
+//! one `InvalidObject`; nothing is stored unless all of it passes.
+
+use serde_json::{Map, Value};
+
+use super::secrets::{KeyGen, SecretHash};
+use super::table::{Meta, Names, Record, Table};
+use super::tenant::Tenant;
+use super::{Listed, One, StoreError};
+use crate::doc::{Doc, DocRef, Val};
+use crate::query::BoundQuery;
+use crate::query::filter::{MetaField, Row};
+use crate::query::shape::Fields;
+use crate::render::{Ctx, RecordJson};
+use crate::resources::{DefaultValue, Res};
+use crate::schema::{ObjectSchema, Type};
+use crate::validate::{FieldError, FieldErrorCode, Mode, validate};
+
+/// Who is asking and how far their level reaches.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Access<'a> {
+    /// The caller's member identifier (compared with `_info.enteredBy`).
+    pub(crate) caller: &'a str,
+    /// Level `My`: only records the caller entered are visible and writable.
+    pub(crate) own_only: bool,
+    /// Whether to report if records entered by others were involved (soft mode needs it).
+    pub(crate) track_others: bool,
+}
+
+impl Access<'_> {
+    /// Full access, tracking nothing (console and fixture loads).
+    pub(crate) fn system() -> Access<'static> {
+        Access { caller: "", own_only: false, track_others: false }
+    }
+}
+
+/// The context of a write: who, when, where generated secrets come from, where links point.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WriteCtx<'a> {
+    pub(crate) access: Access<'a>,
+    pub(crate) now: i64,
+    pub(crate) keys: &'a KeyGen,
+    /// The API root for `_info` links in the rendered answer.
+    pub(crate) base: &'a str,
+}
+
+/// A record seen through the query language.
+pub(crate) struct RowView<'a> {
+    pub(crate) rec: &'a Record,
+    pub(crate) schema: &'static ObjectSchema,
+    pub(crate) names: &'a Names,
+}
+
+impl<'a> Row<'a> for RowView<'a> {
+    fn id(&self) -> i64 {
+        i64::from(self.rec.id)
+    }
+    fn doc(&self) -> DocRef<'a> {
+        self.rec.doc.view(self.schema)
+    }
+    fn meta(&self, field: MetaField) -> Val<'a> {
+        let m = &self.rec.meta;
+        match field {
+            MetaField::DateEntered => Val::DateTime(m.entered_at),
+            MetaField::LastUpdated => Val::DateTime(m.updated_at),
+            MetaField::EnteredBy => Val::Str(self.names.name(m.entered_by)),
+            MetaField::UpdatedBy => Val::Str(self.names.name(m.updated_by)),
+        }
+    }
+}
+
+/// Serializes a response body; our `Serialize` impls write to a `Vec` and cannot fail.
+pub(crate) fn to_bytes(v: &impl serde::Serialize) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "rendering a response failed");
+        b"null".to_vec()
+    })
+}
+
+/// The records of one page of a query, how many match in all, and whether any match was
+/// entered by someone other than the caller.
+pub(crate) fn select_page<'t>(
+    table: &'t Table,
+    parent: Option<u32>,
+    q: &BoundQuery,
+    access: Access<'_>,
+    names: &Names,
+) -> (Vec<&'t Record>, usize, bool) {
+    let caller = names.lookup(access.caller);
+    let after = q.paging.after_id.map_or(0, |a| u32::try_from(a.max(0)).unwrap_or(u32::MAX));
+    let size = q.paging.size as usize;
+    let skip = (q.paging.page as usize - 1).saturating_mul(size);
+    let view = |rec: &'t Record| RowView { rec, schema: table.schema, names };
+    let unfiltered = q.filters.is_empty() && q.custom.is_none() && parent.is_none() && !access.own_only;
+    if unfiltered && q.order.is_by_id() && !access.track_others {
+        // The common case: no filter, id order. Paging is arithmetic over the sorted records.
+        let rows = table.iter_after(after);
+        let total = rows.clone().count();
+        return (rows.skip(skip).take(size).collect(), total, false);
+    }
+    let mut rows: Vec<&Record> = table
+        .iter_after(after)
+        .filter(|r| parent.is_none_or(|p| r.meta.parent == p))
+        .filter(|r| !access.own_only || Some(r.meta.entered_by) == caller)
+        .filter(|r| q.matches(&view(r)))
+        .collect();
+    let others = access.track_others && rows.iter().any(|r| Some(r.meta.entered_by) != caller);
+    let total = rows.len();
+    if !q.order.is_by_id() {
+        let cmp = |a: &&'t Record, b: &&'t Record| q.order.compare(&view(a), &view(b));
+        let wanted = skip.saturating_add(size);
+        if wanted < total / 2 {
+            // Only the first `wanted` in order matter: partition, then sort just those.
+            rows.select_nth_unstable_by(wanted, cmp);
+            rows.truncate(wanted);
+        }
+        rows.sort_by(cmp);
+    }
+    (rows.into_iter().skip(skip).take(size).collect(), total, others)
+}
+
+/// Lists a table: filter, order, page, render.
+pub(crate) fn list_table(
+    table: &Table,
+    res: Option<Res>,
+    parent: Option<u32>,
+    q: &BoundQuery,
+    access: Access<'_>,
+    names: &Names,
+    base: &str,
+) -> Listed {
+    let (page, total, others) = select_page(table, parent, q, access, names);
+    let ctx = Ctx { base, names };
+    let last_id = page.last().map(|r| r.id);
+    let items: Vec<RecordJson<'_>> = page
+        .into_iter()
+        .map(|record| RecordJson { ctx, doc: record.doc.view(table.schema), record, res, fields: q.fields.as_ref() })
+        .collect();
+    Listed { body: to_bytes(&items), total, last_id, others }
+}
+
+/// One row of a (virtual) table, rendered.
+pub(crate) fn get_row(table: &Table, id: u32, fields: Option<&Fields>, names: &Names, base: &str) -> Option<Vec<u8>> {
+    let record = table.get(id)?;
+    let ctx = Ctx { base, names };
+    Some(to_bytes(&RecordJson { ctx, doc: record.doc.view(table.schema), record, res: None, fields }))
+}
+
+/// Counts the records of a table matching a query.
+pub(crate) fn count_table(
+    table: &Table,
+    parent: Option<u32>,
+    q: &BoundQuery,
+    access: Access<'_>,
+    names: &Names,
+) -> (usize, bool) {
+    let caller = names.lookup(access.caller);
+    let mut others = false;
+    let n = table
+        .iter()
+        .filter(|r| parent.is_none_or(|p| r.meta.parent == p))
+        .filter(|r| !access.own_only || Some(r.meta.entered_by) == caller)
+        .filter(|r| q.matches(&RowView { rec: r, schema: table.schema, names }))
+        .inspect(|r| others |= access.track_others && Some(r.meta.entered_by) != caller)
+        .count();
+    (n, others)
+}
+
+impl Tenant {
+    /// The parent record's id, checked to exist, for child collections.
+    fn parent_of(&self, res: Res, parent: Option<u32>) -> Result<Option<u32>, StoreError> {
+        match (res.info().parent, parent) {
+            (Some((pres, _)), Some(p)) => match self.table(pres).get(p) {
+                Some(_) => Ok(Some(p)),
+                None => Err(StoreError::NotFound(format!("{} {p}", pres.info().title))),
+            },
+            (Some(_), None) => Err(StoreError::BadRequest(format!("{} needs a parent id", res.info().noun))),
+            (None, _) => Ok(None),
+        }
+    }
+
+    /// A record of `res` (under `parent`), or the ConnectWise 404.
+    fn record(&self, res: Res, parent: Option<u32>, id: u32) -> Result<&Record, StoreError> {
+        let parent = self.parent_of(res, parent)?;
+        self.table(res)
+            .get(id)
+            .filter(|r| parent.is_none_or(|p| r.meta.parent == p))
+            .ok_or_else(|| StoreError::NotFound(format!("{} {id}", res.info().title)))
+    }
+
+    /// Refuses a `My`-level caller a record someone else entered; reports whether it is such.
+    fn check_owner(&self, rec: &Record, access: Access<'_>) -> Result<bool, StoreError> {
+        let others = self.names.lookup(access.caller) != Some(rec.meta.entered_by);
+        if others && access.own_only {
+            return Err(StoreError::NotOwn { entered_by: self.names.name(rec.meta.entered_by).to_owned() });
+        }
+        Ok(others)
+    }
+
+    pub(crate) fn render(&self, res: Res, rec: &Record, fields: Option<&Fields>, base: &str) -> Vec<u8> {
+        let ctx = Ctx { base, names: &self.names };
+        to_bytes(&RecordJson { ctx, doc: rec.doc.view(res.schema()), record: rec, res: Some(res), fields })
+    }
+
+    pub(crate) fn list(
+        &self,
+        res: Res,
+        parent: Option<u32>,
+        q: &BoundQuery,
+        access: Access<'_>,
+        base: &str,
+    ) -> Result<Listed, StoreError> {
+        let parent = self.parent_of(res, parent)?;
+        Ok(list_table(self.table(res), Some(res), parent, q, access, &self.names, base))
+    }
+
+    pub(crate) fn count(
+        &self,
+        res: Res,
+        parent: Option<u32>,
+        q: &BoundQuery,
+        access: Access<'_>,
+    ) -> Result<(usize, bool), StoreError> {
+        let parent = self.parent_of(res, parent)?;
+        Ok(count_table(self.table(res), parent, q, access, &self.names))
+    }
+
+    pub(crate) fn get(
+        &self,
+        res: Res,
+        parent: Option<u32>,
+        id: u32,
+        fields: Option<&Fields>,
+        access: Access<'_>,
+        base: &str,
+    ) -> Result<One, StoreError> {
+        let rec = self.record(res, parent, id)?;
+        let others = self.check_owner(rec, access)?;
+        Ok(One { id, body: self.render(res, rec, fields, base), others })
+    }
+
+    /// Creates a record entered by the caller now.
+    pub(crate) fn create(
+        &mut self,
+        res: Res,
+        parent: Option<u32>,
+        body: Value,
+        w: &WriteCtx<'_>,
+    ) -> Result<One, StoreError> {
+        let parent = self.parent_of(res, parent)?;
+        let (obj, secret) = self.prepare(res, parent, body, Mode::Create, None)?;
+        let id = self.next_id(res);
+        let (now, keys, base) = (w.now, w.keys, w.base);
+        let by = self.names.intern(w.access.caller);
+        let meta =
+            Meta { entered_at: now, updated_at: now, entered_by: by, updated_by: by, parent: parent.unwrap_or(0) };
+        let table = self.table_mut(res);
+        table.insert(Record { id, meta, doc: Doc::encode(table.schema, &obj) });
+        self.after_create(res, id, secret, keys);
+        let rec = self.table(res).get(id).ok_or_else(|| StoreError::NotFound(format!("{} {id}", res.info().title)))?;
+        Ok(One { id, body: self.render(res, rec, None, base), others: false })
+    }
+
+    fn after_create(&mut self, res: Res, id: u32, secret: Option<String>, keys: &KeyGen) {
+        if res == Res::SecurityRoles {
+            self.levels.entry(id).or_default();
+        }
+        let secret = match (secret, res) {
+            (Some(s), _) => Some(s),
+            // "API Member will get random password generated" (Member.password).
+            (None, Res::Members) => Some(keys.key()),
+            (None, _) => None,
+        };
+        if let Some(s) = secret {
+            self.secrets.insert((res, id), SecretHash::new(&s, keys));
+        }
+    }
+
+    /// Replaces a record (PUT) or stores the result of a PATCH.
+    pub(crate) fn update(
+        &mut self,
+        res: Res,
+        parent: Option<u32>,
+        id: u32,
+        body: Value,
+        mode: Mode,
+        w: &WriteCtx<'_>,
+    ) -> Result<One, StoreError> {
+        let (access, now, keys, base) = (w.access, w.now, w.keys, w.base);
+        let rec = self.record(res, parent, id)?;
+        let others = self.check_owner(rec, access)?;
+        let old_meta = rec.meta;
+        let parent = (old_meta.parent != 0).then_some(old_meta.parent);
+        let (obj, secret) = self.prepare(res, parent, body, mode, Some(id))?;
+        let by = self.names.intern(access.caller);
+        let meta = Meta { updated_at: now, updated_by: by, ..old_meta };
+        let table = self.table_mut(res);
+        let doc = Doc::encode(table.schema, &obj);
+        table.update(id, doc, meta);
+        if let Some(s) = secret {
+            self.secrets.insert((res, id), SecretHash::new(&s, keys));
+        }
+        let rec = self.record(res, parent, id)?;
+        Ok(One { id, body: self.render(res, rec, None, base), others })
+    }
+
+    /// Deactivates a member (`POST /system/members/{id}/deactivate`): it stops
+    /// authenticating at once, and its member tokens are revoked.
+    pub(crate) fn deactivate_member(&mut self, id: u32, w: &WriteCtx<'_>) -> Result<bool, StoreError> {
+        let mut current = self.current(Res::Members, None, id)?;
+        current.insert("inactiveFlag".into(), Value::Bool(true));
+        current.insert("inactiveDate".into(), Value::String(crate::datetime::format(w.now)));
+        let one = self.update(Res::Members, None, id, Value::Object(current), Mode::Create, w)?;
+        self.tokens.retain(|_, t| t.member_id != id);
+        Ok(one.others)
+    }
+
+    /// A record's stored properties as JSON, for PATCH.
+    pub(crate) fn current(&self, res: Res, parent: Option<u32>, id: u32) -> Result<Map<String, Value>, StoreError> {
+        let rec = self.record(res, parent, id)?;
+        Ok(rec.doc.view(res.schema()).to_json())
+    }
+
+    pub(crate) fn delete(
+        &mut self,
+        res: Res,
+        parent: Option<u32>,
+        id: u32,
+        access: Access<'_>,
+    ) -> Result<bool, StoreError> {
+        let rec = self.record(res, parent, id)?;
+        let others = self.check_owner(rec, access)?;
+        let users = self.referrers(res, id);
+        if !users.is_empty() {
+            return Err(StoreError::Conflict(format!(
+                "{} {id} is in use by {} and cannot be deleted",
+                res.info().title,
+                users.join(", ")
+            )));
+        }
+        self.table_mut(res).remove(id);
+        self.secrets.remove(&(res, id));
+        if res == Res::SecurityRoles {
+            self.levels.remove(&id);
+        }
+        // Child records go with their parent (agreement additions).
+        for child in Res::ALL.into_iter().filter(|c| c.info().parent.is_some_and(|(p, _)| p == res)) {
+            let ids: Vec<u32> = self.table(child).iter().filter(|r| r.meta.parent == id).map(|r| r.id).collect();
+            for cid in ids {
+                self.table_mut(child).remove(cid);
+            }
+        }
+        Ok(others)
+    }
+
+    /// Records that reference `res` `id` (a delete of it would leave them dangling).
+    fn referrers(&self, res: Res, id: u32) -> Vec<String> {
+        let mut users = Vec::new();
+        for other in Res::ALL {
+            let info = other.info();
+            for rf in info.refs.iter().filter(|rf| rf.targets.contains(&res)) {
+                let table = self.table(other);
+                let Some((key, _)) = table.schema.prop(rf.field) else { continue };
+                let n = table
+                    .iter()
+                    .filter(|r| matches!(r.doc.view(table.schema).get(key), Some(Val::Obj(d)) if d.int("id") == Some(i64::from(id))))
+                    .count();
+                if n > 0 {
+                    users.push(format!("{n} {}{}", info.noun, if n == 1 { "" } else { "s" }));
+                }
+            }
+        }
+        users
+    }
+
+    /// The write pipeline up to encoding: returns the object to store and the secret to hash.
+    fn prepare(
+        &self,
+        res: Res,
+        parent: Option<u32>,
+        body: Value,
+        mode: Mode,
+        id: Option<u32>,
+    ) -> Result<(Map<String, Value>, Option<String>), StoreError> {
+        let info = res.info();
+        let schema = res.schema();
+        let invalid = |errors| StoreError::Invalid { noun: info.noun, errors };
+        let mut errors = validate(schema, &body, mode);
+        let Value::Object(mut obj) = body else { return Err(invalid(errors)) };
+        for (name, default) in info.defaults {
+            if !obj.keys().any(|k| k.eq_ignore_ascii_case(name)) {
+                let v = match default {
+                    DefaultValue::Bool(b) => Value::Bool(*b),
+                    DefaultValue::Str(s) => Value::String((*s).to_owned()),
+                };
+                obj.insert((*name).to_owned(), v);
+            }
+        }
+        if let (Some((_, field)), Some(p)) = (info.parent, parent) {
+            obj.retain(|k, _| !k.eq_ignore_ascii_case(field));
+            obj.insert(field.to_owned(), Value::from(p));
+        }
+        let secret = match info.secret {
+            Some(name) => {
+                let key = obj.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned();
+                key.and_then(|k| obj.remove(&k)).and_then(|v| v.as_str().map(str::to_owned)).filter(|s| !s.is_empty())
+            }
+            None => None,
+        };
+        if res == Res::IntegratorLogins && mode == Mode::Create && secret.is_none() {
+            errors.push(FieldError::new(
+                FieldErrorCode::MissingRequiredField,
+                "password",
+                "password is required.".into(),
+            ));
+        }
+        if errors.is_empty() {
+            errors.extend(self.resolve_refs(res, &mut obj));
+            errors.extend(self.check_unique(res, &obj, id));
+        }
+        if errors.is_empty() { Ok((obj, secret)) } else { Err(invalid(errors)) }
+    }
+
+    fn check_unique(&self, res: Res, obj: &Map<String, Value>, id: Option<u32>) -> Option<FieldError> {
+        let info = res.info();
+        let field = info.unique?;
+        let value = obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(field)).and_then(|(_, v)| v.as_str())?;
+        let taken = std::iter::once(res)
+            .chain(info.unique_with.iter().copied())
+            .any(|r| self.table(r).find_unique(value).is_some_and(|other| Some(other) != id || r != res));
+        taken.then(|| {
+            FieldError::new(FieldErrorCode::ObjectExists, field, format!("The {field} '{value}' is already in use."))
+        })
+    }
+
+    /// Points every reference at an existing record (by `id`, or by its identifier or name)
+    /// and copies the target's display fields into it.
+    fn resolve_refs(&self, res: Res, obj: &mut Map<String, Value>) -> Vec<FieldError> {
+        let schema = res.schema();
+        let mut errors = Vec::new();
+        let keys: Vec<String> = obj.keys().cloned().collect();
+        for key in keys {
+            let Some((_, prop)) = schema.prop(&key) else { continue };
+            let Type::Object(target_schema) = prop.ty else { continue };
+            let ref_schema = crate::schema::SCHEMAS.get(target_schema);
+            if !ref_schema.is_reference() {
+                continue;
+            }
+            let Some(Value::Object(reference)) = obj.get_mut(&key) else { continue };
+            let targets = res.info().refs.iter().find(|rf| rf.field.eq_ignore_ascii_case(&key)).map(|rf| rf.targets);
+            let outcome = match targets {
+                Some(targets) => self.fill_record_ref(targets, reference),
+                None => self.fill_lookup_ref(&ref_schema.name, reference),
+            };
+            if let Err(message) = outcome {
+                errors.push(FieldError::new(
+                    FieldErrorCode::InvalidField,
+                    format!("{}/id", prop.name),
+                    format!("{}: {message}", prop.name),
+                ));
+            }
+        }
+        errors
+    }
+
+    fn fill_record_ref(&self, targets: &[Res], reference: &mut Map<String, Value>) -> Result<(), String> {
+        let id = ref_id(reference);
+        let found = match id {
+            Some(id) => targets.iter().find_map(|&t| self.table(t).get(id).map(|r| (t, r.id))),
+            None => {
+                let by = ["identifier", "name"].iter().find_map(|f| ref_text(reference, f));
+                let Some(value) = by else { return Err("give an id".into()) };
+                targets.iter().find_map(|&t| self.table(t).find_unique(value).map(|rid| (t, rid)))
+            }
+        };
+        let Some((target, rid)) = found else {
+            let shown = id.map_or_else(
+                || ["identifier", "name"].iter().find_map(|f| ref_text(reference, f)).unwrap_or("").to_owned(),
+                |i| i.to_string(),
+            );
+            return Err(format!("{} {shown} does not exist", targets.first().map_or("record", |t| t.info().title)));
+        };
+        reference.insert("id".into(), Value::from(rid));
+        let doc = self.table(target).view(rid);
+        let summary = matches!(target, Res::Members | Res::ApiMembers).then(|| self.member_summary(rid)).flatten();
+        for (k, v) in reference.iter_mut() {
+            let copied = match (k.as_str(), &summary, doc) {
+                ("id" | "_info", _, _) => continue,
+                ("name", Some(m), _) => Some(Value::String(m.name.clone())),
+                (field, _, Some(d)) => match d.get_named(field) {
+                    Some(val @ (Val::Str(_) | Val::Int(_) | Val::Num(_) | Val::Bool(_))) => Some(val.to_json()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(c) = copied {
+                *v = c;
+            }
+        }
+        // Fill display fields the client left out.
+        let ref_fields: &[&str] = match target {
+            Res::Members | Res::ApiMembers => &["identifier", "name"],
+            Res::Companies => &["identifier", "name"],
+            Res::Catalog => &["identifier"],
+            Res::Tickets => &["summary"],
+            _ => &["name"],
+        };
+        for f in ref_fields {
+            if reference.contains_key(*f) {
+                continue;
+            }
+            let v = match (*f, &summary, doc) {
+                ("name", Some(m), _) => Some(Value::String(m.name.clone())),
+                (f, _, Some(d)) => d.str(f).map(|s| Value::String(s.to_owned())),
+                _ => None,
+            };
+            if let Some(v) = v {
+                reference.insert((*f).to_owned(), v);
+            }
+        }
+        Ok(())
+    }
+
+    fn fill_lookup_ref(&self, ref_schema: &str, reference: &mut Map<String, Value>) -> Result<(), String> {
+        let Some(rows) = self.lookups.get(ref_schema) else {
+            // A table the mock knows nothing of: keep what the client sent.
+            return if ref_id(reference).is_some()
+                || ["identifier", "name"].iter().any(|f| ref_text(reference, f).is_some())
+            {
+                Ok(())
+            } else {
+                Err("give an id".into())
+            };
+        };
+        let row = match ref_id(reference) {
+            Some(id) => rows.iter().find(|r| r.get("id").and_then(Value::as_u64) == Some(u64::from(id))),
+            None => {
+                let Some((f, value)) =
+                    ["identifier", "name"].iter().find_map(|f| ref_text(reference, f).map(|v| (*f, v)))
+                else {
+                    return Err("give an id".into());
+                };
+                rows.iter().find(|r| r.get(f).and_then(Value::as_str).is_some_and(|s| s.eq_ignore_ascii_case(value)))
+            }
+        };
+        let Some(row) = row else {
+            return Err(format!(
+                "no {} matches {}",
+                ref_schema.trim_end_matches("Reference"),
+                Value::Object(reference.clone())
+            ));
+        };
+        for (k, v) in row {
+            reference.insert(k.clone(), v.clone());
+        }
+        Ok(())
+    }
+}
+
+fn ref_id(reference: &Map<String, Value>) -> Option<u32> {
+    reference
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("id"))
+        .and_then(|(_, v)| v.as_u64())
+        .and_then(|i| u32::try_from(i).ok())
+}
+
+fn ref_text<'a>(reference: &'a Map<String, Value>, field: &str) -> Option<&'a str> {
+    reference
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(field))
+        .and_then(|(_, v)| v.as_str())
+        .filter(|s| !s.is_empty())
+}

@@ -1,0 +1,265 @@
+//! One collection's records ([`Table`]) and the small structures that index them.
+//!
+//! Records live in a `Vec` sorted by id (ids only grow, so inserts append), which costs no
+//! more memory than the records themselves. A unique field is indexed by a hash table holding
+//! only record ids; equality is checked against the record itself, so the index costs a few
+//! bytes per record instead of a second copy of every identifier.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+
+use hashbrown::{DefaultHashBuilder, HashTable};
+
+use crate::doc::{Doc, DocRef};
+use crate::query::filter::cmp_ci;
+use crate::schema::ObjectSchema;
+
+/// Who and when, kept beside the document and rendered as `_info`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Meta {
+    pub(crate) entered_at: i64,
+    pub(crate) updated_at: i64,
+    /// Interned identifier of the member who created the record.
+    pub(crate) entered_by: u32,
+    pub(crate) updated_by: u32,
+    /// The parent record's id for child collections (agreement additions), else 0.
+    pub(crate) parent: u32,
+}
+
+/// A stored record.
+#[derive(Clone, Debug)]
+pub(crate) struct Record {
+    pub(crate) id: u32,
+    pub(crate) meta: Meta,
+    pub(crate) doc: Doc,
+}
+
+/// The records of one collection.
+#[derive(Debug)]
+pub(crate) struct Table {
+    pub(crate) schema: &'static ObjectSchema,
+    records: Vec<Record>,
+    unique: Option<Unique>,
+}
+
+#[derive(Debug)]
+struct Unique {
+    key: u16,
+    ids: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+}
+
+fn fold_hash(hasher: &DefaultHashBuilder, value: &str) -> u64 {
+    let mut h = hasher.build_hasher();
+    for c in value.chars().flat_map(char::to_lowercase) {
+        h.write_u32(u32::from(c));
+    }
+    h.finish()
+}
+
+fn position(records: &[Record], id: u32) -> Result<usize, usize> {
+    records.binary_search_by_key(&id, |r| r.id)
+}
+
+fn unique_value<'a>(records: &'a [Record], schema: &'static ObjectSchema, key: u16, id: u32) -> Option<&'a str> {
+    let r = &records[position(records, id).ok()?];
+    match r.doc.view(schema).get(key)? {
+        crate::doc::Val::Str(s) => Some(s),
+        _ => None,
+    }
+}
+
+impl Table {
+    /// An empty table; `unique` names a field whose values must differ (ignoring case).
+    pub(crate) fn new(schema: &'static ObjectSchema, unique: Option<&str>) -> Self {
+        let unique = unique.and_then(|name| schema.prop(name)).map(|(key, _)| Unique {
+            key,
+            ids: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+        });
+        Self { schema, records: Vec::new(), unique }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Reserves room for `n` more records (bulk loads).
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.records.reserve_exact(n);
+        if let Some(u) = &mut self.unique {
+            let Self { records, schema, .. } = self;
+            let (hasher, key) = (u.hasher.clone(), u.key);
+            u.ids.reserve(n, |&id| fold_hash(&hasher, unique_value(records, schema, key, id).unwrap_or("")));
+        }
+    }
+
+    /// All records in id order.
+    pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = &Record> + Clone {
+        self.records.iter()
+    }
+
+    /// Records with an id greater than `after`, in id order.
+    pub(crate) fn iter_after(&self, after: u32) -> impl Iterator<Item = &Record> + Clone {
+        let start = position(&self.records, after).map_or_else(|i| i, |i| i + 1);
+        self.records[start..].iter()
+    }
+
+    pub(crate) fn get(&self, id: u32) -> Option<&Record> {
+        position(&self.records, id).ok().map(|i| &self.records[i])
+    }
+
+    /// A view of a record's document.
+    pub(crate) fn view(&self, id: u32) -> Option<DocRef<'_>> {
+        self.get(id).map(|r| r.doc.view(self.schema))
+    }
+
+    /// The id of the record whose unique field equals `value` (ignoring case).
+    pub(crate) fn find_unique(&self, value: &str) -> Option<u32> {
+        let u = self.unique.as_ref()?;
+        let hash = fold_hash(&u.hasher, value);
+        u.ids
+            .find(hash, |&id| {
+                unique_value(&self.records, self.schema, u.key, id).is_some_and(|v| cmp_ci(v, value).is_eq())
+            })
+            .copied()
+    }
+
+    /// Stores a new record (its id must be new).
+    pub(crate) fn insert(&mut self, record: Record) {
+        let id = record.id;
+        match position(&self.records, id) {
+            Ok(i) => self.records[i] = record,
+            Err(i) => self.records.insert(i, record),
+        }
+        self.index(id);
+    }
+
+    /// Replaces a record's document and metadata, keeping the unique index in step.
+    pub(crate) fn update(&mut self, id: u32, doc: Doc, meta: Meta) -> bool {
+        let Ok(i) = position(&self.records, id) else { return false };
+        self.unindex(id);
+        self.records[i].doc = doc;
+        self.records[i].meta = meta;
+        self.index(id);
+        true
+    }
+
+    /// Removes a record.
+    pub(crate) fn remove(&mut self, id: u32) -> Option<Record> {
+        let i = position(&self.records, id).ok()?;
+        self.unindex(id);
+        Some(self.records.remove(i))
+    }
+
+    fn index(&mut self, id: u32) {
+        let Self { records, schema, unique } = self;
+        let Some(u) = unique else { return };
+        let Some(value) = unique_value(records, schema, u.key, id) else { return };
+        let hash = fold_hash(&u.hasher, value);
+        let (hasher, key) = (&u.hasher, u.key);
+        u.ids.insert_unique(hash, id, |&other| {
+            fold_hash(hasher, unique_value(records, schema, key, other).unwrap_or(""))
+        });
+    }
+
+    fn unindex(&mut self, id: u32) {
+        let Self { records, schema, unique } = self;
+        let Some(u) = unique else { return };
+        let Some(value) = unique_value(records, schema, u.key, id) else { return };
+        let hash = fold_hash(&u.hasher, value);
+        if let Ok(entry) = u.ids.find_entry(hash, |&other| other == id) {
+            entry.remove();
+        }
+    }
+
+    /// Approximate heap bytes held (records, documents, index).
+    pub(crate) fn heap_size(&self) -> usize {
+        self.records.capacity() * std::mem::size_of::<Record>()
+            + self.records.iter().map(|r| r.doc.heap_size()).sum::<usize>()
+            + self.unique.as_ref().map_or(0, |u| u.ids.capacity() * (std::mem::size_of::<u32>() + 1))
+    }
+}
+
+/// Interned member identifiers for `enteredBy`/`updatedBy`, so a million records entered by
+/// one member hold one copy of its name.
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    list: Vec<Box<str>>,
+    index: HashMap<Box<str>, u32>,
+}
+
+impl Names {
+    pub(crate) fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        let i = u32::try_from(self.list.len()).unwrap_or(u32::MAX);
+        self.list.push(name.into());
+        self.index.insert(name.into(), i);
+        i
+    }
+
+    /// The symbol of a name, if it was ever interned.
+    pub(crate) fn lookup(&self, name: &str) -> Option<u32> {
+        self.index.get(name).copied()
+    }
+
+    pub(crate) fn name(&self, i: u32) -> &str {
+        self.list.get(i as usize).map_or("", |s| s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::schema;
+    use serde_json::json;
+
+    fn rec(id: u32, identifier: &str) -> Record {
+        let body = json!({ "identifier": identifier });
+        let meta = Meta { entered_at: 0, updated_at: 0, entered_by: 0, updated_by: 0, parent: 0 };
+        Record { id, meta, doc: Doc::encode(schema("ApiMember"), body.as_object().unwrap()) }
+    }
+
+    #[test]
+    fn the_unique_index_follows_inserts_updates_and_removals_ignoring_case() {
+        let mut t = Table::new(schema("ApiMember"), Some("identifier"));
+        for i in 1..=100 {
+            t.insert(rec(i, &format!("Member{i}")));
+        }
+        assert_eq!(t.find_unique("MEMBER42"), Some(42));
+        let renamed = rec(42, "Renamed");
+        assert!(t.update(42, renamed.doc, renamed.meta));
+        assert_eq!(t.find_unique("member42"), None);
+        assert_eq!(t.find_unique("renamed"), Some(42));
+        assert!(t.remove(42).is_some());
+        assert_eq!(t.find_unique("renamed"), None);
+        assert_eq!(t.len(), 99);
+        assert_eq!(t.find_unique("member99"), Some(99));
+    }
+
+    #[test]
+    fn iter_after_starts_past_the_given_id_even_when_it_is_gone() {
+        let mut t = Table::new(schema("ApiMember"), None);
+        for i in [1, 2, 5, 9] {
+            t.insert(rec(i, "x"));
+        }
+        let ids = |after| t.iter_after(after).map(|r| r.id).collect::<Vec<_>>();
+        assert_eq!(ids(0), [1, 2, 5, 9]);
+        assert_eq!(ids(2), [5, 9]);
+        assert_eq!(ids(3), [5, 9]);
+        assert_eq!(ids(9), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn names_intern_once() {
+        let mut n = Names::default();
+        let a = n.intern("Admin1");
+        assert_eq!(n.intern("Admin1"), a);
+        assert_ne!(n.intern("admin1"), a);
+        assert_eq!(n.name(a), "Admin1");
+        assert_eq!(n.lookup("nobody"), None);
+    }
+}

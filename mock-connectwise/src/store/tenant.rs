@@ -1,0 +1,119 @@
+//! One company (tenant): its collections, id sequences, security-role levels, secrets, API
+//! keys, member tokens, lookup tables and reports.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Map, Value};
+
+use super::reports::Reports;
+use super::secrets::{ApiKey, SecretHash, Token};
+use super::table::{Names, Record, Table};
+use crate::permissions::RoleLevels;
+use crate::resources::Res;
+
+/// One company's data.
+#[derive(Debug)]
+pub(crate) struct Tenant {
+    /// The company id as clients send it in credentials (`CW_COMPANY`).
+    pub(crate) company: String,
+    pub(crate) company_name: String,
+    tables: Vec<Table>,
+    /// The last id given out, per id space.
+    last_ids: [u32; Res::ALL.len()],
+    /// Levels of each security role, by role id.
+    pub(crate) levels: HashMap<u32, RoleLevels>,
+    /// Hashed passwords (members, integrator logins).
+    pub(crate) secrets: HashMap<(Res, u32), SecretHash>,
+    pub(crate) keys: BTreeMap<u32, ApiKey>,
+    /// Public key → key id.
+    pub(crate) key_index: HashMap<String, u32>,
+    pub(crate) last_key_id: u32,
+    /// Member tokens by public key.
+    pub(crate) tokens: HashMap<String, Token>,
+    pub(crate) names: Names,
+    /// Rows of setup tables the mock does not serve (locations, departments, types...), by the
+    /// reference schema that points at them; references to them are checked and filled in.
+    pub(crate) lookups: HashMap<String, Vec<Map<String, Value>>>,
+    pub(crate) reports: Reports,
+}
+
+impl Tenant {
+    pub(crate) fn new(company: &str, company_name: &str) -> Self {
+        Self {
+            company: company.to_owned(),
+            company_name: company_name.to_owned(),
+            tables: Res::ALL.iter().map(|r| Table::new(r.schema(), r.info().unique)).collect(),
+            last_ids: [0; Res::ALL.len()],
+            levels: HashMap::new(),
+            secrets: HashMap::new(),
+            keys: BTreeMap::new(),
+            key_index: HashMap::new(),
+            last_key_id: 0,
+            tokens: HashMap::new(),
+            names: Names::default(),
+            lookups: HashMap::new(),
+            reports: Reports::default(),
+        }
+    }
+
+    pub(crate) fn table(&self, res: Res) -> &Table {
+        &self.tables[res.index()]
+    }
+
+    pub(crate) fn table_mut(&mut self, res: Res) -> &mut Table {
+        &mut self.tables[res.index()]
+    }
+
+    /// The next id of `res`'s id space (members and API members share one).
+    pub(crate) fn next_id(&mut self, res: Res) -> u32 {
+        let slot = &mut self.last_ids[res.info().id_space.index()];
+        *slot += 1;
+        *slot
+    }
+
+    /// A member or API member by id.
+    pub(crate) fn member(&self, id: u32) -> Option<(Res, &Record)> {
+        [Res::Members, Res::ApiMembers].into_iter().find_map(|r| self.table(r).get(id).map(|rec| (r, rec)))
+    }
+
+    /// A member or API member by identifier (ignoring case).
+    pub(crate) fn member_by_identifier(&self, identifier: &str) -> Option<(Res, u32)> {
+        [Res::Members, Res::ApiMembers]
+            .into_iter()
+            .find_map(|r| self.table(r).find_unique(identifier).map(|id| (r, id)))
+    }
+
+    /// A member's identifier, display name, inactive flag and security-role id.
+    pub(crate) fn member_summary(&self, id: u32) -> Option<MemberSummary<'_>> {
+        let (res, rec) = self.member(id)?;
+        let doc = rec.doc.view(res.schema());
+        let identifier = doc.str("identifier").unwrap_or_default();
+        let name = match res {
+            Res::ApiMembers => doc.str("name").map(str::to_owned).unwrap_or_else(|| identifier.to_owned()),
+            _ => {
+                let first = doc.str("firstName").unwrap_or_default();
+                let last = doc.str("lastName").unwrap_or_default();
+                format!("{first} {last}").trim().to_owned()
+            }
+        };
+        let role_id = match doc.get_named("securityRole") {
+            Some(crate::doc::Val::Obj(r)) => r.int("id").and_then(|i| u32::try_from(i).ok()),
+            _ => None,
+        };
+        Some(MemberSummary { identifier, name, inactive: doc.flag("inactiveFlag").unwrap_or(false), role_id })
+    }
+
+    /// Heap bytes held by all tables (an estimate, for the benchmark's memory breakdown).
+    pub(crate) fn heap_size(&self) -> usize {
+        self.tables.iter().map(Table::heap_size).sum()
+    }
+}
+
+/// What authentication and rendering need to know of a member.
+#[derive(Clone, Debug)]
+pub(crate) struct MemberSummary<'a> {
+    pub(crate) identifier: &'a str,
+    pub(crate) name: String,
+    pub(crate) inactive: bool,
+    pub(crate) role_id: Option<u32>,
+}

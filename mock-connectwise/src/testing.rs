@@ -1,0 +1,273 @@
+//! `TestApp`: a mock on `127.0.0.1:0` with a fresh store and an HTTP client that checks
+//! ConnectWise's protocol invariants on every response. Used by this crate's tests, the
+//! provisioner's tests and the conformance World alike.
+
+use std::sync::Arc;
+
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::api::ApiConfig;
+use crate::clock::ManualClock;
+use crate::permissions::{Action, Function, PermissionLevel, RoleLevels};
+use crate::store::fixtures::{AdminCredentials, FixtureSet};
+use crate::store::{Store, StoreConfig};
+
+/// 2025-01-15T12:00:00Z: the test clock's start, so `_info` dates are stable.
+pub const TEST_EPOCH: i64 = 1_736_942_400;
+
+/// Credentials for `Authorization: Basic base64(company+public:private)` and `clientId`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Creds {
+    /// The company id.
+    pub company: String,
+    /// The public key (or integrator username).
+    pub public: String,
+    /// The private key (or integrator password).
+    pub private: String,
+    /// The `clientId` header.
+    pub client_id: String,
+}
+
+impl From<&AdminCredentials> for Creds {
+    fn from(a: &AdminCredentials) -> Self {
+        Self {
+            company: a.company.clone(),
+            public: a.public_key.clone(),
+            private: a.private_key.clone(),
+            client_id: a.client_id.clone(),
+        }
+    }
+}
+
+/// How to start a [`TestApp`].
+#[derive(Clone, Debug, Default)]
+pub struct TestOptions {
+    /// The fixture set (default: the built-in one).
+    pub fixtures: FixtureSet,
+    /// Start in soft mode.
+    pub soft_mode: bool,
+    /// HTTP settings.
+    pub api: ApiConfig,
+}
+
+/// A running mock for one test.
+#[derive(Debug)]
+pub struct TestApp {
+    /// The site root, `http://127.0.0.1:PORT` (what `CW_URL` holds).
+    pub url: String,
+    /// The API root, `http://127.0.0.1:PORT/v4_6_release/apis/3.0`.
+    pub api: String,
+    /// The seeded admin.
+    pub admin: Creds,
+    /// The store behind the server, for assertions on state.
+    pub store: Store,
+    /// The store's clock; advance it to expire tokens.
+    pub clock: Arc<ManualClock>,
+    client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+/// A response whose invariants were checked.
+#[derive(Debug)]
+pub struct Checked {
+    /// The status.
+    pub status: u16,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body as JSON (`Null` for an empty body).
+    pub body: Value,
+}
+
+impl Checked {
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        self
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `message` of an error body.
+    pub fn message(&self) -> &str {
+        self.body["message"].as_str().unwrap_or_default()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl TestApp {
+    /// A mock with the built-in fixtures.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(TestOptions::default()).await
+    }
+
+    /// A mock with the given options.
+    pub async fn spawn_with(options: TestOptions) -> Self {
+        // reqwest is built without a default crypto provider; install one (idempotent).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let clock = Arc::new(ManualClock::at(TEST_EPOCH));
+        let admin = Creds::from(&options.fixtures.admin().expect("test fixtures have an admin key"));
+        let store = Store::new(StoreConfig { clock: clock.clone(), key_seed: Some(7), fixtures: options.fixtures })
+            .expect("test fixtures load");
+        store.set_soft_mode(options.soft_mode);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("bound address");
+        let (tx, rx) = oneshot::channel();
+        let codebase = options.api.codebase.clone();
+        tokio::spawn(crate::serve(listener, store.clone(), options.api, async {
+            let _ = rx.await;
+        }));
+        let url = format!("http://{addr}");
+        Self {
+            api: format!("{url}/{codebase}apis/3.0"),
+            url,
+            admin,
+            store,
+            clock,
+            client: reqwest::Client::builder().build().expect("a reqwest client"),
+            shutdown: Some(tx),
+        }
+    }
+
+    /// The shared HTTP client.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Sends a request and checks the response's protocol invariants.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Checked {
+        let res = req.send().await.expect("the mock answers");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.expect("a readable body");
+        check_invariants(status, &headers, &bytes);
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("checked JSON") };
+        Checked { status, headers, body }
+    }
+
+    /// A request to `apis/3.0` authenticated with `creds`.
+    pub fn request(&self, creds: &Creds, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.api))
+            .basic_auth(format!("{}+{}", creds.company, creds.public), Some(&creds.private))
+            .header("clientId", &creds.client_id)
+    }
+
+    /// Calls `apis/3.0` as `creds`, with an optional JSON body.
+    pub async fn call(&self, creds: &Creds, method: Method, path: &str, body: Option<Value>) -> Checked {
+        let mut req = self.request(creds, method, path);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        self.send(req).await
+    }
+
+    /// `GET apis/3.0{path}` as the seeded admin.
+    pub async fn get(&self, path: &str) -> Checked {
+        self.call(&self.admin, Method::GET, path, None).await
+    }
+
+    /// Calls the mock console (`/__mock{path}`).
+    pub async fn console(&self, method: Method, path: &str, body: Option<Value>) -> Checked {
+        let mut req = self.client.request(method, format!("{}/__mock{path}", self.url));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        self.send(req).await
+    }
+
+    /// Creates a security role with exactly `levels`, an API member holding it, and an API
+    /// key for that member ("Save"), and returns the member's credentials.
+    pub async fn member_with_levels(&self, identifier: &str, levels: &RoleLevels) -> Creds {
+        let role_name = format!("{identifier} role");
+        let role = self
+            .call(&self.admin, Method::POST, "/system/securityroles", Some(serde_json::json!({ "name": role_name })))
+            .await
+            .expect(201);
+        let role_id = role.body["id"].as_u64().expect("role id");
+        let mut rows = serde_json::Map::new();
+        for &f in Function::ALL {
+            let cols: serde_json::Map<String, Value> =
+                Action::ALL.iter().map(|&a| (a.as_str().to_owned(), Value::from(levels.get(f, a).as_str()))).collect();
+            rows.insert(f.label(), Value::Object(cols));
+        }
+        self.console(
+            Method::PUT,
+            &format!("/companies/{}/roles/{role_id}/levels", self.admin.company),
+            Some(Value::Object(rows)),
+        )
+        .await
+        .expect(200);
+        let member =
+            serde_json::json!({ "identifier": identifier, "name": identifier, "securityRole": { "id": role_id } });
+        self.call(&self.admin, Method::POST, "/system/apiMembers", Some(member)).await.expect(201);
+        let key = self
+            .console(
+                Method::POST,
+                &format!("/companies/{}/members/{identifier}/keys", self.admin.company),
+                Some(serde_json::json!({ "description": "test key", "action": "save" })),
+            )
+            .await
+            .expect(201);
+        Creds {
+            company: self.admin.company.clone(),
+            public: key.body["publicKey"].as_str().expect("public key").to_owned(),
+            private: key.body["privateKey"].as_str().expect("private key").to_owned(),
+            client_id: self.admin.client_id.clone(),
+        }
+    }
+
+    /// Sets one level of a role through the console.
+    pub async fn set_level(&self, role: &str, function: Function, action: Action, level: PermissionLevel) {
+        let body = serde_json::json!({ function.label(): { action.as_str(): level.as_str() } });
+        self.console(Method::PUT, &format!("/companies/{}/roles/{role}/levels", self.admin.company), Some(body))
+            .await
+            .expect(200);
+    }
+}
+
+/// The protocol invariants every response must keep.
+#[track_caller]
+fn check_invariants(status: u16, headers: &HeaderMap, body: &[u8]) {
+    if status == 204 {
+        assert!(body.is_empty(), "204 with a body: {}", String::from_utf8_lossy(body));
+        return;
+    }
+    let ct = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(
+        ct.starts_with("application/json"),
+        "status {status}: content type {ct:?}, body {}",
+        String::from_utf8_lossy(body)
+    );
+    let v: Value = serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("status {status}: body is not JSON ({e}): {}", String::from_utf8_lossy(body)));
+    if status >= 400 {
+        assert!(
+            v["code"].is_string() && v["message"].is_string(),
+            "status {status}: not a ConnectWise error body: {v}"
+        );
+        match &v["errors"] {
+            Value::Null => {}
+            Value::Array(items) => {
+                for e in items {
+                    assert!(e["code"].is_string() && e["message"].is_string(), "malformed errors entry: {e}");
+                }
+            }
+            other => panic!("errors must be null or a list, not {other}"),
+        }
+    }
+}
