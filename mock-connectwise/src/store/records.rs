@@ -96,11 +96,13 @@ pub(crate) fn select_page<'t>(
     let skip = (q.paging.page as usize - 1).saturating_mul(size);
     let view = |rec: &'t Record| RowView { rec, schema: table.schema, names };
     let unfiltered = q.filters.is_empty() && q.custom.is_none() && parent.is_none() && !access.own_only;
-    if unfiltered && q.order.is_by_id() && !access.track_others {
-        // The common case: no filter, id order. Paging is arithmetic over the sorted records.
-        let rows = table.iter_after(after);
-        let total = rows.clone().count();
-        return (rows.skip(skip).take(size).collect(), total, false);
+    if unfiltered && q.order.is_by_id() && after == 0 {
+        // The common case: no filter, id order. Paging is arithmetic over the sorted records,
+        // and whether others' records are involved follows from per-member counts.
+        let rows = table.iter_after(0);
+        let total = rows.len();
+        let others = access.track_others && total > table.entered_by(caller);
+        return (rows.skip(skip).take(size).collect(), total, others);
     }
     let mut rows: Vec<&Record> = table
         .iter_after(after)

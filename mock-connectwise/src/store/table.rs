@@ -40,6 +40,9 @@ pub(crate) struct Table {
     pub(crate) schema: &'static ObjectSchema,
     records: Vec<Record>,
     unique: Option<Unique>,
+    /// How many records each member entered, so "did a list involve others' records?" is
+    /// answered without a scan.
+    entered: HashMap<u32, usize>,
 }
 
 #[derive(Debug)]
@@ -77,7 +80,12 @@ impl Table {
             ids: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
         });
-        Self { schema, records: Vec::new(), unique }
+        Self { schema, records: Vec::new(), unique, entered: HashMap::new() }
+    }
+
+    /// How many records `member` (an interned name) entered.
+    pub(crate) fn entered_by(&self, member: Option<u32>) -> usize {
+        member.and_then(|m| self.entered.get(&m)).copied().unwrap_or(0)
     }
 
     #[cfg(test)]
@@ -101,7 +109,7 @@ impl Table {
     }
 
     /// Records with an id greater than `after`, in id order.
-    pub(crate) fn iter_after(&self, after: u32) -> impl Iterator<Item = &Record> + Clone {
+    pub(crate) fn iter_after(&self, after: u32) -> std::slice::Iter<'_, Record> {
         let start = position(&self.records, after).map_or_else(|i| i, |i| i + 1);
         self.records[start..].iter()
     }
@@ -129,8 +137,12 @@ impl Table {
     /// Stores a new record (its id must be new).
     pub(crate) fn insert(&mut self, record: Record) {
         let id = record.id;
+        *self.entered.entry(record.meta.entered_by).or_default() += 1;
         match position(&self.records, id) {
-            Ok(i) => self.records[i] = record,
+            Ok(i) => {
+                let old = std::mem::replace(&mut self.records[i], record);
+                self.forget_enterer(old.meta.entered_by);
+            }
             Err(i) => self.records.insert(i, record),
         }
         self.index(id);
@@ -140,6 +152,9 @@ impl Table {
     pub(crate) fn update(&mut self, id: u32, doc: Doc, meta: Meta) -> bool {
         let Ok(i) = position(&self.records, id) else { return false };
         self.unindex(id);
+        let old_enterer = self.records[i].meta.entered_by;
+        *self.entered.entry(meta.entered_by).or_default() += 1;
+        self.forget_enterer(old_enterer);
         self.records[i].doc = doc;
         self.records[i].meta = meta;
         self.index(id);
@@ -150,11 +165,22 @@ impl Table {
     pub(crate) fn remove(&mut self, id: u32) -> Option<Record> {
         let i = position(&self.records, id).ok()?;
         self.unindex(id);
-        Some(self.records.remove(i))
+        let removed = self.records.remove(i);
+        self.forget_enterer(removed.meta.entered_by);
+        Some(removed)
+    }
+
+    fn forget_enterer(&mut self, member: u32) {
+        if let Some(n) = self.entered.get_mut(&member) {
+            *n -= 1;
+            if *n == 0 {
+                self.entered.remove(&member);
+            }
+        }
     }
 
     fn index(&mut self, id: u32) {
-        let Self { records, schema, unique } = self;
+        let Self { records, schema, unique, .. } = self;
         let Some(u) = unique else { return };
         let Some(value) = unique_value(records, schema, u.key, id) else { return };
         let hash = fold_hash(&u.hasher, value);
@@ -165,7 +191,7 @@ impl Table {
     }
 
     fn unindex(&mut self, id: u32) {
-        let Self { records, schema, unique } = self;
+        let Self { records, schema, unique, .. } = self;
         let Some(u) = unique else { return };
         let Some(value) = unique_value(records, schema, u.key, id) else { return };
         let hash = fold_hash(&u.hasher, value);
@@ -251,6 +277,20 @@ mod tests {
         assert_eq!(ids(2), [5, 9]);
         assert_eq!(ids(3), [5, 9]);
         assert_eq!(ids(9), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn per_member_entry_counts_follow_inserts_updates_and_removals() {
+        let mut t = Table::new(schema("ApiMember"), None);
+        let by = |id, who| Record { meta: Meta { entered_by: who, ..rec(id, "x").meta }, ..rec(id, "x") };
+        for (id, who) in [(1, 7), (2, 7), (3, 8)] {
+            t.insert(by(id, who));
+        }
+        assert_eq!((t.entered_by(Some(7)), t.entered_by(Some(8)), t.entered_by(None)), (2, 1, 0));
+        t.remove(1);
+        let moved = by(3, 7);
+        t.update(3, moved.doc, moved.meta);
+        assert_eq!((t.entered_by(Some(7)), t.entered_by(Some(8))), (2, 0));
     }
 
     #[test]
