@@ -13,6 +13,7 @@
 //! - [`Store`] is the one handle to all state (tenants, records, roles, keys, tokens, journals).
 //! - `api` serves `apis/3.0` and `/login/companyinfo`; `console` serves `/__mock`, where what
 //!   ConnectWise does only in its UI (API keys, role levels) and mock controls live.
+//! - `traffic` holds injected faults, the request journal and the rate limit.
 //! - [`serve`] runs it all on a bound listener; the binary is thin wiring around it.
 //! - `TestApp` (feature `test-util`) starts a mock on `127.0.0.1:0` for tests of any crate.
 
@@ -28,16 +29,20 @@ mod resources;
 mod schema;
 mod server;
 mod store;
+mod traffic;
 mod validate;
 
 #[cfg(feature = "test-util")]
 mod testing;
 
-pub use api::{ApiConfig, CURRENT_VERSION, DEFAULT_CODEBASE, DEFAULT_MAX_BODY_BYTES, router};
+pub use api::{ApiConfig, CURRENT_VERSION, DEFAULT_BODY_TIMEOUT, DEFAULT_CODEBASE, DEFAULT_MAX_BODY_BYTES, router};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use server::DEFAULT_HEADER_TIMEOUT;
 pub use server::serve;
 pub use store::access::{MAX_KEY_DESCRIPTION, SaveAction, TOKEN_LIFETIME_SECS};
 pub use store::fixtures::{AdminCredentials, DEFAULT_CLIENT_ID, FixtureError, FixtureSet};
 pub use store::{Store, StoreConfig};
 #[cfg(feature = "test-util")]
 pub use testing::{Checked, Creds, TEST_EPOCH, TestApp, TestOptions};
+pub use traffic::ratelimit::RateLimit;
+pub use traffic::requests::DEFAULT_JOURNAL_CAPACITY;

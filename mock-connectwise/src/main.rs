@@ -37,6 +37,13 @@ struct Args {
     /// would-be refusal is recorded in the permission journal (GET /__mock/permission-journal).
     #[arg(long)]
     soft: bool,
+    /// A per-API-key request budget, CALLS/SECONDS (e.g. 100/60); over it, calls get 429 with
+    /// Retry-After. Changeable at PUT /__mock/rate-limit.
+    #[arg(long)]
+    rate_limit: Option<mock_connectwise::RateLimit>,
+    /// How many calls the request journal (GET /__mock/requests) keeps; 0 turns it off.
+    #[arg(long, default_value_t = mock_connectwise::DEFAULT_JOURNAL_CAPACITY)]
+    journal_capacity: usize,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
@@ -88,7 +95,18 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         println!("CW_CLIENT_ID={}", a.client_id);
     }
     tracing::info!(%addr, codebase = %codebase, soft = args.soft, members = args.members, startup_ms = started.elapsed().as_millis() as u64, "mock-connectwise listening");
-    serve(listener, store, ApiConfig { codebase, ..ApiConfig::default() }, shutdown_signal()).await?;
+    serve(
+        listener,
+        store,
+        ApiConfig {
+            codebase,
+            rate_limit: args.rate_limit,
+            journal_capacity: args.journal_capacity,
+            ..ApiConfig::default()
+        },
+        shutdown_signal(),
+    )
+    .await?;
     tracing::info!("mock-connectwise stopped");
     Ok(())
 }

@@ -1,12 +1,29 @@
 //! Serving: a bound listener, a store and a shutdown future in; a running mock out.
+//!
+//! The accept loop is the mock's own rather than `axum::serve` for three things a test
+//! double needs: a deadline for slow clients to send their headers, a cap on header size,
+//! and a way for a `drop` fault to close one connection without an answer.
 
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
+use std::time::Duration;
 
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tower::ServiceExt;
 
-use crate::api::{ApiConfig, router};
+use crate::api::{ApiConfig, Hangup, router};
 use crate::store::Store;
+
+/// How long a client may take to send its request headers before the connection is closed.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// The read buffer, and so the largest request head, per connection; larger heads get 431.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// How long in-flight calls may take to finish once shutdown starts.
+const DRAIN: Duration = Duration::from_secs(10);
 
 /// Serves the mock on `listener` until `shutdown` completes, then finishes in-flight requests.
 ///
@@ -18,5 +35,51 @@ pub async fn serve(
     config: ApiConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    axum::serve(listener, router(store, config)).with_graceful_shutdown(shutdown).await
+    let header_timeout = config.header_timeout;
+    let app = router(store, config);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let hangup = Arc::new(Notify::new());
+        let service = {
+            let app = app.clone();
+            let hangup = Hangup(hangup.clone());
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(hangup.clone());
+                app.clone().oneshot(req.map(axum::body::Body::new))
+            })
+        };
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .max_buf_size(MAX_HEAD_BYTES)
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            tokio::select! {
+                ended = conn => if let Err(e) = ended {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                },
+                () = hangup.notified() => tracing::debug!("connection dropped by an injected fault"),
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
+        tracing::warn!("calls still in flight after {DRAIN:?}; stopping anyway");
+    }
+    Ok(())
 }

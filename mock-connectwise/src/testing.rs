@@ -231,6 +231,18 @@ impl TestApp {
         }
     }
 
+    /// Adds a fault rule (`POST /__mock/faults`, see the console index) and returns its id.
+    pub async fn inject_fault(&self, rule: Value) -> u64 {
+        let added = self.console(Method::POST, "/faults", Some(rule)).await.expect(201);
+        added.body["id"].as_u64().expect("a fault rule id")
+    }
+
+    /// The request journal, newest first, filtered by a query string such as `status=429`.
+    pub async fn requests(&self, query: &str) -> Vec<Value> {
+        let found = self.console(Method::GET, &format!("/requests?{query}"), None).await.expect(200);
+        found.body["requests"].as_array().cloned().unwrap_or_default()
+    }
+
     /// Sets one level of a role through the console.
     pub async fn set_level(&self, role: &str, function: Function, action: Action, level: PermissionLevel) {
         let body = serde_json::json!({ function.label(): { action.as_str(): level.as_str() } });

@@ -12,6 +12,7 @@ pub(crate) mod error;
 pub(crate) mod routes;
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -24,6 +25,10 @@ use serde_json::json;
 
 use crate::store::Store;
 use crate::store::journal::Use;
+use crate::traffic::Traffic;
+use crate::traffic::faults::{FaultKind, Fired};
+use crate::traffic::ratelimit::RateLimit;
+use crate::traffic::requests::{DEFAULT_JOURNAL_CAPACITY, Entry};
 use error::{ApiError, JSON};
 use routes::Matched;
 
@@ -35,6 +40,9 @@ pub const DEFAULT_CODEBASE: &str = "v4_6_release/";
 /// The largest request body accepted (an assumption; ConnectWise does not publish one).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// How long a client may take to send a request body before it gets 408.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Settings of the HTTP layer.
 #[derive(Clone, Debug)]
 pub struct ApiConfig {
@@ -42,11 +50,26 @@ pub struct ApiConfig {
     pub codebase: String,
     /// The largest request body accepted; larger ones get 413.
     pub max_body_bytes: usize,
+    /// How long a request body may take to arrive; slower clients get 408.
+    pub body_timeout: Duration,
+    /// How long request headers may take to arrive; slower clients are disconnected.
+    pub header_timeout: Duration,
+    /// How many calls the request journal (`/__mock/requests`) keeps; 0 turns it off.
+    pub journal_capacity: usize,
+    /// The per-key request budget, if any (changeable at `/__mock/rate-limit`).
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        Self { codebase: DEFAULT_CODEBASE.to_owned(), max_body_bytes: DEFAULT_MAX_BODY_BYTES }
+        Self {
+            codebase: DEFAULT_CODEBASE.to_owned(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            header_timeout: crate::server::DEFAULT_HEADER_TIMEOUT,
+            journal_capacity: DEFAULT_JOURNAL_CAPACITY,
+            rate_limit: None,
+        }
     }
 }
 
@@ -55,11 +78,18 @@ impl Default for ApiConfig {
 pub(crate) struct AppState {
     pub(crate) store: Store,
     pub(crate) config: Arc<ApiConfig>,
+    pub(crate) traffic: Arc<Traffic>,
 }
+
+/// Put in a request's extensions by the server's accept loop: notifying it closes the
+/// connection at once, without an answer (the `drop` faults).
+#[derive(Clone, Debug)]
+pub(crate) struct Hangup(pub(crate) Arc<tokio::sync::Notify>);
 
 /// The whole mock as an axum router, ready to serve or to drive with `oneshot` in tests.
 pub fn router(store: Store, config: ApiConfig) -> Router {
-    let state = AppState { store, config: Arc::new(config) };
+    let traffic = Arc::new(Traffic::new(config.journal_capacity, config.rate_limit));
+    let state = AppState { store, config: Arc::new(config), traffic };
     Router::new()
         .route("/login/companyinfo/{company}", get(company_info))
         .nest("/__mock", crate::console::router())
@@ -135,18 +165,98 @@ fn accept_version(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// What the dispatcher learnt about a call, for the request journal.
+#[derive(Debug, Default)]
+struct Trace {
+    company: Option<String>,
+    member: Option<String>,
+    fired: Option<Fired>,
+    permission: Option<String>,
+}
+
 /// Serves everything under `/{codebase}apis/3.0`.
 async fn api(State(app): State<AppState>, req: Request) -> Response {
+    let started = Instant::now();
+    let at = app.store.now();
     let (parts, body) = req.into_parts();
-    let mut res = match handle(&app, &parts, body).await {
+    let mut trace = Trace::default();
+    let mut res = match handle(&app, &parts, body, &mut trace).await {
         Ok(res) => res,
         Err(e) => e.into_response(),
     };
     res.headers_mut().insert("api-current-version", HeaderValue::from_static(CURRENT_VERSION));
+    let hang_up = trace.fired.as_ref().is_some_and(|f| matches!(f.kind, FaultKind::Drop | FaultKind::CommitThenDrop));
+    app.traffic.requests.record(Entry {
+        seq: 0,
+        at: crate::datetime::format(at),
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        company: trace.company,
+        member: trace.member,
+        // A dropped call has no status: the client got none.
+        status: if hang_up { 0 } else { res.status().as_u16() },
+        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+        fault: trace.fired.as_ref().map(Fired::label),
+        permission: trace.permission,
+    });
+    if hang_up {
+        return hang_up_on(&parts).await;
+    }
     res
 }
 
-async fn handle(app: &AppState, parts: &Parts, body: Body) -> Result<Response, ApiError> {
+/// Closes the connection without answering. Outside the mock's own accept loop (a router
+/// driven in-process) there is no connection to close, so the body breaks off instead.
+async fn hang_up_on(parts: &Parts) -> Response {
+    if let Some(Hangup(notify)) = parts.extensions.get::<Hangup>() {
+        notify.notify_one();
+        // The accept loop drops this connection, and with it this future.
+        std::future::pending::<()>().await;
+    }
+    Response::new(Body::new(BrokenBody))
+}
+
+/// A body that fails at once, so the client sees a broken response rather than an answer.
+struct BrokenBody;
+
+impl axum::body::HttpBody for BrokenBody {
+    type Data = axum::body::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Ready(Some(Err(std::io::Error::other("connection dropped by an injected fault"))))
+    }
+}
+
+/// Applies a fault that fired before the call runs: a status answer, or latency first.
+async fn before_call(fired: &Fired) -> Result<(), ApiError> {
+    match fired.kind {
+        FaultKind::Status => {
+            let status = StatusCode::from_u16(fired.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let message = match status {
+                StatusCode::TOO_MANY_REQUESTS => "Too many requests. Retry after the time given in Retry-After.",
+                StatusCode::SERVICE_UNAVAILABLE => "The service is temporarily unavailable.",
+                _ => "An error has occurred.",
+            };
+            let mut e = ApiError::new(status, "ConnectWiseApi", message);
+            if let Some(secs) = fired.retry_after {
+                e = e.with_header(header::RETRY_AFTER, secs.to_string());
+            }
+            Err(e)
+        }
+        FaultKind::Latency => {
+            tokio::time::sleep(fired.latency).await;
+            Ok(())
+        }
+        FaultKind::Drop | FaultKind::CommitThenDrop => Ok(()),
+    }
+}
+
+async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) -> Result<Response, ApiError> {
     let path = parts.uri.path();
     let Some(rest) = api_path(path, &app.config.codebase) else {
         return Err(ApiError::not_found(format!(
@@ -160,6 +270,23 @@ async fn handle(app: &AppState, parts: &Parts, body: Body) -> Result<Response, A
         .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
         .collect();
     let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    if app.traffic.faults.armed() {
+        let member = if app.traffic.faults.by_member() {
+            auth::credentials(&parts.headers)
+                .ok()
+                .and_then(|c| app.store.authenticate(&c.company, &c.public, &c.private, c.integrator).ok())
+                .map(|c| c.identifier)
+        } else {
+            None
+        };
+        trace.fired = app.traffic.faults.fire(parts.method.as_str(), &segs, member.as_deref());
+        if let Some(fired) = &trace.fired {
+            before_call(fired).await?;
+            if fired.kind == FaultKind::Drop {
+                return Ok(StatusCode::OK.into_response());
+            }
+        }
+    }
     let (route, params) = match routes::find(parts.method.as_str(), &segs) {
         Matched::Found(r, p) => (r, p),
         Matched::WrongMethod(allowed) => {
@@ -179,6 +306,16 @@ async fn handle(app: &AppState, parts: &Parts, body: Body) -> Result<Response, A
         .store
         .authenticate(&creds.company, &creds.public, &creds.private, creds.integrator)
         .map_err(ApiError::unauthorized)?;
+    trace.company = Some(caller.company.clone());
+    trace.member = Some(caller.identifier.clone());
+    if let Err(wait) = app.traffic.limiter.take(&format!("{}+{}", creds.company, creds.public), app.store.now()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "ConnectWiseApi",
+            format!("Too many requests for this API key. Retry after {wait} seconds."),
+        )
+        .with_header(header::RETRY_AFTER, wait.to_string()));
+    }
     auth::integrator_may(&caller, route.endpoint == routes::Endpoint::MemberTokens)?;
     let soft = app.store.soft_mode();
     let permit = match auth::permit(&caller, route.needs, soft) {
@@ -186,6 +323,7 @@ async fn handle(app: &AppState, parts: &Parts, body: Body) -> Result<Response, A
         Err(e) => {
             if let Some((function, action)) = route.needs {
                 let granted = caller.levels.get(function, action);
+                trace.permission = Some(format!("{}: {action} refused (granted {granted})", function.label()));
                 app.store.record_use(
                     &caller.company,
                     &caller.identifier,
@@ -195,8 +333,11 @@ async fn handle(app: &AppState, parts: &Parts, body: Body) -> Result<Response, A
             return Err(e);
         }
     };
+    if let Some((function, action)) = route.needs {
+        trace.permission = Some(format!("{}: {action} (granted {})", function.label(), permit.granted));
+    }
     let body = if parts.method == Method::POST || parts.method == Method::PUT || parts.method == Method::PATCH {
-        Some(read_json(&parts.headers, body, app.config.max_body_bytes).await?)
+        Some(read_json(&parts.headers, body, &app.config).await?)
     } else {
         None
     };
@@ -224,7 +365,8 @@ async fn handle(app: &AppState, parts: &Parts, body: Body) -> Result<Response, A
 }
 
 /// Reads a JSON request body, with ConnectWise-shaped errors for every way it can be wrong.
-async fn read_json(headers: &HeaderMap, body: Body, limit: usize) -> Result<serde_json::Value, ApiError> {
+async fn read_json(headers: &HeaderMap, body: Body, config: &ApiConfig) -> Result<serde_json::Value, ApiError> {
+    let limit = config.max_body_bytes;
     if let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
         if !ct.to_ascii_lowercase().contains("json") {
             return Err(ApiError::new(
@@ -234,7 +376,14 @@ async fn read_json(headers: &HeaderMap, body: Body, limit: usize) -> Result<serd
             ));
         }
     }
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+    let read = tokio::time::timeout(config.body_timeout, axum::body::to_bytes(body, limit)).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "RequestTimeout",
+            format!("The request body did not arrive within {} seconds.", config.body_timeout.as_secs()),
+        )
+    })?;
+    let bytes = read.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "RequestTooLarge",

@@ -7,6 +7,8 @@
 //! authentication, as WireMock's and LocalStack's admin APIs have none; bind the mock to
 //! loopback (the default) where that matters.
 
+mod traffic;
+
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -37,6 +39,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/soft-mode", get(soft_mode).put(set_soft_mode))
         .route("/permission-journal", get(permission_journal).delete(clear_permission_journal))
         .route("/permissions", get(permission_table))
+        .merge(traffic::router())
         .fallback(not_found)
 }
 
@@ -67,30 +70,33 @@ async fn not_found() -> ApiError {
 }
 
 async fn index(State(app): State<AppState>) -> Response {
+    let mut routes = vec![
+        "POST   /__mock/reset                                   reload the configured fixtures",
+        "POST   /__mock/fixtures                                replace all state with a fixture set (body: tenant fixture or array)",
+        "GET    /__mock/companies",
+        "GET    /__mock/companies/{company}/keys                every API key (never a private key)",
+        "GET    /__mock/companies/{company}/members/{member}/keys",
+        "POST   /__mock/companies/{company}/members/{member}/keys  {description, action: save|saveAndClose}",
+        "PATCH  /__mock/companies/{company}/keys/{id}           {inactiveFlag}",
+        "DELETE /__mock/companies/{company}/keys/{id}",
+        "GET    /__mock/companies/{company}/roles/{role}/levels role id or name",
+        "PUT    /__mock/companies/{company}/roles/{role}/levels {\"Finance > Agreements\": {\"Add\": \"All\"}} or [{function, addLevel, ...}]",
+        "GET|PUT /__mock/soft-mode                              {softMode: bool}",
+        "GET|DELETE /__mock/permission-journal",
+        "GET    /__mock/permissions                             the permission table",
+    ];
+    routes.extend(traffic::ROUTES);
     ok(&json!({
         "description": "mock-connectwise console: what ConnectWise does in its UI, and mock controls. Not part of the ConnectWise API.",
         "companies": app.store.companies(),
-        "routes": [
-            "POST   /__mock/reset                                   reload the configured fixtures",
-            "POST   /__mock/fixtures                                replace all state with a fixture set (body: tenant fixture or array)",
-            "GET    /__mock/companies",
-            "GET    /__mock/companies/{company}/keys                every API key (never a private key)",
-            "GET    /__mock/companies/{company}/members/{member}/keys",
-            "POST   /__mock/companies/{company}/members/{member}/keys  {description, action: save|saveAndClose}",
-            "PATCH  /__mock/companies/{company}/keys/{id}           {inactiveFlag}",
-            "DELETE /__mock/companies/{company}/keys/{id}",
-            "GET    /__mock/companies/{company}/roles/{role}/levels role id or name",
-            "PUT    /__mock/companies/{company}/roles/{role}/levels {\"Finance > Agreements\": {\"Add\": \"All\"}} or [{function, addLevel, ...}]",
-            "GET|PUT /__mock/soft-mode                              {softMode: bool}",
-            "GET|DELETE /__mock/permission-journal",
-            "GET    /__mock/permissions                             the permission table"
-        ]
+        "routes": routes,
     }))
 }
 
 async fn reset(State(app): State<AppState>) -> Result<Response, ApiError> {
     app.store.reset().map_err(|e| ApiError::internal(&e))?;
     app.store.clear_permission_journal();
+    app.traffic.reset();
     Ok(ok(&json!({ "reset": true, "companies": app.store.companies() })))
 }
 
@@ -101,6 +107,7 @@ async fn load_fixtures(State(app): State<AppState>, body: axum::body::Bytes) -> 
         .map_err(|e| ApiError::bad_request("fixtures", "body", e.to_string()))?;
     app.store.load(&set).map_err(|e| ApiError::bad_request("fixtures", "body", e.to_string()))?;
     app.store.clear_permission_journal();
+    app.traffic.reset();
     Ok(ok(&json!({ "loaded": true, "companies": app.store.companies() })))
 }
 

@@ -1,0 +1,375 @@
+//! Injected faults, as WireMock and LocalStack offer them: a rule matches calls by method,
+//! route pattern and (optionally) the calling member, and makes them slow, answers them with
+//! an error status, drops the connection, or commits the write and then drops the
+//! connection so the client never learns it succeeded.
+//!
+//! A rule fires for the next `times` matching calls, or with a `probability` drawn from its
+//! own generator seeded by `seed` (so a run is repeatable), or on every matching call.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+/// The longest latency a rule may add; longer is a client mistake (use a drop instead).
+pub(crate) const MAX_LATENCY_MS: u64 = 60_000;
+
+/// What a rule does to the calls it matches.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum FaultKind {
+    /// Answer with `status` (and `Retry-After` when given) without running the call.
+    Status,
+    /// Wait `latencyMs`, then serve the call normally.
+    Latency,
+    /// Close the connection without an answer, without running the call.
+    Drop,
+    /// Run the call (writes are kept), then close the connection without an answer.
+    CommitThenDrop,
+}
+
+impl FaultKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Status => "status",
+            Self::Latency => "latency",
+            Self::Drop => "drop",
+            Self::CommitThenDrop => "commitThenDrop",
+        }
+    }
+}
+
+/// A rule as the console receives it (`POST /__mock/faults`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct FaultSpec {
+    /// `GET`, `POST`...; absent matches every method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) method: Option<String>,
+    /// The path after `apis/3.0`, e.g. `/system/members/*`; `*` is one segment, `**` the rest.
+    pub(crate) path: String,
+    /// Only calls authenticated as this member (API member or member identifier).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) member: Option<String>,
+    pub(crate) action: FaultKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) status: Option<u16>,
+    /// Seconds, sent as `Retry-After` with a status fault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) retry_after: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) latency_ms: Option<u64>,
+    /// Fire for the next N matching calls only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) times: Option<u64>,
+    /// Fire on this share of matching calls (0 < p <= 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) probability: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) seed: Option<u64>,
+}
+
+/// One segment of a compiled path pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Seg {
+    Lit(String),
+    One,
+    Rest,
+}
+
+#[derive(Debug)]
+struct Rule {
+    id: u64,
+    spec: FaultSpec,
+    pattern: Vec<Seg>,
+    method: Option<String>,
+    remaining: Option<u64>,
+    hits: u64,
+    rng: Option<StdRng>,
+}
+
+/// A rule as the console lists it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RuleView {
+    id: u64,
+    #[serde(flatten)]
+    spec: FaultSpec,
+    /// Calls it may still fire on (`null`: unlimited).
+    remaining: Option<u64>,
+    /// Calls it fired on so far.
+    hits: u64,
+}
+
+/// A fault that fired for one call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Fired {
+    pub(crate) rule: u64,
+    pub(crate) kind: FaultKind,
+    pub(crate) status: u16,
+    pub(crate) retry_after: Option<u32>,
+    pub(crate) latency: Duration,
+}
+
+impl Fired {
+    /// How the request journal names it: `#3 status 429`.
+    pub(crate) fn label(&self) -> String {
+        match self.kind {
+            FaultKind::Status => format!("#{} status {}", self.rule, self.status),
+            FaultKind::Latency => format!("#{} latency {}ms", self.rule, self.latency.as_millis()),
+            kind => format!("#{} {}", self.rule, kind.as_str()),
+        }
+    }
+}
+
+/// The rule set. Cheap to consult when empty: one atomic load.
+#[derive(Debug, Default)]
+pub(crate) struct Faults {
+    armed: AtomicBool,
+    by_member: AtomicBool,
+    next_id: AtomicU64,
+    rules: Mutex<Vec<Rule>>,
+}
+
+impl Faults {
+    /// Whether any rule exists (the fast path skips everything else when not).
+    pub(crate) fn armed(&self) -> bool {
+        self.armed.load(Ordering::Relaxed)
+    }
+
+    /// Whether some rule filters on the member, so the caller must be identified first.
+    pub(crate) fn by_member(&self) -> bool {
+        self.by_member.load(Ordering::Relaxed)
+    }
+
+    /// Checks and adds a rule; the message says what is wrong with a bad one.
+    pub(crate) fn add(&self, spec: FaultSpec) -> Result<RuleView, String> {
+        let pattern = compile(&spec.path)?;
+        match spec.action {
+            FaultKind::Status => match spec.status {
+                Some(s) if (400..=599).contains(&s) => {}
+                Some(s) => return Err(format!("status {s} is not an error status (400-599)")),
+                None => return Err("a status fault needs `status`".into()),
+            },
+            FaultKind::Latency => match spec.latency_ms {
+                Some(ms) if ms <= MAX_LATENCY_MS => {}
+                Some(ms) => return Err(format!("latencyMs {ms} is over the limit of {MAX_LATENCY_MS}")),
+                None => return Err("a latency fault needs `latencyMs`".into()),
+            },
+            FaultKind::Drop | FaultKind::CommitThenDrop => {}
+        }
+        if spec.times.is_some() && spec.probability.is_some() {
+            return Err("give `times` or `probability`, not both".into());
+        }
+        if let Some(p) = spec.probability {
+            if !(p > 0.0 && p <= 1.0) {
+                return Err(format!("probability {p} must be in (0, 1]"));
+            }
+        }
+        let method = match &spec.method {
+            Some(m) if m.is_empty() || !m.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                return Err(format!("method '{m}' is not an HTTP method"));
+            }
+            m => m.as_ref().map(|m| m.to_ascii_uppercase()),
+        };
+        let rule = Rule {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed) + 1,
+            remaining: spec.times,
+            rng: spec.probability.map(|_| StdRng::seed_from_u64(spec.seed.unwrap_or(0))),
+            hits: 0,
+            method,
+            pattern,
+            spec,
+        };
+        let view = view(&rule);
+        let mut rules = self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        rules.push(rule);
+        self.rearm(&rules);
+        Ok(view)
+    }
+
+    /// All rules, oldest first.
+    pub(crate) fn list(&self) -> Vec<RuleView> {
+        self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().map(view).collect()
+    }
+
+    /// Removes one rule; false when there is none with that id.
+    pub(crate) fn remove(&self, id: u64) -> bool {
+        let mut rules = self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let before = rules.len();
+        rules.retain(|r| r.id != id);
+        self.rearm(&rules);
+        rules.len() != before
+    }
+
+    /// Removes every rule.
+    pub(crate) fn clear(&self) {
+        let mut rules = self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        rules.clear();
+        self.rearm(&rules);
+    }
+
+    /// The fault for this call, if a rule fires: the first matching rule that fires wins.
+    pub(crate) fn fire(&self, method: &str, segs: &[&str], member: Option<&str>) -> Option<Fired> {
+        let mut rules = self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for rule in rules.iter_mut() {
+            if !rule.matches(method, segs, member) || rule.remaining == Some(0) {
+                continue;
+            }
+            if let Some(rng) = rule.rng.as_mut() {
+                let p = rule.spec.probability.unwrap_or(1.0);
+                // 53 random bits make a uniform float in [0, 1).
+                let draw = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                if draw >= p {
+                    continue;
+                }
+            }
+            if let Some(n) = rule.remaining.as_mut() {
+                *n -= 1;
+            }
+            rule.hits += 1;
+            return Some(Fired {
+                rule: rule.id,
+                kind: rule.spec.action,
+                status: rule.spec.status.unwrap_or(0),
+                retry_after: rule.spec.retry_after,
+                latency: Duration::from_millis(rule.spec.latency_ms.unwrap_or(0)),
+            });
+        }
+        None
+    }
+
+    fn rearm(&self, rules: &[Rule]) {
+        self.armed.store(!rules.is_empty(), Ordering::Relaxed);
+        self.by_member.store(rules.iter().any(|r| r.spec.member.is_some()), Ordering::Relaxed);
+    }
+}
+
+impl Rule {
+    fn matches(&self, method: &str, segs: &[&str], member: Option<&str>) -> bool {
+        if self.method.as_deref().is_some_and(|m| !m.eq_ignore_ascii_case(method)) {
+            return false;
+        }
+        if let Some(want) = &self.spec.member {
+            if !member.is_some_and(|m| m.eq_ignore_ascii_case(want)) {
+                return false;
+            }
+        }
+        path_matches(&self.pattern, segs)
+    }
+}
+
+fn view(rule: &Rule) -> RuleView {
+    RuleView { id: rule.id, spec: rule.spec.clone(), remaining: rule.remaining, hits: rule.hits }
+}
+
+fn compile(path: &str) -> Result<Vec<Seg>, String> {
+    if !path.starts_with('/') {
+        return Err(format!("path '{path}' must start with '/' (the part after apis/3.0)"));
+    }
+    let segs: Vec<Seg> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| match s {
+            "*" => Seg::One,
+            "**" => Seg::Rest,
+            lit => Seg::Lit(lit.to_ascii_lowercase()),
+        })
+        .collect();
+    if segs.iter().rev().skip(1).any(|s| *s == Seg::Rest) {
+        return Err(format!("path '{path}': '**' may only end a pattern"));
+    }
+    Ok(segs)
+}
+
+fn path_matches(pattern: &[Seg], segs: &[&str]) -> bool {
+    let mut i = 0;
+    for seg in pattern {
+        match seg {
+            Seg::Rest => return true,
+            Seg::One if i < segs.len() => {}
+            Seg::Lit(lit) if segs.get(i).is_some_and(|s| s.eq_ignore_ascii_case(lit)) => {}
+            _ => return false,
+        }
+        i += 1;
+    }
+    i == segs.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(json: serde_json::Value) -> FaultSpec {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn patterns_match_literal_one_and_rest_segments_without_case() {
+        let p = compile("/system/members/*/tokens").unwrap();
+        assert!(path_matches(&p, &["System", "Members", "jdoe", "tokens"]));
+        assert!(!path_matches(&p, &["system", "members", "tokens"]));
+        let rest = compile("/finance/**").unwrap();
+        assert!(path_matches(&rest, &["finance", "agreements", "1", "additions"]));
+        assert!(path_matches(&rest, &["finance"]));
+        assert!(!path_matches(&rest, &["company", "companies"]));
+        assert!(compile("/a/**/b").is_err());
+        assert!(compile("system").is_err());
+    }
+
+    #[test]
+    fn a_rule_with_times_fires_exactly_that_many_times() {
+        let faults = Faults::default();
+        faults
+            .add(spec(serde_json::json!({"path": "/system/info", "action": "status", "status": 503, "times": 2})))
+            .unwrap();
+        let fired: Vec<_> = (0..4).map(|_| faults.fire("GET", &["system", "info"], None).is_some()).collect();
+        assert_eq!(fired, [true, true, false, false]);
+        assert_eq!(faults.list()[0].hits, 2);
+    }
+
+    #[test]
+    fn a_seeded_probability_gives_the_same_sequence_every_run() {
+        let run = || {
+            let faults = Faults::default();
+            let rule = serde_json::json!({"path": "/**", "action": "drop", "probability": 0.3, "seed": 9});
+            faults.add(spec(rule)).unwrap();
+            (0..200).map(|_| faults.fire("GET", &["x"], None).is_some()).collect::<Vec<_>>()
+        };
+        let first = run();
+        assert_eq!(first, run());
+        let share = first.iter().filter(|f| **f).count();
+        assert!((30..=90).contains(&share), "{share} of 200 fired at p=0.3");
+    }
+
+    #[test]
+    fn member_and_method_filters_narrow_a_rule() {
+        let faults = Faults::default();
+        let rule = serde_json::json!({"method": "post", "path": "/**", "member": "Sync", "action": "commitThenDrop"});
+        faults.add(spec(rule)).unwrap();
+        assert!(faults.by_member());
+        assert!(faults.fire("GET", &["a"], Some("sync")).is_none());
+        assert!(faults.fire("POST", &["a"], Some("other")).is_none());
+        assert!(faults.fire("POST", &["a"], None).is_none());
+        assert_eq!(faults.fire("POST", &["a"], Some("SYNC")).map(|f| f.kind), Some(FaultKind::CommitThenDrop));
+    }
+
+    #[test]
+    fn bad_rules_are_refused_with_a_reason() {
+        let faults = Faults::default();
+        for bad in [
+            serde_json::json!({"path": "/x", "action": "status"}),
+            serde_json::json!({"path": "/x", "action": "status", "status": 200}),
+            serde_json::json!({"path": "/x", "action": "latency", "latencyMs": 600_000}),
+            serde_json::json!({"path": "/x", "action": "drop", "times": 1, "probability": 0.5}),
+            serde_json::json!({"path": "/x", "action": "drop", "probability": 1.5}),
+            serde_json::json!({"path": "/x", "action": "drop", "method": "GE T"}),
+        ] {
+            assert!(faults.add(spec(bad.clone())).is_err(), "{bad} was accepted");
+        }
+        assert!(!faults.armed());
+    }
+}
