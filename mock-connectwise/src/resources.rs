@@ -192,7 +192,16 @@ const RESOURCES: &[Resource] = &[
             RefField { field: "parentAgreement", targets: &[Res::Agreements] },
             RefField { field: "billToCompany", targets: &[Res::Companies] },
         ],
-        defaults: &[("agreementStatus", DefaultValue::Str("Active"))],
+        // The server fills the "Required On Updates" fields on create, so a record read back
+        // can be PUT unchanged.
+        defaults: &[
+            ("agreementStatus", DefaultValue::Str("Active")),
+            ("employeeCompRate", DefaultValue::Str("Actual")),
+            ("invoicingCycle", DefaultValue::Str("ContractYear")),
+            ("billTime", DefaultValue::Str("Billable")),
+            ("billExpenses", DefaultValue::Str("Billable")),
+            ("billProducts", DefaultValue::Str("Billable")),
+        ],
         secret: None,
     },
     Resource {
@@ -245,7 +254,11 @@ const RESOURCES: &[Resource] = &[
             RefField { field: "agreement", targets: &[Res::Agreements] },
             RefField { field: "owner", targets: MEMBER_TARGETS },
         ],
-        defaults: &[("closedFlag", DefaultValue::Bool(false))],
+        defaults: &[
+            ("closedFlag", DefaultValue::Bool(false)),
+            ("severity", DefaultValue::Str("Medium")),
+            ("impact", DefaultValue::Str("Medium")),
+        ],
         secret: None,
     },
     Resource {
@@ -320,6 +333,27 @@ impl Res {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_field_required_on_updates_is_required_on_create_or_defaulted() {
+        // Otherwise a record read back could not be PUT unchanged, as it can on the real server.
+        // An API member's name is the one exception: the real server leaves it to the caller.
+        for res in Res::ALL {
+            let r = res.info();
+            let s = res.schema();
+            for (i, prop) in s.props.iter().enumerate() {
+                let required = s.required.iter().any(|&q| usize::from(q) == i);
+                let defaulted = r.defaults.iter().any(|(name, _)| *name == prop.name);
+                let exempt = r.schema == "ApiMember" && prop.name == "name";
+                assert!(
+                    !prop.required_on_update || required || defaulted || exempt,
+                    "{}.{} is required on updates but neither required on create nor defaulted",
+                    s.name,
+                    prop.name
+                );
+            }
+        }
+    }
 
     #[test]
     fn the_table_is_in_enum_order_and_every_name_exists_in_the_schemas() {
