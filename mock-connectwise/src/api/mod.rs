@@ -93,6 +93,8 @@ pub fn router(store: Store, config: ApiConfig) -> Router {
     Router::new()
         .route("/login/companyinfo/{company}", get(company_info))
         .nest("/__mock", crate::console::router())
+        // `nest` serves the console's index at `/__mock` only; people type the slash too.
+        .route("/__mock/", get(crate::console::index))
         .fallback(api)
         .with_state(state)
 }

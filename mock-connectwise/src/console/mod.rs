@@ -69,7 +69,8 @@ async fn not_found() -> ApiError {
     ApiError::not_found("No such mock console route; GET /__mock lists them.")
 }
 
-async fn index(State(app): State<AppState>) -> Response {
+/// The console's index: what it is and its routes.
+pub(crate) async fn index(State(app): State<AppState>) -> Response {
     let mut routes = vec![
         "POST   /__mock/reset                                   reload the configured fixtures",
         "POST   /__mock/fixtures                                replace all state with a fixture set (body: tenant fixture or array)",

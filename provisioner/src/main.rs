@@ -1,0 +1,187 @@
+//! `provisioner`: plan, apply and verify the ConnectWise integration setup (S0–S9.8).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use provisioner::apply::ApplyOptions;
+use provisioner::verify::VerifyOptions;
+use provisioner::{Client, Connection, Error, Report, RetryPolicy, Setup};
+use secrecy::SecretString;
+
+/// Plans, applies and verifies the ConnectWise Manage setup an API integration needs
+/// (integrator login, API member, API key, security role with the levels of S9.2-S9.8).
+///
+/// Connection: each setting comes from its flag, else from --env-file, else from the
+/// environment (CW_URL, CW_COMPANY, CW_PUBLIC_KEY, CW_PRIVATE_KEY, CW_CLIENT_ID).
+/// plan and apply run as an administrator; verify runs as the integration itself
+/// (e.g. `provisioner verify --env-file cw-integration.env`).
+///
+/// Exit codes: 0 = everything required holds, 1 = something is missing or failed (named
+/// by step ID), 2 = the command could not run (settings, connection).
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    #[command(flatten)]
+    conn: ConnArgs,
+    /// Print a machine-readable JSON report instead of the table.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug)]
+struct ConnArgs {
+    /// Site root, e.g. https://na.myconnectwise.net or http://127.0.0.1:8080 [env: CW_URL]
+    #[arg(long, global = true)]
+    url: Option<String>,
+    /// Company id used at login [env: CW_COMPANY]
+    #[arg(long, global = true)]
+    company: Option<String>,
+    /// API public key [env: CW_PUBLIC_KEY]
+    #[arg(long, global = true)]
+    public_key: Option<String>,
+    /// API private key (prefer the environment or --env-file) [env: CW_PRIVATE_KEY]
+    #[arg(long, global = true)]
+    private_key: Option<String>,
+    /// clientId from developer.connectwise.com [env: CW_CLIENT_ID]
+    #[arg(long, global = true)]
+    client_id: Option<String>,
+    /// A dotenv file with CW_* settings (such as the key file apply writes).
+    #[arg(long, global = true)]
+    env_file: Option<PathBuf>,
+    /// Seconds before one call times out.
+    #[arg(long, global = true, default_value_t = 30)]
+    timeout: u64,
+    /// Retries of a call answered 429/503 (after Retry-After) or lost in transport.
+    #[arg(long, global = true, default_value_t = 5)]
+    retries: u32,
+}
+
+#[derive(Args, Debug)]
+struct SetupArgs {
+    /// The integration's security role (S9); `Member` uses the built-in role (S9.1).
+    #[arg(long, default_value = "API Integration")]
+    role: String,
+    /// The API member's identifier (S2-S3, at most 15 characters).
+    #[arg(long, default_value = "ApiIntegration")]
+    member: String,
+    /// The integrator login's username (S0).
+    #[arg(long, default_value = "IntegrationSync")]
+    integrator: String,
+    /// Where apply writes (and plan reads) the integration's identity, dotenv, mode 0600.
+    #[arg(long, default_value = "cw-integration.env")]
+    key_file: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Show every step S0-S9.8 as done / to do / UI only. Changes nothing.
+    Plan(SetupArgs),
+    /// Make the changes the API allows; on mock-connectwise also the UI-only ones.
+    Apply {
+        #[command(flatten)]
+        setup: SetupArgs,
+        /// Make a new API key even if the member has keys whose private half is unknown.
+        #[arg(long)]
+        new_key: bool,
+        /// Also print the new private key (it is always in the key file).
+        #[arg(long)]
+        show_private_key: bool,
+    },
+    /// As the integration: keys authenticate, rights hold every level of S9.2-S9.8,
+    /// behavioural probes agree; warns about excess privileges.
+    Verify {
+        /// Only read: skip the Add and Edit probes.
+        #[arg(long)]
+        read_only: bool,
+    },
+}
+
+fn connection(args: &ConnArgs) -> Result<Connection, Error> {
+    let file = match &args.env_file {
+        Some(path) => provisioner::config::read_dotenv(path)?,
+        None => Vec::new(),
+    };
+    let pick = |flag: &Option<String>, key: &str| -> Result<String, Error> {
+        flag.clone()
+            .or_else(|| file.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
+            .or_else(|| std::env::var(key).ok().filter(|v| !v.is_empty()))
+            .ok_or_else(|| {
+                let flag = key.trim_start_matches("CW_").to_lowercase().replace('_', "-");
+                Error::Config(format!("{key} is not set (give --{flag}, --env-file or the environment variable)"))
+            })
+    };
+    Ok(Connection {
+        url: pick(&args.url, "CW_URL")?,
+        company: pick(&args.company, "CW_COMPANY")?,
+        public_key: pick(&args.public_key, "CW_PUBLIC_KEY")?,
+        private_key: SecretString::from(pick(&args.private_key, "CW_PRIVATE_KEY")?),
+        client_id: pick(&args.client_id, "CW_CLIENT_ID")?,
+    })
+}
+
+fn setup(args: &SetupArgs) -> Setup {
+    Setup {
+        role: args.role.clone(),
+        member: args.member.clone(),
+        integrator: args.integrator.clone(),
+        ..Setup::default()
+    }
+}
+
+async fn run(cli: &Cli) -> Result<(Report, Option<String>), Error> {
+    let conn = connection(&cli.conn)?;
+    let retry = RetryPolicy { retries: cli.conn.retries, ..RetryPolicy::default() };
+    let client = Client::connect(&conn, retry, Duration::from_secs(cli.conn.timeout)).await?;
+    match &cli.command {
+        Command::Plan(args) => Ok((provisioner::plan::plan(&client, &setup(args), &args.key_file).await?, None)),
+        Command::Apply { setup: args, new_key, show_private_key } => {
+            let options = ApplyOptions { key_file: args.key_file.clone(), new_key: *new_key };
+            let report = provisioner::apply::apply(&client, &conn, &setup(args), &options).await?;
+            let shown = if *show_private_key && args.key_file.exists() {
+                provisioner::keyfile::read(&args.key_file).ok().map(|(c, _)| {
+                    use secrecy::ExposeSecret;
+                    format!("CW_PUBLIC_KEY={}\nCW_PRIVATE_KEY={}", c.public_key, c.private_key.expose_secret())
+                })
+            } else {
+                None
+            };
+            Ok((report, shown))
+        }
+        Command::Verify { read_only } => {
+            Ok((provisioner::verify::verify(&client, VerifyOptions { read_only: *read_only }).await?, None))
+        }
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(&cli).await {
+        Ok((report, shown)) => {
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            } else {
+                print!("{}", report.render());
+                if let Some(keys) = shown {
+                    println!("\n{keys}");
+                }
+            }
+            if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }
+        Err(e) => {
+            eprintln!("provisioner: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! `verify`: with the integration's own keys, checks that they authenticate, that the
+//! member's effective rights (`/system/mySecurity`) hold every level of S9.2–S9.8, and that
+//! behaviour agrees (probes per level), and warns about privileges beyond the profile.
+//!
+//! Write probes change nothing: Add sends an empty body, which a permitted caller gets 400
+//! for (validation) and a refused one 403; Edit writes a field's current value back.
+
+use mock_connectwise::permissions::{Action, INTEGRATION_STEPS, RoleLevels, Step, integration_requirements};
+use serde_json::json;
+
+use crate::report::{Report, Status, StepReport};
+use crate::state::levels_from_rows;
+use crate::{Client, Error};
+
+/// What to probe.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct VerifyOptions {
+    /// Only reads: skip the Add and Edit probes.
+    pub read_only: bool,
+}
+
+/// The field an Edit probe writes back unchanged, per probed collection.
+fn edit_field(probe: &str) -> &'static str {
+    match probe {
+        "/service/tickets" => "summary",
+        "/procurement/catalog" => "description",
+        _ => "name",
+    }
+}
+
+/// One behavioural probe of `action` on `step`; `Err` says what failed.
+async fn probe(client: &Client, step: &Step, action: Action) -> Result<String, String> {
+    let path = step.probe;
+    let refused = |e: &Error| format!("{} {path}: {e}", action.as_str());
+    match action {
+        Action::Inquire => match client.get(&format!("{path}?pageSize=1")).await {
+            Ok(_) => Ok(format!("GET {path} answered")),
+            Err(e) => Err(refused(&e)),
+        },
+        Action::Add => match client.post(path, &json!({})).await {
+            Err(e) if e.status() == Some(400) => Ok(format!("POST {path} permitted (empty body refused as invalid)")),
+            Err(e) => Err(refused(&e)),
+            Ok(created) => Ok(format!("POST {path} created id {} (an empty body was accepted)", created["id"])),
+        },
+        Action::Edit => {
+            let first = client.get(&format!("{path}?pageSize=1&orderBy=id")).await.map_err(|e| refused(&e))?;
+            let Some(record) = first.as_array().and_then(|a| a.first()) else {
+                return Ok(format!("no record at {path} to probe Edit on"));
+            };
+            let field = edit_field(path);
+            let ops = json!([{ "op": "replace", "path": field, "value": record[field].clone() }]);
+            match client.patch(&format!("{path}/{}", record["id"]), &ops).await {
+                Ok(_) => Ok(format!("PATCH {path}/{} permitted (value unchanged)", record["id"])),
+                Err(e) => Err(refused(&e)),
+            }
+        }
+        Action::Delete => Ok(String::new()),
+    }
+}
+
+/// Verifies the integration's identity `client` is connected as.
+pub async fn verify(client: &Client, options: VerifyOptions) -> Result<Report, Error> {
+    let mut report =
+        Report { command: "verify", server: client.api_root().to_owned(), mock: client.is_mock(), ..Report::default() };
+    let title = |id: &str| crate::plan::SETUP_STEPS.iter().find(|(s, _)| *s == id).map_or("", |(_, t)| t);
+    if let Err(e) = client.get("/system/info").await {
+        report.steps.push(StepReport {
+            id: "S8",
+            title: title("S8"),
+            status: Status::Failed,
+            detail: format!("the keys do not authenticate: {e}"),
+        });
+        return Ok(report);
+    }
+    report.steps.push(StepReport {
+        id: "S8",
+        title: title("S8"),
+        status: Status::Done,
+        detail: "the keys authenticate".into(),
+    });
+    let rows = client.get_all("/system/mySecurity").await?;
+    let levels: RoleLevels = levels_from_rows(&rows);
+    report.steps.push(StepReport {
+        id: "S9.1",
+        title: title("S9.1"),
+        status: if rows.is_empty() { Status::Failed } else { Status::Done },
+        detail: if rows.is_empty() {
+            "the member has no security role".into()
+        } else {
+            format!("the member's role grants {} setting rows", rows.len())
+        },
+    });
+    for step in INTEGRATION_STEPS {
+        let mut failures = Vec::new();
+        let mut notes = Vec::new();
+        for r in integration_requirements().filter(|r| r.step == step.id) {
+            let has = levels.get(r.function, r.action);
+            if has < r.level {
+                failures.push(format!("{r} missing (has {has})"));
+            }
+        }
+        for &action in step.actions {
+            if options.read_only && action != Action::Inquire {
+                continue;
+            }
+            match probe(client, step, action).await {
+                Ok(note) => notes.push(note),
+                Err(e) => failures.push(format!("probe failed: {e}")),
+            }
+        }
+        report.steps.push(StepReport {
+            id: step.id,
+            title: crate::plan::level_step_title(step.id),
+            status: if failures.is_empty() { Status::Done } else { Status::Failed },
+            detail: if failures.is_empty() { notes.join("; ") } else { failures.join("; ") },
+        });
+    }
+    for (function, action, level) in levels.excess_over_integration() {
+        report.warnings.push(format!(
+            "{function}: {action} Level = {level} is more than the integration needs (least privilege: None)"
+        ));
+    }
+    report.ok = report.steps.iter().all(|s| s.status == Status::Done);
+    Ok(report)
+}
+
+/// The probes as data, for documentation: `(step, action, what is called)`.
+pub fn probe_table() -> Vec<(&'static str, Action, String)> {
+    let mut out = Vec::new();
+    for step in INTEGRATION_STEPS {
+        for &action in step.actions {
+            let call = match action {
+                Action::Inquire => format!("GET {}?pageSize=1", step.probe),
+                Action::Add => format!("POST {} with {{}} (400 = permitted)", step.probe),
+                Action::Edit => format!("PATCH {}/{{first id}} {} unchanged", step.probe, edit_field(step.probe)),
+                Action::Delete => continue,
+            };
+            out.push((step.id, action, call));
+        }
+    }
+    out
+}
