@@ -28,8 +28,9 @@ fn edit_field(probe: &str) -> &'static str {
     }
 }
 
-/// One behavioural probe of `action` on `step`; `Err` says what failed.
-async fn probe(client: &Client, step: &Step, action: Action) -> Result<String, String> {
+/// One behavioural probe of `action` on `step` that changes no data; `Err` says what failed
+/// (for a refusal, the server's 403 message naming the missing level).
+pub async fn probe(client: &Client, step: &Step, action: Action) -> Result<String, String> {
     let path = step.probe;
     let refused = |e: &Error| format!("{} {path}: {e}", action.as_str());
     match action {

@@ -319,11 +319,13 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
         .with_header(header::RETRY_AFTER, wait.to_string()));
     }
     auth::integrator_may(&caller, route.endpoint == routes::Endpoint::MemberTokens)?;
+    // An integrator login's authority is its API flags (checked above), not a security role.
+    let needs = if matches!(caller.via, crate::store::Via::Integrator { .. }) { None } else { route.needs };
     let soft = app.store.soft_mode();
-    let permit = match auth::permit(&caller, route.needs, soft) {
+    let permit = match auth::permit(&caller, needs, soft) {
         Ok(p) => p,
         Err(e) => {
-            if let Some((function, action)) = route.needs {
+            if let Some((function, action)) = needs {
                 let granted = caller.levels.get(function, action);
                 trace.permission = Some(format!("{}: {action} refused (granted {granted})", function.label()));
                 app.store.record_use(
@@ -335,7 +337,7 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
             return Err(e);
         }
     };
-    if let Some((function, action)) = route.needs {
+    if let Some((function, action)) = needs {
         trace.permission = Some(format!("{}: {action} (granted {})", function.label(), permit.granted));
     }
     let body = if parts.method == Method::POST || parts.method == Method::PUT || parts.method == Method::PATCH {
@@ -345,7 +347,7 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
     };
     let call = endpoints::Call { app, parts, caller: &caller, permit: &permit, params: &params, body };
     let outcome = endpoints::serve(&call, route.endpoint);
-    if let Some((function, action)) = route.needs {
+    if let Some((function, action)) = needs {
         let granted = permit.granted;
         let needed = match &outcome {
             Ok(reply) => Some(if action == crate::permissions::Action::Add || reply.others {

@@ -1,0 +1,69 @@
+//! Removing any one required level from the integration's role makes the scenarios of its
+//! step fail, both on the embedded mock and through the sandbox target pointed at a running
+//! mock server. The runs share the runner's configuration, so they go one after another.
+
+use std::path::{Path, PathBuf};
+
+use conformance::{RunConfig, run};
+use mock_connectwise::TestApp;
+use mock_connectwise::permissions::{PermissionLevel, RoleLevels, integration_requirements};
+use provisioner::Connection;
+use secrecy::SecretString;
+
+fn features() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../features")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_missing_level_fails_a_scenario_of_its_step_on_the_mock_and_through_the_sandbox_target() {
+    let server = TestApp::spawn().await;
+    let mut failures = Vec::new();
+    for (i, r) in integration_requirements().enumerate() {
+        // Embedded mock: the World's identity lacks the level.
+        let on_mock = run(RunConfig {
+            drop_level: Some(r),
+            only_tags: vec![r.step.to_owned()],
+            features: features(),
+            ..RunConfig::default()
+        })
+        .await;
+        // Sandbox target pointed at a running mock whose integration role lacks the level.
+        let mut levels = RoleLevels::integration();
+        levels.set(r.function, r.action, PermissionLevel::None);
+        let creds = server.member_with_levels(&format!("Sandbox{i}"), &levels).await;
+        let sandbox = Connection {
+            url: server.url.clone(),
+            company: creds.company,
+            public_key: creds.public,
+            private_key: SecretString::from(creds.private),
+            client_id: creds.client_id,
+        };
+        let on_sandbox = run(RunConfig {
+            sandbox: Some(sandbox),
+            only_tags: vec![r.step.to_owned()],
+            features: features(),
+            ..RunConfig::default()
+        })
+        .await;
+        if on_mock.failed == 0 || on_sandbox.failed == 0 {
+            failures.push(format!("{r}: mock {on_mock:?}, sandbox {on_sandbox:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "levels whose removal no scenario caught: {failures:#?}");
+
+    // With every level present, the sandbox target passes against the same server.
+    let creds = server.member_with_levels("SandboxFull", &RoleLevels::integration()).await;
+    let full = run(RunConfig {
+        sandbox: Some(Connection {
+            url: server.url.clone(),
+            company: creds.company,
+            public_key: creds.public,
+            private_key: SecretString::from(creds.private),
+            client_id: creds.client_id,
+        }),
+        features: features(),
+        ..RunConfig::default()
+    })
+    .await;
+    assert!(full.ok() && full.passed >= 16, "{full:?}");
+}
