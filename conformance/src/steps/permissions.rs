@@ -22,7 +22,7 @@ async fn granted(w: &mut CwWorld, f: Func, a: Act, l: Level) {
     let client = w.identity_client().await;
     let rows = client.get_all("/system/mySecurity").await.expect("mySecurity answers");
     let has = provisioner::state::levels_from_rows(&rows).get(f.0, a.0);
-    assert!(has >= l.0, "{} > {}: {} Level = {} required, the identity has {has}", step_of(f).id, f.0, a.0, l.0);
+    assert!(has >= l.0, "{}: {}: {} Level = {} required, the identity has {has}", step_of(f).id, f.0, a.0, l.0);
 }
 
 #[then(expr = "calling {action} on {function} as the integration succeeds")]

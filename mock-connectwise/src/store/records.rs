@@ -413,7 +413,8 @@ impl Tenant {
             }
             None => None,
         };
-        if res == Res::IntegratorLogins && mode == Mode::Create && secret.is_none() {
+        // A new login needs a password; an update without one keeps the stored hash.
+        if res == Res::IntegratorLogins && mode == Mode::Create && id.is_none() && secret.is_none() {
             errors.push(FieldError::new(
                 FieldErrorCode::MissingRequiredField,
                 "password",

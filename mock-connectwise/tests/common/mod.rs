@@ -43,6 +43,16 @@ pub fn create_body(path: &str) -> Option<Value> {
         }),
         "/service/boards" => json!({ "name": unique("Board "), "location": { "id": 1 }, "department": { "id": 1 } }),
         "/service/tickets" => json!({ "summary": unique("Probe ticket "), "company": { "identifier": "AcmeCorp" } }),
+        "/system/members" => json!({
+            "identifier": unique("m"), "firstName": "Pat", "lastName": "Probe", "licenseClass": "F",
+            "hireDate": "2024-01-01T00:00:00Z", "defaultEmail": "Office", "defaultPhone": "Office",
+            "securityRole": { "id": 2 }
+        }),
+        "/system/apiMembers" => {
+            json!({ "identifier": unique("api"), "name": "Probe API member", "securityRole": { "id": 2 } })
+        }
+        "/system/securityroles" => json!({ "name": unique("Role ") }),
+        "/system/integratorlogins" => json!({ "username": unique("login"), "password": "Probe-Password-1" }),
         _ => return None,
     })
 }
@@ -56,12 +66,16 @@ pub fn patch_body(path: &str) -> Option<Value> {
         "/procurement/catalog/{id}" => ("description", json!(unique("Patched "))),
         "/service/boards/{id}" => ("name", json!(unique("Board "))),
         "/service/tickets/{id}" => ("summary", json!(unique("Patched "))),
+        "/system/members/{id}" => ("title", json!(unique("Title "))),
+        "/system/apiMembers/{id}" => ("name", json!(unique("Name "))),
+        "/system/securityroles/{id}" => ("name", json!(unique("Role "))),
+        "/system/integratorlogins/{id}" => ("companyApiFlag", json!(true)),
         _ => return None,
     };
     Some(json!([{ "op": "replace", "path": field, "value": value }]))
 }
 
-fn fill(path: &str) -> String {
+pub fn fill(path: &str) -> String {
     // Members and API members share one id space; the fixtures' first member is id 2.
     let id = if path.starts_with("/system/members/") { "2" } else { "1" };
     path.replace("{parentId}", "1")
@@ -168,4 +182,13 @@ pub async fn integration_workload(app: &TestApp, creds: &Creds) {
     }
     let (s, _) = call(Method::GET, "/service/tickets?conditions=status/name!=\"Closed\"".into(), None).await;
     ok(s, "ticket list");
+}
+
+/// Points a prepared request (auth, clientId, headers) at another URL, such as a `Link`
+/// target or an `_info` href.
+pub fn with_url(req: reqwest::RequestBuilder, url: &str) -> reqwest::RequestBuilder {
+    let (client, req) = req.build_split();
+    let mut req = req.expect("a request");
+    *req.url_mut() = url.parse().expect("a URL");
+    reqwest::RequestBuilder::from_parts(client, req)
 }

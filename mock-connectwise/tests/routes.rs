@@ -1,0 +1,117 @@
+//! Every route of the permission table answers with the real server's status codes, and
+//! wrong ids, wrong methods and unknown paths get ConnectWise's error bodies.
+
+mod common;
+
+use common::{create_body, fill, patch_body};
+use mock_connectwise::TestApp;
+use mock_connectwise::permissions::route_rules;
+use reqwest::Method;
+use serde_json::json;
+
+/// A fresh record to delete for a DELETE route, made as the admin; returns the item path.
+async fn fresh_item(app: &TestApp, item: &str) -> String {
+    let collection = item.trim_end_matches("/{id}");
+    let created = app.call(&app.admin, Method::POST, &fill(collection), create_body(collection)).await.expect(201);
+    format!("{}/{}", fill(collection), created.body["id"])
+}
+
+#[tokio::test]
+async fn every_route_answers_the_admin_with_the_status_of_the_real_api() {
+    let app = TestApp::spawn().await;
+    let mut tried = 0;
+    for rule in route_rules() {
+        let path = fill(&rule.path);
+        let (method, path, body, want) = match rule.method {
+            "GET" => (Method::GET, path, None, 200),
+            "POST" if rule.path.ends_with("/deactivate") => {
+                (Method::POST, "/system/members/5/deactivate".into(), Some(json!({})), 200)
+            }
+            "POST" if rule.path.ends_with("/tokens") => (Method::POST, path, Some(json!({})), 200),
+            "POST" => (
+                Method::POST,
+                path,
+                Some(create_body(&rule.path).unwrap_or_else(|| panic!("no body for {}", rule.path))),
+                201,
+            ),
+            "PUT" => {
+                let current = app.get(&path).await.expect(200).body;
+                (Method::PUT, path, Some(current), 200)
+            }
+            "PATCH" => (
+                Method::PATCH,
+                path,
+                Some(patch_body(&rule.path).unwrap_or_else(|| panic!("no patch for {}", rule.path))),
+                200,
+            ),
+            "DELETE" => (Method::DELETE, fresh_item(&app, &rule.path).await, None, 204),
+            other => panic!("unexpected method {other}"),
+        };
+        let res = app.call(&app.admin, method.clone(), &path, body).await;
+        assert_eq!(res.status, want, "{method} {path} ({}): {}", rule.path, res.body);
+        tried += 1;
+    }
+    assert!(tried >= 60, "only {tried} routes");
+}
+
+#[tokio::test]
+async fn unknown_ids_on_every_item_route_are_404_not_found() {
+    let app = TestApp::spawn().await;
+    for rule in route_rules().into_iter().filter(|r| r.method == "GET" && r.path.ends_with("/{id}")) {
+        let path = rule.path.replace("{parentId}", "1").replace("{id}", "999999");
+        let res = app.get(&path).await;
+        assert_eq!(res.status, 404, "{path}: {}", res.body);
+        assert_eq!(res.body["code"], "NotFound");
+    }
+}
+
+#[tokio::test]
+async fn a_method_a_path_does_not_have_is_405_with_allow() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (Method::DELETE, "/system/members/2", "GET, PUT, PATCH"),
+        (Method::DELETE, "/system/apiMembers/1", "GET, PUT, PATCH"),
+        (Method::POST, "/system/securityRoles/1/settings", "GET"),
+        (Method::PUT, "/system/mySecurity", "GET"),
+    ];
+    for (method, path, allow) in cases {
+        let res = app.call(&app.admin, method.clone(), path, Some(json!({}))).await;
+        assert_eq!(res.status, 405, "{method} {path}");
+        assert_eq!(res.header("allow"), Some(allow), "{method} {path}");
+        assert_eq!(res.body["code"], "MethodNotAllowed");
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_and_codebases_are_404_in_the_error_body() {
+    let app = TestApp::spawn().await;
+    let unknown = app.get("/system/nothing").await;
+    let codebase = app.send(app.client().get(format!("{}/v2019_1/apis/3.0/system/info", app.url))).await;
+    let company = app.send(app.client().get(format!("{}/login/companyinfo/nosuchco", app.url))).await;
+
+    assert_eq!((unknown.status, unknown.body["code"].as_str()), (404, Some("NotFound")));
+    assert_eq!(codebase.status, 404);
+    assert_eq!(company.status, 404);
+    assert!(company.message().contains("Cannot route"), "{}", company.body);
+}
+
+#[tokio::test]
+async fn routes_match_without_regard_to_case_as_on_the_real_server() {
+    let app = TestApp::spawn().await;
+    app.get("/System/SecurityRoles/1/Settings?pageSize=1").await.expect(200);
+    app.get("/SYSTEM/MEMBERS/jdoe").await.expect(200);
+}
+
+#[tokio::test]
+async fn deactivating_a_member_marks_it_inactive_and_its_keys_stop_working() {
+    let app = TestApp::spawn().await;
+    let creds = app.member_with_levels("Leaver", &mock_connectwise::permissions::RoleLevels::all()).await;
+    app.call(&creds, Method::GET, "/system/info", None).await.expect(200);
+    let member = app.get("/system/apiMembers?conditions=identifier=\"Leaver\"").await.body[0].clone();
+
+    let ops = json!([{ "op": "replace", "path": "inactiveFlag", "value": true }]);
+    app.call(&app.admin, Method::PATCH, &format!("/system/apiMembers/{}", member["id"]), Some(ops)).await.expect(200);
+    let refused = app.call(&creds, Method::GET, "/system/info", None).await;
+
+    assert_eq!(refused.status, 401, "{}", refused.body);
+}
