@@ -188,6 +188,17 @@ async fn api(State(app): State<AppState>, req: Request) -> Response {
     };
     res.headers_mut().insert("api-current-version", HeaderValue::from_static(CURRENT_VERSION));
     let hang_up = trace.fired.as_ref().is_some_and(|f| matches!(f.kind, FaultKind::Drop | FaultKind::CommitThenDrop));
+    // Never the headers or the body: they carry credentials and passwords.
+    tracing::debug!(
+        method = %parts.method,
+        path = parts.uri.path(),
+        status = res.status().as_u16(),
+        member = trace.member.as_deref().unwrap_or("-"),
+        permission = trace.permission.as_deref().unwrap_or("-"),
+        fault = trace.fired.as_ref().map(Fired::label).as_deref().unwrap_or("-"),
+        latency_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
     app.traffic.requests.record(Entry {
         seq: 0,
         at: crate::datetime::format(at),

@@ -263,6 +263,17 @@ impl Store {
         self.shared.config.clock.now()
     }
 
+    /// A digest of every tenant's data (records, roles, keys, tokens; not the journals), so
+    /// a test can prove that a refused request changed nothing.
+    pub fn data_digest(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for t in self.read().tenants() {
+            format!("{t:?}").hash(&mut h);
+        }
+        h.finish()
+    }
+
     /// An estimate of the heap bytes the records of every tenant hold (documents, record
     /// slots, unique indexes), for the benchmark's memory figures.
     pub fn records_heap_bytes(&self) -> usize {
