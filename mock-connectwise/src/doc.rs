@@ -210,6 +210,27 @@ impl<'a> Reader<'a> {
         self.take(n)
     }
 
+    /// Steps over one value without decoding it (no UTF-8 check, no allocation).
+    fn skip(&mut self) -> Option<()> {
+        match self.byte()? {
+            NULL | FALSE | TRUE => {}
+            INT | DATETIME => {
+                self.varint()?;
+            }
+            NUM => {
+                self.take(8)?;
+            }
+            ENUM => {
+                self.byte()?;
+            }
+            STR | ANY | OBJ | ARR => {
+                self.len_prefixed()?;
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+
     fn value(&mut self, ty: &'static Type) -> Option<Val<'a>> {
         Some(match self.byte()? {
             NULL => Val::Null,
@@ -264,8 +285,20 @@ impl<'a> DocRef<'a> {
 
     /// The value of one property, if stored.
     pub(crate) fn get(self, key: u16) -> Option<Val<'a>> {
-        // Entries are in key order, so the scan stops at the first larger key.
-        self.entries().take_while(|&(k, _)| k <= key).find(|&(k, _)| k == key).map(|(_, v)| v)
+        // Entries are in key order, so the scan stops at the first larger key; the values
+        // before it are stepped over, not decoded (this is the hot loop of every filter).
+        let mut r = Reader { bytes: self.bytes, pos: 0 };
+        while r.pos < r.bytes.len() {
+            let k = u16::try_from(r.varint()?).ok()?;
+            if k == key {
+                return r.value(&self.schema.props.get(usize::from(k))?.ty);
+            }
+            if k > key {
+                return None;
+            }
+            r.skip()?;
+        }
+        None
     }
 
     /// The value of a property by name (case-insensitive).
@@ -309,11 +342,6 @@ impl<'a> ArrRef<'a> {
         let mut r = Reader { bytes: self.bytes, pos: 0 };
         let item = self.item;
         (0..self.count).map_while(move |_| r.value(item))
-    }
-
-    /// How many items the array holds.
-    pub(crate) fn len(self) -> usize {
-        self.count
     }
 }
 

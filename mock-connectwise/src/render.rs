@@ -1,8 +1,11 @@
-//! Records to JSON, streamed straight from their documents in the official property order,
+//! Records to JSON, written straight from their documents in the official property order,
 //! with `id`, `_info` (dates, `enteredBy`/`updatedBy`, `*_href` links) and a `fields`
 //! selection applied on the way out.
-
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+//!
+//! This is the hot path of every read, so it writes bytes directly instead of going through
+//! `serde`: most stored strings need no escaping, and checking that in one pass and copying
+//! them whole is several times cheaper than escaping byte by byte. Numbers and the rare
+//! string that does need escaping go through `serde_json`, so the output is the same.
 
 use crate::datetime;
 use crate::doc::{DocRef, Val};
@@ -39,32 +42,101 @@ fn pick(fields: Option<&Fields>, key: u16) -> Pick<'_> {
     fields.map_or(Pick::Whole, |f| f.pick(key))
 }
 
-impl Serialize for RecordJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+/// Writes a JSON string: copied whole when nothing in it needs escaping.
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    // No short-circuit, so the check compiles to a vectorised pass over the bytes.
+    let needs_escape = s.as_bytes().iter().fold(false, |acc, &b| acc | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    if !needs_escape {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+}
+
+/// Writes a date-time as a JSON string, without an intermediate `String`.
+fn write_date(out: &mut Vec<u8>, secs: i64) {
+    out.push(b'"');
+    out.extend_from_slice(&datetime::digits(secs));
+    out.push(b'"');
+}
+
+/// Writes an integer, without an intermediate `String`.
+fn write_int(out: &mut Vec<u8>, i: i64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut v = i.unsigned_abs();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&buf[at..]);
+}
+
+/// A JSON object being written: keys and commas in order.
+struct Obj<'o> {
+    out: &'o mut Vec<u8>,
+    first: bool,
+}
+
+impl<'o> Obj<'o> {
+    fn open(out: &'o mut Vec<u8>) -> Self {
+        out.push(b'{');
+        Self { out, first: true }
+    }
+
+    /// Starts an entry. Keys are property names of the official schemas and the mock's own
+    /// fixed names: plain identifiers that never need escaping (a schema test checks it).
+    fn key(&mut self, k: &str) -> &mut Vec<u8> {
+        self.out.reserve(k.len() + 4);
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(k.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        self.out
+    }
+
+    fn close(self) {
+        self.out.push(b'}');
+    }
+}
+
+impl RecordJson<'_> {
+    /// Appends the record's JSON to `out`.
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
         let schema = self.doc.schema;
-        let id_key = schema.prop("id").map(|(k, _)| k);
-        let info_key = schema.prop("_info").map(|(k, _)| k);
         let mut virtuals: Vec<(u16, Slot<'_>)> = Vec::with_capacity(2);
-        if let Some(k) = id_key {
+        if let Some(k) = schema.id_key {
             virtuals.push((k, Slot::Id));
         }
-        if let Some(k) = info_key {
+        if let Some(k) = schema.info_key {
             virtuals.push((k, Slot::Info));
         }
-        let mut map = s.serialize_map(None)?;
+        let mut obj = Obj::open(out);
         let mut pending = virtuals.into_iter().peekable();
-        let emit = |map: &mut S::SerializeMap, key: u16, slot: Slot<'_>| -> Result<(), S::Error> {
+        let emit = |obj: &mut Obj<'_>, key: u16, slot: Slot<'_>| {
             let sel = pick(self.fields, key);
             if sel == Pick::Skip {
-                return Ok(());
+                return;
             }
-            let name = schema.at(key).name.as_str();
+            let out = obj.key(schema.at(key).name.as_str());
             match slot {
-                Slot::Id => map.serialize_entry(name, &self.record.id),
-                Slot::Info => map.serialize_entry(name, &InfoJson(self)),
-                Slot::Prop(k, v) => {
-                    map.serialize_entry(name, &ValJson { ctx: self.ctx, ty: &schema.at(k).ty, v, fields: sel })
-                }
+                Slot::Id => write_int(out, i64::from(self.record.id)),
+                Slot::Info => self.write_info(out),
+                Slot::Prop(k, v) => write_val(out, self.ctx, &schema.at(k).ty, v, sel),
             }
         };
         for (k, v) in self.doc.entries() {
@@ -73,106 +145,122 @@ impl Serialize for RecordJson<'_> {
                     break;
                 }
                 if let Some((vk, slot)) = pending.next() {
-                    emit(&mut map, vk, slot)?;
+                    emit(&mut obj, vk, slot);
                 }
             }
-            emit(&mut map, k, Slot::Prop(k, v))?;
+            emit(&mut obj, k, Slot::Prop(k, v));
         }
         for (vk, slot) in pending {
-            emit(&mut map, vk, slot)?;
+            emit(&mut obj, vk, slot);
         }
-        map.end()
+        obj.close();
+    }
+
+    fn write_info(&self, out: &mut Vec<u8>) {
+        let meta = &self.record.meta;
+        let mut obj = Obj::open(out);
+        write_date(obj.key("lastUpdated"), meta.updated_at);
+        write_str(obj.key("updatedBy"), self.ctx.names.name(meta.updated_by));
+        write_date(obj.key("dateEntered"), meta.entered_at);
+        write_str(obj.key("enteredBy"), self.ctx.names.name(meta.entered_by));
+        if self.res == Some(Res::Agreements) {
+            let href = format!("{}/finance/agreements/{}/additions", self.ctx.base, self.record.id);
+            write_str(obj.key("additions_href"), &href);
+        }
+        obj.close();
     }
 }
 
-struct InfoJson<'a, 'b>(&'b RecordJson<'a>);
-
-impl Serialize for InfoJson<'_, '_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let r = self.0;
-        let meta = &r.record.meta;
-        let mut map = s.serialize_map(None)?;
-        map.serialize_entry("lastUpdated", &datetime::format(meta.updated_at))?;
-        map.serialize_entry("updatedBy", r.ctx.names.name(meta.updated_by))?;
-        map.serialize_entry("dateEntered", &datetime::format(meta.entered_at))?;
-        map.serialize_entry("enteredBy", r.ctx.names.name(meta.entered_by))?;
-        if r.res == Some(Res::Agreements) {
-            let href = format!("{}/finance/agreements/{}/additions", r.ctx.base, r.record.id);
-            map.serialize_entry("additions_href", &href)?;
+/// Records as a JSON array, into a buffer sized for them.
+pub(crate) fn write_list(records: &[RecordJson<'_>]) -> Vec<u8> {
+    // About 1 KiB per record of the larger schemas, so the buffer is not copied as it grows.
+    let mut out = Vec::with_capacity(2 + records.len() * 1024);
+    out.push(b'[');
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
-        map.end()
+        r.write(&mut out);
     }
+    out.push(b']');
+    out
 }
 
-struct ValJson<'a, 'f> {
-    ctx: Ctx<'a>,
-    ty: &'static Type,
-    v: Val<'a>,
-    fields: Pick<'f>,
+/// One record's JSON.
+pub(crate) fn write_one(record: &RecordJson<'_>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    record.write(&mut out);
+    out
 }
 
-impl Serialize for ValJson<'_, '_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.v {
-            Val::Null => s.serialize_unit(),
-            Val::Bool(b) => s.serialize_bool(b),
-            Val::Int(i) => s.serialize_i64(i),
-            Val::Num(f) => s.serialize_f64(f),
-            Val::Str(t) => s.serialize_str(t),
-            Val::DateTime(t) => s.serialize_str(&datetime::format(t)),
-            Val::Any(text) => {
-                serde_json::from_str::<serde_json::Value>(text).unwrap_or(serde_json::Value::Null).serialize(s)
-            }
-            Val::Obj(d) => {
-                let fields = match self.fields {
-                    Pick::Part(f) => Some(f),
-                    _ => None,
-                };
-                NestedJson { ctx: self.ctx, doc: d, fields }.serialize(s)
-            }
-            Val::Arr(a) => {
-                let item_ty = match self.ty {
-                    Type::Array(item) => item.as_ref(),
-                    other => other,
-                };
-                let mut seq = s.serialize_seq(Some(a.len()))?;
-                for it in a.iter() {
-                    seq.serialize_element(&ValJson { ctx: self.ctx, ty: item_ty, v: it, fields: self.fields })?;
+fn write_val(out: &mut Vec<u8>, ctx: Ctx<'_>, ty: &'static Type, v: Val<'_>, fields: Pick<'_>) {
+    match v {
+        Val::Null => out.extend_from_slice(b"null"),
+        Val::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+        Val::Int(i) => write_int(out, i),
+        Val::Num(f) => match serde_json::Number::from_f64(f) {
+            Some(n) => out.extend_from_slice(n.to_string().as_bytes()),
+            None => out.extend_from_slice(b"null"),
+        },
+        Val::Str(t) => write_str(out, t),
+        Val::DateTime(t) => write_date(out, t),
+        // Stored as the JSON text it came in as (written by `doc`, so valid): written through.
+        Val::Any(text) => out.extend_from_slice(text.as_bytes()),
+        Val::Obj(d) => {
+            let fields = match fields {
+                Pick::Part(f) => Some(f),
+                _ => None,
+            };
+            write_nested(out, ctx, d, fields);
+        }
+        Val::Arr(a) => {
+            let item_ty = match ty {
+                Type::Array(item) => item.as_ref(),
+                other => other,
+            };
+            out.push(b'[');
+            for (i, it) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
                 }
-                seq.end()
+                write_val(out, ctx, item_ty, it, fields);
             }
+            out.push(b']');
         }
     }
+}
+
+/// `{base}{path}/{id}`, without `format!`'s machinery (one per reference rendered).
+fn join_href(base: &str, path: &str, id: i64) -> String {
+    let id = id.to_string();
+    let mut href = String::with_capacity(base.len() + path.len() + 1 + id.len());
+    href.push_str(base);
+    href.push_str(path);
+    href.push('/');
+    href.push_str(&id);
+    href
 }
 
 /// A nested object; references to records the mock serves get an `_info` link to them.
-struct NestedJson<'a, 'f> {
-    ctx: Ctx<'a>,
-    doc: DocRef<'a>,
-    fields: Option<&'f Fields>,
-}
-
-impl Serialize for NestedJson<'_, '_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let schema = self.doc.schema;
-        let mut map = s.serialize_map(None)?;
-        for (k, v) in self.doc.entries() {
-            let sel = pick(self.fields, k);
-            if sel != Pick::Skip {
-                map.serialize_entry(
-                    &schema.at(k).name,
-                    &ValJson { ctx: self.ctx, ty: &schema.at(k).ty, v, fields: sel },
-                )?;
-            }
+fn write_nested(out: &mut Vec<u8>, ctx: Ctx<'_>, doc: DocRef<'_>, fields: Option<&Fields>) {
+    let schema = doc.schema;
+    let mut obj = Obj::open(out);
+    for (k, v) in doc.entries() {
+        let sel = pick(fields, k);
+        if sel != Pick::Skip {
+            write_val(obj.key(&schema.at(k).name), ctx, &schema.at(k).ty, v, sel);
         }
-        let info_wanted = schema.prop("_info").is_some_and(|(k, _)| pick(self.fields, k) != Pick::Skip);
-        if let (true, Some((res, key)), Some(id)) = (info_wanted, Res::for_reference(&schema.name), self.doc.int("id"))
-        {
-            let href = format!("{}{}/{id}", self.ctx.base, res.info().path);
-            map.serialize_entry("_info", &[(key, href)].into_iter().collect::<std::collections::BTreeMap<_, _>>())?;
-        }
-        map.end()
     }
+    let info_wanted = schema.info_key.is_some_and(|k| pick(fields, k) != Pick::Skip);
+    if let (true, Some((res, key)), Some(id)) = (info_wanted, Res::for_reference(&schema.name), doc.int("id")) {
+        let out = obj.key("_info");
+        out.push(b'{');
+        write_str(out, key);
+        out.push(b':');
+        write_str(out, &join_href(ctx.base, res.info().path, id));
+        out.push(b'}');
+    }
+    obj.close();
 }
 
 #[cfg(test)]
@@ -209,7 +297,7 @@ mod tests {
             res: Some(Res::ApiMembers),
             fields: fields.as_ref(),
         };
-        serde_json::to_value(&json).unwrap()
+        serde_json::from_slice(&write_one(&json)).unwrap()
     }
 
     #[test]
@@ -230,5 +318,27 @@ mod tests {
     fn fields_keep_only_what_was_asked_including_nested_parts() {
         assert_eq!(render(Some("id,securityRole/name")), json!({"id": 12, "securityRole": {"name": "Integration"}}));
         assert_eq!(render(Some("identifier")), json!({"identifier": "Integration"}));
+    }
+
+    #[test]
+    fn strings_that_need_escaping_and_numbers_render_as_serde_json_would() {
+        let mut out = Vec::new();
+        for s in ["plain", "quote \" and \\ backslash", "tab\tnew\nline\u{1}", "ünïcødé ✓", ""] {
+            out.clear();
+            write_str(&mut out, s);
+            assert_eq!(out, serde_json::to_vec(s).unwrap(), "{s:?}");
+        }
+        let s = schema("CatalogItem");
+        let body = json!({"identifier": "Q\"1", "description": "a\nb", "price": 4.5, "cost": 1e-7});
+        let names = Names::default();
+        let meta = Meta { entered_at: 0, updated_at: 0, entered_by: 0, updated_by: 0, parent: 0 };
+        let record = Record { id: 3, meta, doc: Doc::encode(s, body.as_object().unwrap()) };
+        let ctx = Ctx { base: "http://h", names: &names };
+        let json = RecordJson { ctx, doc: record.doc.view(s), record: &record, res: None, fields: None };
+        let v: serde_json::Value = serde_json::from_slice(&write_one(&json)).unwrap();
+        assert_eq!(v["identifier"], "Q\"1");
+        assert_eq!(v["description"], "a\nb");
+        assert_eq!(v["price"], 4.5);
+        assert_eq!(v["cost"], 1e-7);
     }
 }

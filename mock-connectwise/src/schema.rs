@@ -31,10 +31,13 @@ pub(crate) struct ObjectSchema {
     pub(crate) name: String,
     /// Properties in the order of the official file, which is the order ConnectWise renders.
     pub(crate) props: Vec<Prop>,
-    /// Lower-cased property name → index (JSON property names are matched case-insensitively,
-    /// as the .NET deserializer behind ConnectWise does).
-    index: HashMap<String, u16>,
+    /// Property name (as written and lower-cased) → index: JSON property names are matched
+    /// case-insensitively, as the .NET deserializer behind ConnectWise does.
+    index: hashbrown::HashMap<String, u16>,
     pub(crate) required: Vec<u16>,
+    /// Where `id` and `_info` sit, looked up once: rendering places them on every record.
+    pub(crate) id_key: Option<u16>,
+    pub(crate) info_key: Option<u16>,
 }
 
 /// One property of an object schema.
@@ -97,7 +100,7 @@ impl ObjectSchema {
         let empty = Map::new();
         let props_json = s.get("properties").and_then(Value::as_object).unwrap_or(&empty);
         let mut props = Vec::with_capacity(props_json.len());
-        let mut index = HashMap::with_capacity(props_json.len());
+        let mut index = hashbrown::HashMap::with_capacity(props_json.len());
         for (i, (pname, p)) in props_json.iter().enumerate() {
             let ty = parse_type(p, names).map_err(|e| format!("{name}.{pname}: {e}"))?;
             let description = p.get("description").and_then(Value::as_str).unwrap_or("");
@@ -117,7 +120,7 @@ impl ObjectSchema {
                 r.iter().filter_map(Value::as_str).filter_map(|n| index.get(&n.to_ascii_lowercase()).copied()).collect()
             })
             .unwrap_or_default();
-        Ok(Self { name: name.to_owned(), props, index, required })
+        Ok(Self { name: name.to_owned(), props, index, required, id_key: None, info_key: None }.with_keys())
     }
 
     /// The index and definition of a property, matched case-insensitively.
@@ -143,7 +146,13 @@ impl ObjectSchema {
             .collect();
         let props =
             props.into_iter().map(|(name, ty)| Prop { name, ty, max_len: None, required_on_update: false }).collect();
-        Self { name: name.to_owned(), props, index, required: Vec::new() }
+        Self { name: name.to_owned(), props, index, required: Vec::new(), id_key: None, info_key: None }.with_keys()
+    }
+
+    fn with_keys(mut self) -> Self {
+        self.id_key = self.prop("id").map(|(k, _)| k);
+        self.info_key = self.prop("_info").map(|(k, _)| k);
+        self
     }
 
     /// Whether this is a `...Reference` schema (a pointer to another record: `{id, name, _info}`).
@@ -201,6 +210,21 @@ fn max_length(description: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_property_name_is_a_plain_identifier_that_json_keys_need_not_escape() {
+        for name in SCHEMAS.by_name.keys() {
+            let schema = SCHEMAS.named(name).unwrap();
+            for p in &schema.props {
+                assert!(
+                    !p.name.is_empty() && p.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+                    "{}.{}",
+                    schema.name,
+                    p.name
+                );
+            }
+        }
+    }
 
     #[test]
     fn the_vendored_openapi_file_parses_with_every_reference_resolved() {

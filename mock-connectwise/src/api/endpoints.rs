@@ -163,19 +163,16 @@ impl Call<'_> {
     /// parameter comes last in every URL, which is where ConnectWise clients look for it.
     fn links(&self, paging: &Paging, total: usize, last_id: Option<u32>) -> Option<String> {
         let url = format!("{}{}", site(&self.parts.headers), self.parts.uri.path());
-        let keep: Vec<(String, String)> = self
-            .pairs()
-            .into_iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case("page") && !k.eq_ignore_ascii_case("pageid"))
-            .collect();
-        let href = |name: &str, value: usize| {
-            let mut s = form_urlencoded::Serializer::new(String::new());
-            for (k, v) in &keep {
-                s.append_pair(k, v);
+        // The other parameters are encoded once and shared by every link.
+        let mut kept = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in self.pairs() {
+            if !k.eq_ignore_ascii_case("page") && !k.eq_ignore_ascii_case("pageid") {
+                kept.append_pair(&k, &v);
             }
-            s.append_pair(name, &value.to_string());
-            format!("<{url}?{}>", s.finish())
-        };
+        }
+        let kept = kept.finish();
+        let sep = if kept.is_empty() { "" } else { "&" };
+        let href = |name: &str, value: usize| format!("<{url}?{kept}{sep}{name}={value}>");
         let size = paging.size as usize;
         if self.forward_only() {
             return match last_id {

@@ -28,7 +28,7 @@ use crate::store::journal::Use;
 use crate::traffic::Traffic;
 use crate::traffic::faults::{FaultKind, Fired};
 use crate::traffic::ratelimit::RateLimit;
-use crate::traffic::requests::{DEFAULT_JOURNAL_CAPACITY, Entry};
+use crate::traffic::requests::{Check, DEFAULT_JOURNAL_CAPACITY, Entry};
 use error::{ApiError, JSON};
 use routes::Matched;
 
@@ -173,7 +173,7 @@ struct Trace {
     company: Option<String>,
     member: Option<String>,
     fired: Option<Fired>,
-    permission: Option<String>,
+    permission: Option<Check>,
 }
 
 /// Serves everything under `/{codebase}apis/3.0`.
@@ -194,14 +194,14 @@ async fn api(State(app): State<AppState>, req: Request) -> Response {
         path = parts.uri.path(),
         status = res.status().as_u16(),
         member = trace.member.as_deref().unwrap_or("-"),
-        permission = trace.permission.as_deref().unwrap_or("-"),
+        permission = trace.permission.map(|c| c.to_string()).as_deref().unwrap_or("-"),
         fault = trace.fired.as_ref().map(Fired::label).as_deref().unwrap_or("-"),
         latency_us = started.elapsed().as_micros() as u64,
         "request"
     );
     app.traffic.requests.record(Entry {
         seq: 0,
-        at: crate::datetime::format(at),
+        at,
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
@@ -338,7 +338,7 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
         Err(e) => {
             if let Some((function, action)) = needs {
                 let granted = caller.levels.get(function, action);
-                trace.permission = Some(format!("{}: {action} refused (granted {granted})", function.label()));
+                trace.permission = Some(Check { function, action, granted, refused: true });
                 app.store.record_use(
                     &caller.company,
                     &caller.identifier,
@@ -349,7 +349,7 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
         }
     };
     if let Some((function, action)) = needs {
-        trace.permission = Some(format!("{}: {action} (granted {})", function.label(), permit.granted));
+        trace.permission = Some(Check { function, action, granted: permit.granted, refused: false });
     }
     let body = if parts.method == Method::POST || parts.method == Method::PUT || parts.method == Method::PATCH {
         Some(read_json(&parts.headers, body, &app.config).await?)

@@ -284,15 +284,25 @@ pub(crate) fn cmp_ci(a: &str, b: &str) -> Ordering {
 }
 
 fn like(pat: &[Pat], text: &str) -> bool {
+    if text.is_ascii() {
+        // The common case, without allocating: bytes are characters.
+        let bytes = text.as_bytes();
+        return like_in(pat, bytes.len(), |i| char::from(bytes[i].to_ascii_lowercase()));
+    }
     let chars: Vec<char> = text.chars().map(fold).collect();
+    like_in(pat, chars.len(), |i| chars[i])
+}
+
+/// `like` over `len` folded characters read by `at`: `%` backtracks to the last star.
+fn like_in(pat: &[Pat], len: usize, at: impl Fn(usize) -> char) -> bool {
     let (mut p, mut t, mut star, mut mark) = (0, 0, None, 0);
-    while t < chars.len() {
+    while t < len {
         match pat.get(p) {
             Some(Pat::One) => {
                 p += 1;
                 t += 1;
             }
-            Some(Pat::Ch(c)) if *c == chars[t] => {
+            Some(Pat::Ch(c)) if *c == at(t) => {
                 p += 1;
                 t += 1;
             }

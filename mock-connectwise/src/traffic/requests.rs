@@ -5,7 +5,9 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::permissions::{Action, Function, PermissionLevel};
 
 /// How many calls the journal keeps unless configured otherwise.
 pub const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;
@@ -15,8 +17,9 @@ pub const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Entry {
     pub(crate) seq: u64,
-    /// When the call arrived (the mock's clock, ISO 8601).
-    pub(crate) at: String,
+    /// When the call arrived (the mock's clock; ISO 8601 when listed).
+    #[serde(serialize_with = "iso8601")]
+    pub(crate) at: i64,
     pub(crate) method: String,
     pub(crate) path: String,
     pub(crate) query: Option<String>,
@@ -27,8 +30,35 @@ pub(crate) struct Entry {
     pub(crate) latency_ms: f64,
     /// The injected fault that fired, e.g. `#2 status 429`.
     pub(crate) fault: Option<String>,
-    /// The level check of the call, e.g. `Finance > Agreements: Add (granted All)`.
-    pub(crate) permission: Option<String>,
+    /// The level check of the call, listed as `Finance > Agreements: Add (granted All)`.
+    pub(crate) permission: Option<Check>,
+}
+
+/// A level check, kept as data and worded only when the journal is read (recording is on
+/// every call's path; reading is rare).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Check {
+    pub(crate) function: Function,
+    pub(crate) action: Action,
+    pub(crate) granted: PermissionLevel,
+    pub(crate) refused: bool,
+}
+
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let refused = if self.refused { " refused" } else { "" };
+        write!(f, "{}: {}{refused} (granted {})", self.function.label(), self.action, self.granted)
+    }
+}
+
+impl Serialize for Check {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+fn iso8601<S: Serializer>(secs: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::datetime::format(*secs))
 }
 
 /// A journal query (`GET /__mock/requests`): every given filter must hold.
@@ -109,7 +139,7 @@ mod tests {
     fn entry(path: &str, status: u16) -> Entry {
         Entry {
             seq: 0,
-            at: String::new(),
+            at: 0,
             method: "GET".into(),
             path: path.into(),
             query: None,
