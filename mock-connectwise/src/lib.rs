@@ -14,6 +14,7 @@
 //! - `api` serves `apis/3.0` and `/login/companyinfo`; `console` serves `/__mock`, where what
 //!   ConnectWise does only in its UI (API keys, role levels) and mock controls live.
 //! - `traffic` holds injected faults, the request journal and the rate limit.
+//! - [`Tls`] makes the self-signed certificate for `--tls`.
 //! - [`serve`] runs it all on a bound listener; the binary is thin wiring around it.
 //! - `TestApp` (feature `test-util`) starts a mock on `127.0.0.1:0` for tests of any crate.
 
@@ -29,6 +30,7 @@ mod resources;
 mod schema;
 mod server;
 mod store;
+mod tls;
 mod traffic;
 mod validate;
 
@@ -44,5 +46,6 @@ pub use store::fixtures::{AdminCredentials, DEFAULT_CLIENT_ID, FixtureError, Fix
 pub use store::{Store, StoreConfig};
 #[cfg(feature = "test-util")]
 pub use testing::{Checked, Creds, TEST_EPOCH, TestApp, TestOptions};
+pub use tls::Tls;
 pub use traffic::ratelimit::RateLimit;
 pub use traffic::requests::DEFAULT_JOURNAL_CAPACITY;

@@ -44,6 +44,14 @@ struct Args {
     /// How many calls the request journal (GET /__mock/requests) keeps; 0 turns it off.
     #[arg(long, default_value_t = mock_connectwise::DEFAULT_JOURNAL_CAPACITY)]
     journal_capacity: usize,
+    /// Serve https with a self-signed certificate made at start-up (for clients that only
+    /// build https:// URLs). Its PEM is written to --tls-cert-out and named on stdout as
+    /// CW_CA_CERT, for the client to trust (REQUESTS_CA_BUNDLE, NODE_EXTRA_CA_CERTS, curl --cacert).
+    #[arg(long)]
+    tls: bool,
+    /// Where --tls writes its certificate (default: mock-connectwise-PORT.pem in the temp dir).
+    #[arg(long, requires = "tls")]
+    tls_cert_out: Option<PathBuf>,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
@@ -87,12 +95,28 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let listener =
         TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr()?;
-    println!("CW_URL=http://{addr}");
+    let tls = if args.tls {
+        let names = vec!["localhost".to_owned(), addr.ip().to_string(), "127.0.0.1".to_owned()];
+        let tls = mock_connectwise::Tls::self_signed(&names)?;
+        let out = args
+            .tls_cert_out
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("mock-connectwise-{}.pem", addr.port())));
+        std::fs::write(&out, &tls.cert_pem).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        Some((tls, out))
+    } else {
+        None
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("CW_URL={scheme}://{addr}");
     if let Some(a) = &admin {
         println!("CW_COMPANY={}", a.company);
         println!("CW_PUBLIC_KEY={}", a.public_key);
         println!("CW_PRIVATE_KEY={}", a.private_key);
         println!("CW_CLIENT_ID={}", a.client_id);
+    }
+    if let Some((_, path)) = &tls {
+        println!("CW_CA_CERT={}", path.display());
     }
     tracing::info!(%addr, codebase = %codebase, soft = args.soft, members = args.members, startup_ms = started.elapsed().as_millis() as u64, "mock-connectwise listening");
     serve(
@@ -102,6 +126,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             codebase,
             rate_limit: args.rate_limit,
             journal_capacity: args.journal_capacity,
+            tls: tls.map(|(t, _)| t),
             ..ApiConfig::default()
         },
         shutdown_signal(),

@@ -79,6 +79,16 @@ pub(crate) enum DefaultValue {
     Str(&'static str),
 }
 
+impl DefaultValue {
+    /// The value as JSON.
+    pub(crate) fn to_json(self) -> serde_json::Value {
+        match self {
+            Self::Bool(b) => serde_json::Value::Bool(b),
+            Self::Str(s) => serde_json::Value::from(s),
+        }
+    }
+}
+
 const MEMBER_TARGETS: &[Res] = &[Res::Members, Res::ApiMembers];
 
 const RESOURCES: &[Resource] = &[
@@ -101,7 +111,17 @@ const RESOURCES: &[Resource] = &[
             RefField { field: "expenseApprover", targets: MEMBER_TARGETS },
             RefField { field: "serviceDefaultBoard", targets: &[Res::Boards] },
         ],
-        defaults: &[("inactiveFlag", DefaultValue::Bool(false)), ("adminFlag", DefaultValue::Bool(false))],
+        // The real server fills the display options on create and always returns them;
+        // clients generated from the 2024 schema (pyconnectwise) require them.
+        defaults: &[
+            ("inactiveFlag", DefaultValue::Bool(false)),
+            ("adminFlag", DefaultValue::Bool(false)),
+            ("companyActivityTabFormat", DefaultValue::Str("SummaryList")),
+            ("invoiceTimeTabFormat", DefaultValue::Str("SummaryList")),
+            ("invoiceScreenDefaultTabFormat", DefaultValue::Str("ShowInvoicingTab")),
+            ("invoicingDisplayOptions", DefaultValue::Str("RemainOnInvoicingScreen")),
+            ("agreementInvoicingDisplayOptions", DefaultValue::Str("RemainOnInvoicingScreen")),
+        ],
         secret: Some("password"),
     },
     Resource {

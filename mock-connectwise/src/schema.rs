@@ -111,6 +111,8 @@ impl ObjectSchema {
                 required_on_update: description.contains("Required On Updates"),
             });
             let i = u16::try_from(i).map_err(|_| format!("{name}: too many properties"))?;
+            // Both spellings: lookups by the exact name (the common case) allocate nothing.
+            index.insert(pname.clone(), i);
             index.insert(pname.to_ascii_lowercase(), i);
         }
         let required = s
@@ -142,7 +144,10 @@ impl ObjectSchema {
         let index = props
             .iter()
             .enumerate()
-            .map(|(i, (n, _))| (n.to_ascii_lowercase(), u16::try_from(i).unwrap_or(u16::MAX)))
+            .flat_map(|(i, (n, _))| {
+                let i = u16::try_from(i).unwrap_or(u16::MAX);
+                [(n.clone(), i), (n.to_ascii_lowercase(), i)]
+            })
             .collect();
         let props =
             props.into_iter().map(|(name, ty)| Prop { name, ty, max_len: None, required_on_update: false }).collect();

@@ -36,6 +36,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let header_timeout = config.header_timeout;
+    let tls = config.tls.as_ref().map(|t| tokio_rustls::TlsAcceptor::from(t.config.clone()));
     let app = router(store, config);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -53,27 +54,20 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let hangup = Arc::new(Notify::new());
-        let service = {
-            let app = app.clone();
-            let hangup = Hangup(hangup.clone());
-            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(hangup.clone());
-                app.clone().oneshot(req.map(axum::body::Body::new))
-            })
-        };
-        let conn = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(header_timeout)
-            .max_buf_size(MAX_HEAD_BYTES)
-            .serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
+        let app = app.clone();
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            tokio::select! {
-                ended = conn => if let Err(e) = ended {
-                    tracing::debug!(error = %e, "connection ended with an error");
-                },
-                () = hangup.notified() => tracing::debug!("connection dropped by an injected fault"),
+            match tls {
+                None => serve_connection(stream, app, header_timeout, false, watcher).await,
+                Some(acceptor) => {
+                    // The handshake is bounded like the headers: a silent client is dropped.
+                    match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(tls_stream)) => serve_connection(tls_stream, app, header_timeout, true, watcher).await,
+                        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!("TLS handshake timed out"),
+                    }
+                }
             }
         });
     }
@@ -82,4 +76,41 @@ pub async fn serve(
         tracing::warn!("calls still in flight after {DRAIN:?}; stopping anyway");
     }
     Ok(())
+}
+
+/// Serves one connection (plain or TLS) until it ends, shutdown drains it, or a `drop`
+/// fault hangs up on it.
+async fn serve_connection<IO>(
+    io: IO,
+    app: axum::Router,
+    header_timeout: Duration,
+    https: bool,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let hangup = Arc::new(Notify::new());
+    let service = {
+        let hangup = Hangup(hangup.clone());
+        hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(hangup.clone());
+            if https && !req.headers().contains_key("x-forwarded-proto") {
+                // Links in answers (`Link`, `*_href`) use the scheme the client used.
+                req.headers_mut().insert("x-forwarded-proto", axum::http::HeaderValue::from_static("https"));
+            }
+            app.clone().oneshot(req.map(axum::body::Body::new))
+        })
+    };
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .serve_connection(TokioIo::new(io), service);
+    let conn = watcher.watch(conn);
+    tokio::select! {
+        ended = conn => if let Err(e) = ended {
+            tracing::debug!(error = %e, "connection ended with an error");
+        },
+        () = hangup.notified() => tracing::debug!("connection dropped by an injected fault"),
+    }
 }

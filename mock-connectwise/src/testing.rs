@@ -128,17 +128,23 @@ impl TestApp {
         let addr = listener.local_addr().expect("bound address");
         let (tx, rx) = oneshot::channel();
         let codebase = options.api.codebase.clone();
+        let trust = options.api.tls.as_ref().map(|t| t.cert_pem.clone());
         tokio::spawn(crate::serve(listener, store.clone(), options.api, async {
             let _ = rx.await;
         }));
-        let url = format!("http://{addr}");
+        let scheme = if trust.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{addr}");
+        let mut client = reqwest::Client::builder();
+        if let Some(pem) = trust {
+            client = client.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).expect("a PEM"));
+        }
         Self {
             api: format!("{url}/{codebase}apis/3.0"),
             url,
             admin,
             store,
             clock,
-            client: reqwest::Client::builder().build().expect("a reqwest client"),
+            client: client.build().expect("a reqwest client"),
             shutdown: Some(tx),
         }
     }

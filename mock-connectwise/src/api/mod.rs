@@ -58,6 +58,8 @@ pub struct ApiConfig {
     pub journal_capacity: usize,
     /// The per-key request budget, if any (changeable at `/__mock/rate-limit`).
     pub rate_limit: Option<RateLimit>,
+    /// Serve https with this setup instead of http.
+    pub tls: Option<crate::Tls>,
 }
 
 impl Default for ApiConfig {
@@ -69,6 +71,7 @@ impl Default for ApiConfig {
             header_timeout: crate::server::DEFAULT_HEADER_TIMEOUT,
             journal_capacity: DEFAULT_JOURNAL_CAPACITY,
             rate_limit: None,
+            tls: None,
         }
     }
 }

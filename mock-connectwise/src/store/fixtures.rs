@@ -365,14 +365,46 @@ const TITLES: &[&str] =
 
 /// Generates `n` members with `fake` names, straight into the table (they are valid by
 /// construction, so the per-record pipeline is skipped to keep a million-member start fast).
+/// Members generated per seeded generator: the data for a seed is the same whatever the
+/// number of threads that make it.
+const BULK_CHUNK: usize = 65_536;
+
 fn add_bulk_members(tenant: &mut Tenant, n: usize, seed: u64, entered_by: &str, now: i64) {
-    let mut rng = StdRng::seed_from_u64(seed);
     let role = tenant.role_id("Member").or_else(|| tenant.table(Res::SecurityRoles).iter().next().map(|r| r.id));
     let role = role.map(|id| json!({"id": id, "name": tenant.table(Res::SecurityRoles).view(id).and_then(|d| d.str("name")).unwrap_or("")}));
     let by = tenant.names.intern(entered_by);
-    let schema = Res::Members.schema();
+    let chunks = n.div_ceil(BULK_CHUNK);
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).clamp(1, 8);
+    // Generating and encoding is the slow part (a million members), so it runs on every
+    // core; ids and the unique index are then filled in order.
+    let mut made: Vec<(usize, Vec<Doc>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let role = role.clone();
+                scope.spawn(move || {
+                    (t..chunks).step_by(threads).map(|c| (c, bulk_chunk(c, n, seed, role.as_ref()))).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("member generation does not panic")).collect()
+    });
+    made.sort_unstable_by_key(|(c, _)| *c);
     tenant.table_mut(Res::Members).reserve(n);
-    for i in 0..n {
+    for doc in made.into_iter().flat_map(|(_, docs)| docs) {
+        let id = tenant.next_id(Res::Members);
+        let meta = Meta { entered_at: now, updated_at: now, entered_by: by, updated_by: by, parent: 0 };
+        tenant.table_mut(Res::Members).insert(Record { id, meta, doc });
+    }
+}
+
+/// The members of chunk `c` (of `n` in all), encoded.
+fn bulk_chunk(c: usize, n: usize, seed: u64, role: Option<&Value>) -> Vec<Doc> {
+    let mut rng = StdRng::seed_from_u64(seed ^ (c as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let schema = Res::Members.schema();
+    let start = c * BULK_CHUNK;
+    let end = (start + BULK_CHUNK).min(n);
+    let mut docs = Vec::with_capacity(end - start);
+    for i in start..end {
         let first: String = FirstName().fake_with_rng(&mut rng);
         let last: String = LastName().fake_with_rng(&mut rng);
         let suffix = (i + 1).to_string();
@@ -383,7 +415,7 @@ fn add_bulk_members(tenant: &mut Tenant, n: usize, seed: u64, entered_by: &str, 
             .take(15 - suffix.len())
             .collect();
         let hired = 1_104_537_600 + (i as i64 * 7919 % 631_152_000);
-        let mut obj = Map::new();
+        let mut obj = Map::with_capacity(20);
         obj.insert("identifier".into(), Value::String(format!("{stem}{suffix}")));
         obj.insert("firstName".into(), Value::String(first.chars().take(30).collect()));
         obj.insert("lastName".into(), Value::String(last.chars().take(30).collect()));
@@ -397,13 +429,18 @@ fn add_bulk_members(tenant: &mut Tenant, n: usize, seed: u64, entered_by: &str, 
         obj.insert("defaultEmail".into(), Value::from("Office"));
         obj.insert("defaultPhone".into(), Value::from("Office"));
         obj.insert("title".into(), Value::from(TITLES[i % TITLES.len()]));
-        if let Some(r) = &role {
+        if let Some(r) = role {
             obj.insert("securityRole".into(), r.clone());
         }
-        let id = tenant.next_id(Res::Members);
-        let meta = Meta { entered_at: now, updated_at: now, entered_by: by, updated_by: by, parent: 0 };
-        tenant.table_mut(Res::Members).insert(Record { id, meta, doc: Doc::encode(schema, &obj) });
+        // The defaults a created member gets, so generated ones look the same.
+        for (name, default) in Res::Members.info().defaults {
+            if !obj.contains_key(*name) {
+                obj.insert((*name).to_owned(), default.to_json());
+            }
+        }
+        docs.push(Doc::encode(schema, &obj));
     }
+    docs
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use crate::query::BoundQuery;
 use crate::query::filter::{MetaField, Row};
 use crate::query::shape::Fields;
 use crate::render::{Ctx, RecordJson, write_list, write_one};
-use crate::resources::{DefaultValue, Res};
+use crate::resources::Res;
 use crate::schema::{ObjectSchema, Type};
 use crate::validate::{FieldError, FieldErrorCode, Mode, validate};
 
@@ -401,11 +401,7 @@ impl Tenant {
         let Value::Object(mut obj) = body else { return Err(invalid(errors)) };
         for (name, default) in info.defaults {
             if !obj.keys().any(|k| k.eq_ignore_ascii_case(name)) {
-                let v = match default {
-                    DefaultValue::Bool(b) => Value::Bool(*b),
-                    DefaultValue::Str(s) => Value::String((*s).to_owned()),
-                };
-                obj.insert((*name).to_owned(), v);
+                obj.insert((*name).to_owned(), default.to_json());
             }
         }
         if let (Some((_, field)), Some(p)) = (info.parent, parent) {
