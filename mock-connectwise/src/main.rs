@@ -52,6 +52,9 @@ struct Args {
     /// Where --tls writes its certificate (default: mock-connectwise-PORT.pem in the temp dir).
     #[arg(long, requires = "tls")]
     tls_cert_out: Option<PathBuf>,
+    /// Do not serve the web UI at /__mock/ui/ (the JSON console stays).
+    #[arg(long)]
+    no_ui: bool,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
@@ -127,6 +130,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             rate_limit: args.rate_limit,
             journal_capacity: args.journal_capacity,
             tls: tls.map(|(t, _)| t),
+            ui: !args.no_ui,
             ..ApiConfig::default()
         },
         shutdown_signal(),

@@ -60,6 +60,8 @@ pub struct ApiConfig {
     pub rate_limit: Option<RateLimit>,
     /// Serve https with this setup instead of http.
     pub tls: Option<crate::Tls>,
+    /// Serve the web UI at `/__mock/ui/` (`--no-ui` turns it off).
+    pub ui: bool,
 }
 
 impl Default for ApiConfig {
@@ -72,6 +74,7 @@ impl Default for ApiConfig {
             journal_capacity: DEFAULT_JOURNAL_CAPACITY,
             rate_limit: None,
             tls: None,
+            ui: true,
         }
     }
 }
@@ -92,10 +95,11 @@ pub(crate) struct Hangup(pub(crate) Arc<tokio::sync::Notify>);
 /// The whole mock as an axum router, ready to serve or to drive with `oneshot` in tests.
 pub fn router(store: Store, config: ApiConfig) -> Router {
     let traffic = Arc::new(Traffic::new(config.journal_capacity, config.rate_limit));
+    let ui = config.ui;
     let state = AppState { store, config: Arc::new(config), traffic };
     Router::new()
         .route("/login/companyinfo/{company}", get(company_info))
-        .nest("/__mock", crate::console::router())
+        .nest("/__mock", crate::console::router(ui))
         // `nest` serves the console's index at `/__mock` only; people type the slash too.
         .route("/__mock/", get(crate::console::index))
         .fallback(api)

@@ -8,6 +8,7 @@
 //! loopback (the default) where that matters.
 
 mod traffic;
+mod ui;
 
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
@@ -26,8 +27,8 @@ use crate::store::records::to_bytes;
 use crate::store::{FixtureSet, StoreError};
 
 /// The console's routes.
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
+pub(crate) fn router(ui: bool) -> Router<AppState> {
+    let console = Router::new()
         .route("/", get(index))
         .route("/reset", post(reset))
         .route("/fixtures", post(load_fixtures))
@@ -40,7 +41,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/permission-journal", get(permission_journal).delete(clear_permission_journal))
         .route("/permissions", get(permission_table))
         .merge(traffic::router())
-        .fallback(not_found)
+        .fallback(not_found);
+    if ui { console.nest("/ui", ui::router()).route("/ui/", get(ui::home)) } else { console }
 }
 
 /// A JSON body whose rejections come back as ConnectWise error bodies.
