@@ -10,6 +10,17 @@ use mock_connectwise::permissions::{PermissionLevel, RoleLevels, integration_req
 use provisioner::Connection;
 use secrecy::SecretString;
 
+/// The sandbox connection of credentials on the running mock.
+fn sandbox(server: &TestApp, creds: mock_connectwise::Creds) -> Connection {
+    Connection {
+        url: server.url.clone(),
+        company: creds.company,
+        public_key: creds.public,
+        private_key: SecretString::from(creds.private),
+        client_id: creds.client_id,
+    }
+}
+
 fn features() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../features")
 }
@@ -31,15 +42,8 @@ async fn each_missing_level_fails_a_scenario_of_its_step_on_the_mock_and_through
         let mut levels = RoleLevels::integration();
         levels.set(r.function, r.action, PermissionLevel::None);
         let creds = server.member_with_levels(&format!("Sandbox{i}"), &levels).await;
-        let sandbox = Connection {
-            url: server.url.clone(),
-            company: creds.company,
-            public_key: creds.public,
-            private_key: SecretString::from(creds.private),
-            client_id: creds.client_id,
-        };
         let on_sandbox = run(RunConfig {
-            sandbox: Some(sandbox),
+            sandbox: Some(sandbox(&server, creds)),
             only_tags: vec![r.step.to_owned()],
             features: features(),
             ..RunConfig::default()
@@ -53,17 +57,7 @@ async fn each_missing_level_fails_a_scenario_of_its_step_on_the_mock_and_through
 
     // With every level present, the sandbox target passes against the same server.
     let creds = server.member_with_levels("SandboxFull", &RoleLevels::integration()).await;
-    let full = run(RunConfig {
-        sandbox: Some(Connection {
-            url: server.url.clone(),
-            company: creds.company,
-            public_key: creds.public,
-            private_key: SecretString::from(creds.private),
-            client_id: creds.client_id,
-        }),
-        features: features(),
-        ..RunConfig::default()
-    })
-    .await;
+    let full =
+        run(RunConfig { sandbox: Some(sandbox(&server, creds)), features: features(), ..RunConfig::default() }).await;
     assert!(full.ok() && full.passed >= 16, "{full:?}");
 }

@@ -311,15 +311,21 @@ async fn run(opts: Options) {
     let mut other = Table::new();
     other.load_style(UTF8_FULL_CONDENSED);
     other.set_header(["measure", "value", "target"]);
-    for (members, target) in [(0, "< 100 ms"), (100_000, ""), (1_000_000, "< 3 s, < 300 MB")] {
+    for (members, start_target, memory_target) in
+        [(0, "< 100 ms", ""), (100_000, "", ""), (1_000_000, "< 3 s", "< 300 MB")]
+    {
         eprintln!("bench: starting the binary with {members} extra members...");
         let (ready, rss) = start_binary(members).await;
         other.add_row([
             format!("start-up to first answer, {members} extra members"),
             format!("{} ms", ready.as_millis()),
-            target.to_owned(),
+            start_target.to_owned(),
         ]);
-        other.add_row([format!("resident memory, {members} extra members"), format!("{rss} MB"), target.to_owned()]);
+        other.add_row([
+            format!("resident memory, {members} extra members"),
+            format!("{rss} MB"),
+            memory_target.to_owned(),
+        ]);
     }
     other.add_row([
         "store heap estimate, 100k members".to_owned(),

@@ -302,6 +302,19 @@ pub const INTEGRATION_STEPS: &[Step] = &[
     },
 ];
 
+/// The API flags the integration's integrator login needs besides access to all records
+/// (step S0). The source page does not list them: this is the assumed content of its
+/// "integrator login setup table" (README, assumptions), shared by the UI, the provisioner
+/// and the features.
+pub const INTEGRATOR_API_FLAGS: [&str; 6] = [
+    "companyApiFlag",
+    "agreementApiFlag",
+    "productApiFlag",
+    "serviceTicketApiFlag",
+    "memberApiFlag",
+    "reportingApiFlag",
+];
+
 /// One level the integration's role needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Requirement {

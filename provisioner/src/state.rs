@@ -7,14 +7,7 @@ use serde_json::Value;
 use crate::{Client, Error, Setup};
 
 /// The integrator login flags the integration needs (S0), besides access to all records.
-pub const INTEGRATOR_FLAGS: [&str; 6] = [
-    "companyApiFlag",
-    "agreementApiFlag",
-    "productApiFlag",
-    "serviceTicketApiFlag",
-    "memberApiFlag",
-    "reportingApiFlag",
-];
+pub const INTEGRATOR_FLAGS: [&str; 6] = mock_connectwise::permissions::INTEGRATOR_API_FLAGS;
 
 /// The records of the setup as found.
 #[derive(Clone, Debug, Default)]

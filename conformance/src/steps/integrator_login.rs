@@ -2,21 +2,13 @@
 
 use cucumber::{given, then, when};
 use mock_connectwise::Creds;
+use mock_connectwise::permissions::INTEGRATOR_API_FLAGS as FLAGS;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::CwWorld;
 
 const PASSWORD: &str = "Integrator-Passw0rd-42";
-/// The API flags the integration needs (assumed content of the integrator login table).
-const FLAGS: [&str; 6] = [
-    "companyApiFlag",
-    "agreementApiFlag",
-    "productApiFlag",
-    "serviceTicketApiFlag",
-    "memberApiFlag",
-    "reportingApiFlag",
-];
 
 async fn login(w: &mut CwWorld, username: &str) -> Option<Value> {
     let (status, body) =
