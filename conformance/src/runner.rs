@@ -33,6 +33,8 @@ pub struct RunConfig {
     pub reports: Option<PathBuf>,
     /// The features directory.
     pub features: PathBuf,
+    /// Print nothing but the counts (for runs that are expected to fail, in tests).
+    pub quiet: bool,
 }
 
 /// The outcome of a run.
@@ -92,6 +94,7 @@ impl RunConfig {
                 .unwrap_or_default(),
             reports: var("CONFORMANCE_REPORTS").map(PathBuf::from),
             features,
+            quiet: false,
         })
     }
 
@@ -126,9 +129,22 @@ pub async fn run(run: RunConfig) -> Summary {
     // A sandbox is one shared server: one scenario at a time.
     let concurrency = if run.sandbox.is_some() { 1 } else { 16 };
     let summary = match &run.reports {
+        None if run.quiet => {
+            let w = CwWorld::cucumber()
+                .with_writer(writer::Basic::raw(std::io::sink(), writer::Coloring::Never, 0).normalized().summarized())
+                .fail_on_skipped()
+                .with_default_cli()
+                .max_concurrent_scenarios(concurrency)
+                .filter_run(&run.features, filter)
+                .await;
+            summarize(w.scenarios_stats(), w.parsing_errors() + w.hook_errors())
+        }
         None => {
             let w = CwWorld::cucumber()
                 .fail_on_skipped()
+                // Settings come from `RunConfig`, never the command line: test harness flags
+                // (`--quiet`, a test name) are not cucumber's.
+                .with_default_cli()
                 .max_concurrent_scenarios(concurrency)
                 .filter_run(&run.features, filter)
                 .await;
@@ -150,6 +166,9 @@ pub async fn run(run: RunConfig) -> Summary {
                         .summarized(),
                 )
                 .fail_on_skipped()
+                // Settings come from `RunConfig`, never the command line: test harness flags
+                // (`--quiet`, a test name) are not cucumber's.
+                .with_default_cli()
                 .max_concurrent_scenarios(concurrency)
                 .filter_run(&run.features, filter)
                 .await;

@@ -35,6 +35,7 @@ async fn each_missing_level_fails_a_scenario_of_its_step_on_the_mock_and_through
             drop_level: Some(r),
             only_tags: vec![r.step.to_owned()],
             features: features(),
+            quiet: true,
             ..RunConfig::default()
         })
         .await;
@@ -46,6 +47,7 @@ async fn each_missing_level_fails_a_scenario_of_its_step_on_the_mock_and_through
             sandbox: Some(sandbox(&server, creds)),
             only_tags: vec![r.step.to_owned()],
             features: features(),
+            quiet: true,
             ..RunConfig::default()
         })
         .await;

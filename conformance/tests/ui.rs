@@ -303,6 +303,7 @@ fn main() {
         let features = Path::new(env!("CARGO_MANIFEST_DIR")).join("../features/ui");
         let writer = UiWorld::cucumber()
             .fail_on_skipped()
+            .with_default_cli()
             .max_concurrent_scenarios(1)
             .after(|_, _, _, _, world| {
                 Box::pin(async move {

@@ -97,6 +97,16 @@ impl<'o> Obj<'o> {
 
     /// Starts an entry. Keys are property names of the official schemas and the mock's own
     /// fixed names: plain identifiers that never need escaping (a schema test checks it).
+    /// Starts an entry whose key is already written as `"name":`.
+    fn key_bytes(&mut self, key: &[u8]) -> &mut Vec<u8> {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.out.extend_from_slice(key);
+        self.out
+    }
+
     fn key(&mut self, k: &str) -> &mut Vec<u8> {
         self.out.reserve(k.len() + 4);
         if !self.first {
@@ -118,21 +128,15 @@ impl RecordJson<'_> {
     /// Appends the record's JSON to `out`.
     pub(crate) fn write(&self, out: &mut Vec<u8>) {
         let schema = self.doc.schema;
-        let mut virtuals: Vec<(u16, Slot<'_>)> = Vec::with_capacity(2);
-        if let Some(k) = schema.id_key {
-            virtuals.push((k, Slot::Id));
-        }
-        if let Some(k) = schema.info_key {
-            virtuals.push((k, Slot::Info));
-        }
+        let virtuals = [schema.id_key.map(|k| (k, Slot::Id)), schema.info_key.map(|k| (k, Slot::Info))];
         let mut obj = Obj::open(out);
-        let mut pending = virtuals.into_iter().peekable();
+        let mut pending = virtuals.into_iter().flatten().peekable();
         let emit = |obj: &mut Obj<'_>, key: u16, slot: Slot<'_>| {
             let sel = pick(self.fields, key);
             if sel == Pick::Skip {
                 return;
             }
-            let out = obj.key(schema.at(key).name.as_str());
+            let out = obj.key_bytes(&schema.at(key).json_key);
             match slot {
                 Slot::Id => write_int(out, i64::from(self.record.id)),
                 Slot::Info => self.write_info(out),
@@ -248,7 +252,7 @@ fn write_nested(out: &mut Vec<u8>, ctx: Ctx<'_>, doc: DocRef<'_>, fields: Option
     for (k, v) in doc.entries() {
         let sel = pick(fields, k);
         if sel != Pick::Skip {
-            write_val(obj.key(&schema.at(k).name), ctx, &schema.at(k).ty, v, sel);
+            write_val(obj.key_bytes(&schema.at(k).json_key), ctx, &schema.at(k).ty, v, sel);
         }
     }
     let info_wanted = schema.info_key.is_some_and(|k| pick(fields, k) != Pick::Skip);

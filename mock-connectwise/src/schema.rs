@@ -44,6 +44,8 @@ pub(crate) struct ObjectSchema {
 #[derive(Debug)]
 pub(crate) struct Prop {
     pub(crate) name: String,
+    /// `"name":`, as rendering writes it before every value.
+    pub(crate) json_key: Box<[u8]>,
     pub(crate) ty: Type,
     pub(crate) max_len: Option<usize>,
     /// `Required On Updates;` in the description: required by PUT, not by POST.
@@ -105,6 +107,7 @@ impl ObjectSchema {
             let ty = parse_type(p, names).map_err(|e| format!("{name}.{pname}: {e}"))?;
             let description = p.get("description").and_then(Value::as_str).unwrap_or("");
             props.push(Prop {
+                json_key: json_key(pname),
                 name: pname.clone(),
                 ty,
                 max_len: max_length(description),
@@ -149,8 +152,10 @@ impl ObjectSchema {
                 [(n.clone(), i), (n.to_ascii_lowercase(), i)]
             })
             .collect();
-        let props =
-            props.into_iter().map(|(name, ty)| Prop { name, ty, max_len: None, required_on_update: false }).collect();
+        let props = props
+            .into_iter()
+            .map(|(name, ty)| Prop { json_key: json_key(&name), name, ty, max_len: None, required_on_update: false })
+            .collect();
         Self { name: name.to_owned(), props, index, required: Vec::new(), id_key: None, info_key: None }.with_keys()
     }
 
@@ -175,6 +180,11 @@ impl Type {
             _ => None,
         }
     }
+}
+
+/// `"name":` (property names are plain identifiers; a test checks it).
+fn json_key(name: &str) -> Box<[u8]> {
+    format!("\"{name}\":").into_bytes().into_boxed_slice()
 }
 
 fn parse_type(p: &Value, names: &HashMap<String, usize>) -> Result<Type, String> {
