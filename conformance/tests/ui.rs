@@ -221,8 +221,18 @@ async fn set_level(w: &mut UiWorld, function: String, level: String) {
         w.browser().find(Locator::Id(&format!("{}-Add", f.info().function_identifier))).await.expect("the selector");
     select.select_by_label(&level).await.expect("the level is offered");
     w.shot("07-role-settings").await;
+    let before = w.browser().current_url().await.expect("a URL");
     w.click(Locator::Id("save-role")).await;
-    w.browser().wait().for_element(Locator::Css("[data-test='role-name']")).await.expect("the role screen again");
+    // The page after each save has its own address (`saved=N`): wait for the address to
+    // change, as the old page has the same elements.
+    let b = w.browser();
+    // Each check is a round trip to the browser, which paces the loop.
+    let mut checks = 0;
+    while b.current_url().await.expect("a URL") == before {
+        checks += 1;
+        assert!(checks < 500, "the save did not navigate");
+    }
+    b.wait().for_element(Locator::Css("[data-test='saved']")).await.expect("the saved role screen");
 }
 
 #[then(expr = "the role screen's badge names {string} as missing")]

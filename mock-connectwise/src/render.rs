@@ -125,8 +125,24 @@ impl<'o> Obj<'o> {
 }
 
 impl RecordJson<'_> {
-    /// Appends the record's JSON to `out`.
+    /// Appends the record's JSON to `out`: from the record's cache when it was rendered whole
+    /// for this API root before, else rendered (and cached when whole).
     pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        let whole = self.fields.is_none() && self.res.is_some();
+        if whole {
+            if let Some(json) = self.record.cache.get(self.ctx.base) {
+                out.extend_from_slice(json);
+                return;
+            }
+        }
+        let start = out.len();
+        self.render(out);
+        if whole {
+            self.record.cache.put(self.ctx.base, &out[start..]);
+        }
+    }
+
+    fn render(&self, out: &mut Vec<u8>) {
         let schema = self.doc.schema;
         let virtuals = [schema.id_key.map(|k| (k, Slot::Id)), schema.info_key.map(|k| (k, Slot::Info))];
         let mut obj = Obj::open(out);
@@ -281,17 +297,9 @@ mod tests {
             "securityRole": {"id": 9, "name": "Integration"}});
         let mut names = Names::default();
         let by = names.intern("Admin1");
-        let record = Record {
-            id: 12,
-            meta: Meta {
-                entered_at: 1_700_000_000,
-                updated_at: 1_700_000_060,
-                entered_by: by,
-                updated_by: by,
-                parent: 0,
-            },
-            doc: Doc::encode(s, body.as_object().unwrap()),
-        };
+        let meta =
+            Meta { entered_at: 1_700_000_000, updated_at: 1_700_000_060, entered_by: by, updated_by: by, parent: 0 };
+        let record = Record::new(12, meta, Doc::encode(s, body.as_object().unwrap()));
         let fields = fields.map(|f| Fields::parse(s, f).unwrap());
         let ctx = Ctx { base: "http://h/v4_6_release/apis/3.0", names: &names };
         let json = RecordJson {
@@ -336,7 +344,7 @@ mod tests {
         let body = json!({"identifier": "Q\"1", "description": "a\nb", "price": 4.5, "cost": 1e-7});
         let names = Names::default();
         let meta = Meta { entered_at: 0, updated_at: 0, entered_by: 0, updated_by: 0, parent: 0 };
-        let record = Record { id: 3, meta, doc: Doc::encode(s, body.as_object().unwrap()) };
+        let record = Record::new(3, meta, Doc::encode(s, body.as_object().unwrap()));
         let ctx = Ctx { base: "http://h", names: &names };
         let json = RecordJson { ctx, doc: record.doc.view(s), record: &record, res: None, fields: None };
         let v: serde_json::Value = serde_json::from_slice(&write_one(&json)).unwrap();

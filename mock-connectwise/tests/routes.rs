@@ -115,3 +115,26 @@ async fn deactivating_a_member_marks_it_inactive_and_its_keys_stop_working() {
 
     assert_eq!(refused.status, 401, "{}", refused.body);
 }
+
+#[tokio::test]
+async fn a_record_read_changed_and_read_again_shows_the_change_under_any_host_name() {
+    let app = TestApp::spawn().await;
+    let before = app.get("/procurement/catalog/1").await.expect(200);
+    let listed = app.get("/procurement/catalog?conditions=id=1").await.expect(200);
+    let ops = json!([{ "op": "replace", "path": "description", "value": "Changed after a read" }]);
+
+    app.call(&app.admin, Method::PATCH, "/procurement/catalog/1", Some(ops)).await.expect(200);
+    let after = app.get("/procurement/catalog/1").await.expect(200);
+    let relisted = app.get("/procurement/catalog?conditions=id=1").await.expect(200);
+    app.get("/system/members?pageSize=1").await.expect(200);
+    let other_host = app
+        .send(app.request(&app.admin, Method::GET, "/system/members?pageSize=1").header("host", "cw.example.test"))
+        .await
+        .expect(200);
+
+    assert_eq!(before.body, listed.body[0]);
+    assert_eq!(after.body["description"], "Changed after a read");
+    assert_eq!(relisted.body[0]["description"], "Changed after a read");
+    let href = other_host.body[0]["securityRole"]["_info"]["securityRole_href"].as_str().unwrap();
+    assert!(href.starts_with("http://cw.example.test/"), "links follow the Host the client used: {href}");
+}

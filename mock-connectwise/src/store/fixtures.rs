@@ -393,7 +393,7 @@ fn add_bulk_members(tenant: &mut Tenant, n: usize, seed: u64, entered_by: &str, 
     for doc in made.into_iter().flat_map(|(_, docs)| docs) {
         let id = tenant.next_id(Res::Members);
         let meta = Meta { entered_at: now, updated_at: now, entered_by: by, updated_by: by, parent: 0 };
-        tenant.table_mut(Res::Members).insert(Record { id, meta, doc });
+        tenant.table_mut(Res::Members).insert(Record::new(id, meta, doc));
     }
 }
 

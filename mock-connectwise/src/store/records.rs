@@ -267,7 +267,7 @@ impl Tenant {
         let meta =
             Meta { entered_at: now, updated_at: now, entered_by: by, updated_by: by, parent: parent.unwrap_or(0) };
         let table = self.table_mut(res);
-        table.insert(Record { id, meta, doc: Doc::encode(table.schema, &obj) });
+        table.insert(Record::new(id, meta, Doc::encode(table.schema, &obj)));
         self.after_create(res, id, secret, keys);
         let rec = self.table(res).get(id).ok_or_else(|| StoreError::NotFound(format!("{} {id}", res.info().title)))?;
         Ok(One { id, body: self.render(res, rec, None, base), others: false })

@@ -113,10 +113,10 @@ impl Reports {
                 return Err(format!("report {} row {}: {}", fixture.name, i + 1, e.message));
             }
             let obj = Self::row_object(&fixture.columns, row);
-            rows.insert(Record { id: u32::try_from(i + 1).unwrap_or(u32::MAX), meta, doc: Doc::encode(s, &obj) });
+            rows.insert(Record::new(u32::try_from(i + 1).unwrap_or(u32::MAX), meta, Doc::encode(s, &obj)));
         }
         let name = Map::from_iter([("name".to_owned(), Value::String(fixture.name.clone()))]);
-        self.list.insert(Record { id, meta, doc: Doc::encode(self.list.schema, &name) });
+        self.list.insert(Record::new(id, meta, Doc::encode(self.list.schema, &name)));
         self.data.insert(id, ReportData { columns: fixture.columns.clone(), rows });
         Ok(())
     }

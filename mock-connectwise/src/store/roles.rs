@@ -78,7 +78,7 @@ impl Tenant {
         let mut t = Table::new(s, None);
         for r in roles.iter() {
             let doc = r.doc.view(roles.schema).to_json();
-            t.insert(Record { id: r.id, meta: r.meta, doc: Doc::encode(s, &doc) });
+            t.insert(Record::new(r.id, r.meta, Doc::encode(s, &doc)));
         }
         t
     }
@@ -112,7 +112,7 @@ fn function_rows(schema_name: &str, meta: Meta, levels: &RoleLevels, member: Opt
         }
         let id = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let doc = Doc::encode(s, row.as_object().unwrap_or(&serde_json::Map::new()));
-        t.insert(Record { id, meta, doc });
+        t.insert(Record::new(id, meta, doc));
     }
     t
 }

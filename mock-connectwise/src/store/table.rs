@@ -32,6 +32,71 @@ pub(crate) struct Record {
     pub(crate) id: u32,
     pub(crate) meta: Meta,
     pub(crate) doc: Doc,
+    /// Its JSON as last rendered whole, for the next read.
+    pub(crate) cache: RenderCache,
+}
+
+impl Record {
+    pub(crate) fn new(id: u32, meta: Meta, doc: Doc) -> Self {
+        Self { id, meta, doc, cache: RenderCache::default() }
+    }
+}
+
+/// Bytes held by every [`RenderCache`] of the process, and the most they may hold, so a
+/// client paging through a million records cannot grow the cache without bound.
+static CACHED_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+const CACHE_CAP: usize = 64 << 20;
+
+/// A record's JSON as rendered whole (no `fields`) for one API root, kept so reading it again
+/// is a copy: rendering is most of the cost of a list. Emptied when the record changes.
+#[derive(Default)]
+pub(crate) struct RenderCache(std::sync::OnceLock<Box<Rendered>>);
+
+/// The API root a rendering's links point at, and the JSON.
+type Rendered = (Box<str>, Box<[u8]>);
+
+impl RenderCache {
+    /// The cached JSON, if it was rendered for `base`.
+    pub(crate) fn get(&self, base: &str) -> Option<&[u8]> {
+        self.0.get().filter(|c| &*c.0 == base).map(|c| &*c.1)
+    }
+
+    /// Keeps `json` (rendered for `base`) unless the process-wide cap is reached.
+    pub(crate) fn put(&self, base: &str, json: &[u8]) {
+        use std::sync::atomic::Ordering;
+        if CACHED_BYTES.load(Ordering::Relaxed) + json.len() > CACHE_CAP {
+            return;
+        }
+        if self.0.set(Box::new((base.into(), json.into()))).is_ok() {
+            CACHED_BYTES.fetch_add(json.len(), Ordering::Relaxed);
+        }
+    }
+
+    fn clear(&mut self) {
+        if let Some(c) = self.0.take() {
+            CACHED_BYTES.fetch_sub(c.1.len(), std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for RenderCache {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+/// A copy starts empty: the bytes are counted once.
+impl Clone for RenderCache {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+/// Not part of a record's data (tests compare stores by their `Debug` text).
+impl std::fmt::Debug for RenderCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RenderCache")
+    }
 }
 
 /// The records of one collection.
@@ -157,6 +222,7 @@ impl Table {
         self.forget_enterer(old_enterer);
         self.records[i].doc = doc;
         self.records[i].meta = meta;
+        self.records[i].cache.clear();
         self.index(id);
         true
     }
@@ -246,7 +312,7 @@ mod tests {
     fn rec(id: u32, identifier: &str) -> Record {
         let body = json!({ "identifier": identifier });
         let meta = Meta { entered_at: 0, updated_at: 0, entered_by: 0, updated_by: 0, parent: 0 };
-        Record { id, meta, doc: Doc::encode(schema("ApiMember"), body.as_object().unwrap()) }
+        Record::new(id, meta, Doc::encode(schema("ApiMember"), body.as_object().unwrap()))
     }
 
     #[test]
@@ -282,7 +348,7 @@ mod tests {
     #[test]
     fn per_member_entry_counts_follow_inserts_updates_and_removals() {
         let mut t = Table::new(schema("ApiMember"), None);
-        let by = |id, who| Record { meta: Meta { entered_by: who, ..rec(id, "x").meta }, ..rec(id, "x") };
+        let by = |id, who| Record::new(id, Meta { entered_by: who, ..rec(id, "x").meta }, rec(id, "x").doc);
         for (id, who) in [(1, 7), (2, 7), (3, 8)] {
             t.insert(by(id, who));
         }

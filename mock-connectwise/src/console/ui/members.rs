@@ -32,7 +32,7 @@ struct MembersQ {
 }
 
 async fn members(State(app): State<AppState>, Query(q): Query<MembersQ>, headers: HeaderMap) -> Response {
-    let company = Tenantq { company: q.company }.pick(&app);
+    let company = Tenantq { company: q.company, saved: None }.pick(&app);
     let api_tab = q.tab.as_deref() != Some("members");
     let res = if api_tab { Res::ApiMembers } else { Res::Members };
     let Ok(rows) = app.store.read_tenant(&company, |t| Ok(list(t, res))) else {
@@ -132,7 +132,7 @@ async fn member(
     Query(q): Query<MemberQ>,
     headers: HeaderMap,
 ) -> Response {
-    let company = Tenantq { company: q.company }.pick(&app);
+    let company = Tenantq { company: q.company, saved: None }.pick(&app);
     let found = app.store.read_tenant(&company, |t| {
         let record = list(t, Res::ApiMembers)
             .into_iter()

@@ -40,6 +40,8 @@ pub(super) const ACTOR: &str = "MockConsole";
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct Tenantq {
     pub(super) company: Option<String>,
+    /// Set on the page shown after a save.
+    pub(super) saved: Option<u64>,
 }
 
 impl Tenantq {

@@ -14,6 +14,8 @@ use crate::api::{AppState, site};
 use crate::permissions::{Action, Function, PermissionLevel, RoleLevels};
 use crate::resources::Res;
 
+static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/roles", get(roles)).route("/roles/{id}", get(role).post(save_role))
 }
@@ -71,7 +73,8 @@ async fn role(
         Ok((name, t.role_levels(id)?))
     });
     let Ok((name, levels)) = found else { return error_page(StatusCode::NOT_FOUND, &format!("no security role {id}")) };
-    let mut body = format!("<p>Role <b data-test=\"role-name\">{}</b></p>{}", esc(&name), badge(&levels));
+    let saved = if q.saved.is_some() { "<p class=\"ok\" data-test=\"saved\">Saved.</p>" } else { "" };
+    let mut body = format!("{saved}<p>Role <b data-test=\"role-name\">{}</b></p>{}", esc(&name), badge(&levels));
     body.push_str(&format!(
         "<form method=\"post\" action=\"/__mock/ui/roles/{id}?company={}\" id=\"role-form\"><table data-test=\"settings\">",
         url(&company)
@@ -128,7 +131,11 @@ async fn save_role(
         }
     }
     match app.store.write_tenant(&company, |t, _, now| t.set_levels(id, &changes, now)) {
-        Ok(_) => see_other(&format!("/__mock/ui/roles/{id}?company={}", url(&company))),
+        // A new `saved` number per save: the page after each save has its own address.
+        Ok(_) => {
+            let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            see_other(&format!("/__mock/ui/roles/{id}?company={}&saved={n}", url(&company)))
+        }
         Err(e) => {
             error_page(StatusCode::BAD_REQUEST, &crate::api::error::ApiError::from_store(e, "securityRole").message)
         }
