@@ -102,6 +102,8 @@ pub fn router(store: Store, config: ApiConfig) -> Router {
         .nest("/__mock", crate::console::router(ui))
         // `nest` serves the console's index at `/__mock` only; people type the slash too.
         .route("/__mock/", get(crate::console::index))
+        // Browsers on the console ask for it; answered here so it is not journaled as an API call.
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .fallback(api)
         .with_state(state)
 }
