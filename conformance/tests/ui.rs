@@ -259,6 +259,43 @@ async fn accepted(w: &mut UiWorld) {
     assert_eq!(new_agreement(w).await, 201);
 }
 
+#[when("I open the Integrator Login table")]
+async fn open_integrators(w: &mut UiWorld) {
+    w.click(Locator::Id("nav-integrators")).await;
+    w.browser().wait().for_element(Locator::Css("[data-test='integrators']")).await.expect("the table");
+    w.shot("09-integrator-logins").await;
+}
+
+#[then(expr = "it lists {string} and no password")]
+async fn lists_integrator(w: &mut UiWorld, username: String) {
+    let text = w.page_text().await;
+    assert!(text.contains(&username), "{text}");
+    assert!(!text.contains("backup-sync-password") && !text.to_lowercase().contains("password:"), "{text}");
+}
+
+#[when("I open System > Security Roles")]
+async fn open_roles(w: &mut UiWorld) {
+    w.click(Locator::Id("nav-roles")).await;
+    w.browser().wait().for_element(Locator::Css("[data-test='role-list']")).await.expect("the role list");
+    w.shot("10-security-roles").await;
+}
+
+#[then(expr = "the role {string} meets the integration profile and the role {string} misses levels")]
+async fn role_badges(w: &mut UiWorld, good: String, bad: String) {
+    let rows = w.browser().find_all(Locator::Css("[data-test='role-list'] tr")).await.expect("rows");
+    let mut seen = (false, false);
+    for row in rows {
+        let text = row.text().await.unwrap();
+        if text.starts_with(&good) {
+            seen.0 = text.contains("meets the integration profile");
+        }
+        if text.starts_with(&bad) {
+            seen.1 = text.contains("missing");
+        }
+    }
+    assert_eq!(seen, (true, true), "badges of {good} and {bad}");
+}
+
 fn chromium() -> Option<String> {
     std::env::var("CHROMIUM").ok().or_else(|| {
         ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]

@@ -33,3 +33,11 @@ Feature: The procedure walked in the browser, on the mock console's ConnectWise 
     And the API refuses that member's new agreement with 403
     When I set "Finance > Agreements" Add Level to "All" on its role screen and save
     Then the API accepts that member's new agreement
+
+  @S0 @S9
+  Scenario: The Integrator Login table and the Security Roles list show what S0 and S9 need
+    Given the mock console is open in the browser
+    When I open the Integrator Login table
+    Then it lists "BackupSync" and no password
+    When I open System > Security Roles
+    Then the role "Admin" meets the integration profile and the role "Member" misses levels
