@@ -69,9 +69,9 @@ Feature: S9 - the keys' security role holds exactly the levels the integration n
     @S9.7
     Examples:
       | function                       | action  |
-      | Service Desk > Service Tickets | Inquire |
       | Service Desk > Service Tickets | Add     |
       | Service Desk > Service Tickets | Edit    |
+      | Service Desk > Service Tickets | Inquire |
 
     @S9.8
     Examples:
@@ -120,9 +120,9 @@ Feature: S9 - the keys' security role holds exactly the levels the integration n
     @S9.7
     Examples:
       | function                       | action  |
-      | Service Desk > Service Tickets | Inquire |
       | Service Desk > Service Tickets | Add     |
       | Service Desk > Service Tickets | Edit    |
+      | Service Desk > Service Tickets | Inquire |
 
     @S9.8
     Examples:

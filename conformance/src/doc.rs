@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use cucumber::gherkin::{Feature, GherkinEnv};
-use mock_connectwise::permissions::{INTEGRATION_STEPS, integration_requirements, route_rules};
+use cw_model::Profile;
+use mock_connectwise::permissions::route_rules;
 
 /// A scenario and the tags it carries (with its feature's and its examples').
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,6 +69,11 @@ pub fn outline_rows(dir: &Path, file: &str, outline: &str) -> Result<Vec<(String
 
 /// The document.
 pub fn render(features: &Path) -> Result<String, String> {
+    render_profile(features, Profile::seed())
+}
+
+/// `docs/permissions.md` for any profile.
+pub fn render_profile(features: &Path, profile: &Profile) -> Result<String, String> {
     let scenarios = scenarios(features)?;
     let proven_by = |id: &str| -> String {
         let names: Vec<String> =
@@ -86,20 +92,18 @@ pub fn render(features: &Path) -> Result<String, String> {
     let _ = writeln!(md, "Every level not listed stays `None` (least privilege).\n");
     let _ = writeln!(md, "| step | module > function | levels | the integration uses it to | probe | proven by |");
     let _ = writeln!(md, "|---|---|---|---|---|---|");
-    for step in INTEGRATION_STEPS {
-        let levels: Vec<String> = integration_requirements()
-            .filter(|r| r.step == step.id)
-            .map(|r| format!("{} = {}", r.action, r.level))
-            .collect();
+    for row in &profile.rows {
+        let levels: Vec<String> = row.actions().map(|(a, l)| format!("{a} = {l}")).collect();
+        let id = row.step.clone().unwrap_or_else(|| row.function.label());
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | `{}` | {} |",
-            step.id,
-            step.function,
+            "| {} | {} | {} | {} | {} | {} |",
+            id,
+            row.function,
             levels.join(", "),
-            step.used_for,
-            step.probe,
-            proven_by(step.id)
+            row.purpose.as_deref().unwrap_or(""),
+            row.function.info().probe.map_or_else(|| "-".to_owned(), |p| format!("`{p}`")),
+            proven_by(&id)
         );
     }
     let _ = writeln!(md, "\n## Routes and the level each needs\n");
@@ -115,7 +119,7 @@ pub fn render(features: &Path) -> Result<String, String> {
     let _ = writeln!(md, "|---|---|");
     for id in ["S0", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S9.1"]
         .into_iter()
-        .chain(INTEGRATION_STEPS.iter().map(|s| s.id))
+        .chain(profile.rows.iter().filter_map(|r| r.step.as_deref()))
     {
         let _ = writeln!(md, "| {id} | {} |", proven_by(id));
     }

@@ -11,7 +11,7 @@ use std::sync::RwLock;
 use cucumber::gherkin::{Feature, Rule, Scenario};
 use cucumber::writer::Stats as _;
 use cucumber::{World as _, WriterExt as _, writer};
-use mock_connectwise::permissions::Requirement;
+use cw_model::{Action, Function};
 use provisioner::Connection;
 use secrecy::SecretString;
 
@@ -26,7 +26,7 @@ pub struct RunConfig {
     pub allow_destructive: bool,
     /// On the mock: leave this level out of the integration identity's role (to prove the
     /// features catch it).
-    pub drop_level: Option<Requirement>,
+    pub drop_level: Option<(Function, Action)>,
     /// Only scenarios carrying one of these tags (without `@`); empty = all.
     pub only_tags: Vec<String>,
     /// Write `cucumber.json` and `junit.xml` into this directory.

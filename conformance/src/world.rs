@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use mock_connectwise::permissions::{Requirement, RoleLevels};
 use mock_connectwise::{Creds, TestApp};
 use provisioner::{Client, Connection, Report, RetryPolicy};
 use secrecy::SecretString;
@@ -70,9 +69,9 @@ impl CwWorld {
         let conn = match config().sandbox {
             Some(conn) => conn,
             None => {
-                let mut levels = RoleLevels::integration();
-                if let Some(Requirement { function, action, .. }) = config().drop_level {
-                    levels.set(function, action, mock_connectwise::permissions::PermissionLevel::None);
+                let mut levels = cw_model::Profile::seed().levels();
+                if let Some((function, action)) = config().drop_level {
+                    levels.set(function, action, cw_model::PermissionLevel::None);
                 }
                 let app = self.mock().await;
                 let creds = app.member_with_levels("Integration", &levels).await;

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use conformance::doc::{outline_rows, render, scenarios};
-use mock_connectwise::permissions::integration_requirements;
+use cw_model::Profile;
 
 fn features() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../features")
@@ -12,8 +12,9 @@ fn features() -> PathBuf {
 
 #[test]
 fn both_permission_outlines_have_exactly_the_rows_of_the_permission_table() {
-    let expected: Vec<(String, String, String)> = integration_requirements()
-        .map(|r| (r.step.to_owned(), r.function.label(), r.action.as_str().to_owned()))
+    let expected: Vec<(String, String, String)> = Profile::seed()
+        .requirements()
+        .map(|r| (r.step_or_label(), r.function.label(), r.action.as_str().to_owned()))
         .collect();
     for outline in ["The integration's identity holds", "Without"] {
         let rows = outline_rows(&features(), "s9_security_role.feature", outline).unwrap();
@@ -27,7 +28,7 @@ fn every_step_id_of_the_procedure_is_tagged_on_a_scenario() {
     let ids = ["S0", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S9.1"]
         .into_iter()
         .map(str::to_owned)
-        .chain(mock_connectwise::permissions::INTEGRATION_STEPS.iter().map(|s| s.id.to_owned()));
+        .chain(Profile::seed().rows.iter().filter_map(|r| r.step.clone()));
     let mut count = 0;
     for id in ids {
         count += 1;

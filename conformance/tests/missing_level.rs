@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use conformance::{RunConfig, run};
+use cw_model::{PermissionLevel, Profile};
 use mock_connectwise::TestApp;
-use mock_connectwise::permissions::{PermissionLevel, RoleLevels, integration_requirements};
 use provisioner::Connection;
 use secrecy::SecretString;
 
@@ -29,23 +29,23 @@ fn features() -> PathBuf {
 async fn each_missing_level_fails_a_scenario_of_its_step_on_the_mock_and_through_the_sandbox_target() {
     let server = TestApp::spawn().await;
     let mut failures = Vec::new();
-    for (i, r) in integration_requirements().enumerate() {
+    for (i, r) in Profile::seed().requirements().enumerate() {
         // Embedded mock: the World's identity lacks the level.
         let on_mock = run(RunConfig {
-            drop_level: Some(r),
-            only_tags: vec![r.step.to_owned()],
+            drop_level: Some((r.function, r.action)),
+            only_tags: vec![r.step_or_label()],
             features: features(),
             quiet: true,
             ..RunConfig::default()
         })
         .await;
         // Sandbox target pointed at a running mock whose integration role lacks the level.
-        let mut levels = RoleLevels::integration();
+        let mut levels = cw_model::Profile::seed().levels();
         levels.set(r.function, r.action, PermissionLevel::None);
         let creds = server.member_with_levels(&format!("Sandbox{i}"), &levels).await;
         let on_sandbox = run(RunConfig {
             sandbox: Some(sandbox(&server, creds)),
-            only_tags: vec![r.step.to_owned()],
+            only_tags: vec![r.step_or_label()],
             features: features(),
             quiet: true,
             ..RunConfig::default()
@@ -58,7 +58,7 @@ async fn each_missing_level_fails_a_scenario_of_its_step_on_the_mock_and_through
     assert!(failures.is_empty(), "levels whose removal no scenario caught: {failures:#?}");
 
     // With every level present, the sandbox target passes against the same server.
-    let creds = server.member_with_levels("SandboxFull", &RoleLevels::integration()).await;
+    let creds = server.member_with_levels("SandboxFull", &cw_model::Profile::seed().levels()).await;
     let full =
         run(RunConfig { sandbox: Some(sandbox(&server, creds)), features: features(), ..RunConfig::default() }).await;
     assert!(full.ok() && full.passed >= 16, "{full:?}");

@@ -15,7 +15,6 @@ use std::sync::OnceLock;
 use cucumber::writer::Stats as _;
 use cucumber::{World as _, given, then, when};
 use fantoccini::{Client, ClientBuilder, Locator};
-use mock_connectwise::permissions::RoleLevels;
 use mock_connectwise::{Creds, TestApp};
 use reqwest::Method;
 use serde_json::json;
@@ -207,7 +206,7 @@ async fn key_lost(w: &mut UiWorld) {
 #[given("an API member whose role holds the integration profile")]
 async fn integration_member(w: &mut UiWorld) {
     let app = w.app();
-    let creds = app.member_with_levels("UiSync", &RoleLevels::integration()).await;
+    let creds = app.member_with_levels("UiSync", &cw_model::Profile::seed().levels()).await;
     let role = app.get("/system/securityroles?conditions=name=\"UiSync role\"").await.body[0]["id"].as_u64().unwrap();
     w.member = Some((creds, role));
 }
@@ -216,7 +215,7 @@ async fn integration_member(w: &mut UiWorld) {
 async fn set_level(w: &mut UiWorld, function: String, level: String) {
     let (_, role) = w.member.clone().expect("a member");
     w.open(&format!("/roles/{role}")).await;
-    let f = mock_connectwise::permissions::Function::find(&function).expect("a row of the table");
+    let f = cw_model::Function::find(&function).expect("a row of the table");
     let select =
         w.browser().find(Locator::Id(&format!("{}-Add", f.info().function_identifier))).await.expect("the selector");
     select.select_by_label(&level).await.expect("the level is offered");

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::routing::get;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use mock_connectwise::permissions::RoleLevels;
 use mock_connectwise::{Creds, FixtureSet, TestApp, TestOptions};
 use reqwest::Method;
 use serde_json::json;
@@ -179,7 +178,8 @@ async fn run(opts: Options) {
     eprintln!("bench: generating 100,000 members...");
     let fixtures = FixtureSet::builtin().with_bulk_members(100_000, 1);
     let app = TestApp::spawn_with(TestOptions { fixtures, ..TestOptions::default() }).await;
-    let integration = app.member_with_levels("BenchSync", &RoleLevels::integration()).await;
+    let integration =
+        app.member_with_levels("BenchSync", &mock_connectwise::permissions::Profile::seed().levels()).await;
     // Two ceilings: a bare axum handler returning a fixed small body, and one returning the
     // very bytes of a 25-member page, so list scenarios are compared with the cost of
     // moving the same payload and only the mock's own work (auth, permissions, query,

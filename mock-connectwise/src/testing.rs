@@ -4,9 +4,11 @@
 
 use std::sync::Arc;
 
+use cw_model::console::{self, KeyCreated, LevelChanges, NewKeyRequest, SaveAction};
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
-use serde_json::Value;
+use secrecy::ExposeSecret;
+use serde_json::{Value, to_value};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -189,7 +191,7 @@ impl TestApp {
 
     /// Calls the mock console (`/__mock{path}`).
     pub async fn console(&self, method: Method, path: &str, body: Option<Value>) -> Checked {
-        let mut req = self.client.request(method, format!("{}/__mock{path}", self.url));
+        let mut req = self.client.request(method, format!("{}{}{path}", self.url, console::PREFIX));
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -205,34 +207,35 @@ impl TestApp {
             .await
             .expect(201);
         let role_id = role.body["id"].as_u64().expect("role id");
-        let mut rows = serde_json::Map::new();
+        let mut changes = LevelChanges::default();
         for &f in Function::ALL {
-            let cols: serde_json::Map<String, Value> =
-                Action::ALL.iter().map(|&a| (a.as_str().to_owned(), Value::from(levels.get(f, a).as_str()))).collect();
-            rows.insert(f.label(), Value::Object(cols));
+            for a in Action::ALL {
+                changes = changes.level(f, a, levels.get(f, a));
+            }
+            changes = changes.customize(f, levels.customize(f).cloned());
         }
-        self.console(
-            Method::PUT,
-            &format!("/companies/{}/roles/{role_id}/levels", self.admin.company),
-            Some(Value::Object(rows)),
-        )
-        .await
-        .expect(200);
+        let company = &self.admin.company;
+        self.console(Method::PUT, &console::path::role_levels(company, &role_id.to_string()), Some(changes.to_json()))
+            .await
+            .expect(200);
         let member =
             serde_json::json!({ "identifier": identifier, "name": identifier, "securityRole": { "id": role_id } });
         self.call(&self.admin, Method::POST, "/system/apiMembers", Some(member)).await.expect(201);
         let key = self
             .console(
                 Method::POST,
-                &format!("/companies/{}/members/{identifier}/keys", self.admin.company),
-                Some(serde_json::json!({ "description": "test key", "action": "save" })),
+                &console::path::member_keys(company, identifier),
+                Some(
+                    to_value(NewKeyRequest { description: "test key".into(), action: SaveAction::Save }).expect("JSON"),
+                ),
             )
             .await
             .expect(201);
+        let key: KeyCreated = serde_json::from_value(key.body).expect("a new key");
         Creds {
-            company: self.admin.company.clone(),
-            public: key.body["publicKey"].as_str().expect("public key").to_owned(),
-            private: key.body["privateKey"].as_str().expect("private key").to_owned(),
+            company: company.clone(),
+            public: key.key.public_key,
+            private: key.private_key.map(|p| p.expose_secret().to_owned()).expect("Save shows the private key"),
             client_id: self.admin.client_id.clone(),
         }
     }
@@ -251,10 +254,8 @@ impl TestApp {
 
     /// Sets one level of a role through the console.
     pub async fn set_level(&self, role: &str, function: Function, action: Action, level: PermissionLevel) {
-        let body = serde_json::json!({ function.label(): { action.as_str(): level.as_str() } });
-        self.console(Method::PUT, &format!("/companies/{}/roles/{role}/levels", self.admin.company), Some(body))
-            .await
-            .expect(200);
+        let body = LevelChanges::default().level(function, action, level).to_json();
+        self.console(Method::PUT, &console::path::role_levels(&self.admin.company, role), Some(body)).await.expect(200);
     }
 }
 

@@ -10,12 +10,12 @@ use mock_connectwise::permissions::{PermissionLevel, Requirement, RoleLevels, in
 use mock_connectwise::{TestApp, TestOptions};
 use reqwest::Method;
 
-fn requirement(index: usize) -> Requirement {
+fn requirement(index: usize) -> Requirement<'static> {
     integration_requirements().nth(index).expect("a requirement at this index")
 }
 
 /// The probes of every requirement other than `skip`.
-async fn other_probes(app: &TestApp, skip: Requirement) -> Vec<(Requirement, Probe)> {
+async fn other_probes(app: &TestApp, skip: Requirement<'static>) -> Vec<(Requirement<'static>, Probe)> {
     let mut out = Vec::new();
     for other in integration_requirements().filter(|o| *o != skip) {
         for p in probes(app, other.function, other.action).await {
@@ -29,7 +29,7 @@ async fn removing_one_level_fails_exactly_its_calls(index: usize) {
     // Arrange: a role with the integration's levels but one.
     let app = TestApp::spawn().await;
     let missing = requirement(index);
-    let mut levels = RoleLevels::integration();
+    let mut levels = mock_connectwise::permissions::Profile::seed().levels();
     levels.set(missing.function, missing.action, PermissionLevel::None);
     let identifier = format!("Probe{index}");
     let creds = app.member_with_levels(&identifier, &levels).await;
@@ -73,8 +73,8 @@ macro_rules! one_case_per_level {
             assert_eq!(cases.len(), integration_requirements().count());
             for (i, name) in cases.iter().enumerate() {
                 let r = requirement(i);
-                let step = r.step.replace('.', "_").to_lowercase();
-                assert!(name.starts_with(&step), "case {name} is not about {} ({r})", r.step);
+                let step = r.step_or_label().replace('.', "_").to_lowercase();
+                assert!(name.starts_with(&step), "case {name} is not about {} ({r})", r.step_or_label());
             }
         }
     };
@@ -101,7 +101,7 @@ one_case_per_level! {
 #[tokio::test]
 async fn the_integration_role_passes_every_probe() {
     let app = TestApp::spawn().await;
-    let creds = app.member_with_levels("FullProfile", &RoleLevels::integration()).await;
+    let creds = app.member_with_levels("FullProfile", &mock_connectwise::permissions::Profile::seed().levels()).await;
     for r in integration_requirements() {
         for p in probes(&app, r.function, r.action).await {
             let (status, message) = run(&app, &creds, &p).await;
@@ -167,7 +167,7 @@ async fn a_realistic_workload_in_soft_mode_derives_exactly_the_integration_role(
 #[tokio::test]
 async fn the_same_workload_with_the_integration_role_and_soft_mode_off_passes() {
     let app = TestApp::spawn().await;
-    let creds = app.member_with_levels("HardSync", &RoleLevels::integration()).await;
+    let creds = app.member_with_levels("HardSync", &mock_connectwise::permissions::Profile::seed().levels()).await;
 
     integration_workload(&app, &creds).await;
 

@@ -4,7 +4,6 @@
 mod common;
 
 use mock_connectwise::TestApp;
-use mock_connectwise::permissions::RoleLevels;
 use reqwest::Method;
 use serde_json::json;
 
@@ -114,7 +113,7 @@ async fn wrong_missing_or_foreign_credentials_are_401_and_a_missing_client_id_is
 #[tokio::test]
 async fn a_deleted_or_deactivated_key_stops_authenticating() {
     let app = TestApp::spawn().await;
-    let creds = app.member_with_levels("KeyOwner", &RoleLevels::integration()).await;
+    let creds = app.member_with_levels("KeyOwner", &mock_connectwise::permissions::Profile::seed().levels()).await;
     let keys = app.console(Method::GET, "/companies/cwmock/members/KeyOwner/keys", None).await.expect(200);
     let id = keys.body[0]["id"].clone();
     app.call(&creds, Method::GET, "/system/info", None).await.expect(200);

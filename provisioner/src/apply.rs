@@ -4,17 +4,16 @@
 
 use std::path::PathBuf;
 
-use mock_connectwise::permissions::INTEGRATION_STEPS;
 use rand::Rng;
 use reqwest::Method;
-use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::keyfile::{self, KeyStatus};
 use crate::plan::{assess, missing_levels};
 use crate::report::{Report, Status};
-use crate::state::{INTEGRATOR_FLAGS, State, find};
+use crate::state::{State, find};
 use crate::{Client, Connection, Error, Setup};
+use cw_model::console::{self, KeyCreated, LevelChanges, NewKeyRequest, SaveAction};
 
 /// How `apply` treats keys.
 #[derive(Clone, Debug)]
@@ -64,10 +63,13 @@ pub async fn apply(
 
     // S0: the integrator login, with a generated password that goes to the key file.
     let mut integrator_secret = None;
-    if let Some(login) = &state.integrator {
-        if !state.integrator_gaps().is_empty() {
+    let flags = setup.profile.integrator_flags();
+    if setup.profile.integrator_login.is_none() {
+        // The profile's page needs no integrator login.
+    } else if let Some(login) = &state.integrator {
+        if !state.integrator_gaps(flags).is_empty() {
             let mut ops = vec![json!({ "op": "replace", "path": "inactiveFlag", "value": false })];
-            for flag in std::iter::once("canAccessAllRecordsFlag").chain(INTEGRATOR_FLAGS) {
+            for flag in std::iter::once("canAccessAllRecordsFlag").chain(flags.iter().map(String::as_str)) {
                 ops.push(json!({ "op": "replace", "path": flag, "value": true }));
             }
             client.patch(&format!("/system/integratorlogins/{}", login["id"]), &Value::Array(ops)).await?;
@@ -76,8 +78,8 @@ pub async fn apply(
     } else {
         let secret = password();
         let mut body = json!({ "username": setup.integrator, "password": secret, "canAccessAllRecordsFlag": true });
-        for flag in INTEGRATOR_FLAGS {
-            body[flag] = Value::Bool(true);
+        for flag in flags {
+            body[flag.as_str()] = Value::Bool(true);
         }
         let (_, created) = ensure(client, "/system/integratorlogins", "username", &setup.integrator, &body).await?;
         if created {
@@ -96,32 +98,42 @@ pub async fn apply(
 
     // S9.2-S9.8: levels change only in the UI; the mock's console stands in for it.
     let levels_now = State { role_levels: Some(crate::state::role_levels(client, role_id).await?), ..State::default() };
-    let missing = missing_levels(&levels_now);
-    if !missing.is_empty() {
+    let missing = missing_levels(&levels_now, &setup.profile);
+    let items = levels_now.role_levels.as_ref().map(|l| setup.profile.missing_items(l)).unwrap_or_default();
+    if !missing.is_empty() || !items.is_empty() {
         if client.is_mock() {
-            let mut body = serde_json::Map::new();
+            let mut update = LevelChanges::default();
             for r in &missing {
-                let row = body.entry(r.function.label()).or_insert_with(|| json!({}));
-                row[r.action.as_str()] = json!(r.level.as_str());
+                update = update.level(r.function, r.action, r.level);
             }
-            let path = format!("/companies/{}/roles/{role_id}/levels", client.company());
-            client.console(Method::PATCH, &path, Some(&Value::Object(body))).await?;
+            for r in setup.profile.rows.iter().filter(|r| items.iter().any(|(f, _)| *f == r.function)) {
+                update = update.customize(r.function, r.customize.clone());
+            }
+            let path = console::path::role_levels(client.company(), &role_id.to_string());
+            client.console(Method::PATCH, &path, Some(&update.to_json())).await?;
             for r in &missing {
-                changes.push(format!("{}: set {r} (mock console)", r.step));
+                changes.push(format!("{}: set {r} (mock console)", r.step_or_label()));
+            }
+            for (f, item) in &items {
+                changes.push(format!("{f}: Customize now includes {item} (mock console)"));
             }
         } else {
-            for step in INTEGRATION_STEPS {
-                for r in missing.iter().filter(|r| r.step == step.id) {
-                    instructions.push(format!(
-                        "{}: System > Security Roles > '{}' > {} > {}: set {} Level to {}, then Save",
-                        r.step,
-                        setup.role,
-                        r.function.info().module,
-                        r.function.info().function,
-                        r.action,
-                        r.level
-                    ));
-                }
+            for r in &missing {
+                instructions.push(format!(
+                    "{}: System > Security Roles > '{}' > {} > {}: set {} Level to {}, then Save",
+                    r.step_or_label(),
+                    setup.role,
+                    r.function.info().module,
+                    r.function.info().function,
+                    r.action,
+                    r.level
+                ));
+            }
+            for (f, item) in &items {
+                instructions.push(format!(
+                    "System > Security Roles > '{}' > {f}: Customize, tick {item}, then Save",
+                    setup.role
+                ));
             }
         }
     }
@@ -148,7 +160,7 @@ pub async fn apply(
                 let mut pairs: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
                 pairs.push(("CW_INTEGRATOR_USERNAME", &setup.integrator));
                 pairs.push(("CW_INTEGRATOR_PASSWORD", secret));
-                keyfile::write_atomic(&options.key_file, &conn.to_dotenv(&pairs), true)?;
+                keyfile::write_atomic(&options.key_file, &conn.to_dotenv(&pairs)?, true)?;
             }
         }
         (_, true) => {
@@ -162,26 +174,27 @@ pub async fn apply(
                     options.key_file.display()
                 ));
             } else {
-                let path = format!("/companies/{}/members/{}/keys", client.company(), setup.member);
-                let made = client
-                    .console(
-                        Method::POST,
-                        &path,
-                        Some(&json!({ "description": setup.key_description, "action": "save" })),
-                    )
-                    .await?;
+                let path = console::path::member_keys(client.company(), &setup.member);
+                let request = NewKeyRequest { description: setup.key_description.clone(), action: SaveAction::Save };
+                let request = serde_json::to_value(request).map_err(|e| Error::Other(e.to_string()))?;
+                let made: KeyCreated =
+                    serde_json::from_value(client.console(Method::POST, &path, Some(&request)).await?)
+                        .map_err(|e| Error::Other(format!("the mock console's new key is not a key: {e}")))?;
+                let private_key = made
+                    .private_key
+                    .ok_or_else(|| Error::Other("the key was saved but its private half was not shown".into()))?;
                 let conn = Connection {
                     url: admin.url.clone(),
                     company: admin.company.clone(),
-                    public_key: made["publicKey"].as_str().unwrap_or_default().to_owned(),
-                    private_key: SecretString::from(made["privateKey"].as_str().unwrap_or_default().to_owned()),
+                    public_key: made.key.public_key,
+                    private_key,
                     client_id: admin.client_id.clone(),
                 };
                 let mut extra = vec![("CW_INTEGRATOR_USERNAME", setup.integrator.as_str())];
                 if let Some(secret) = &integrator_secret {
                     extra.push(("CW_INTEGRATOR_PASSWORD", secret));
                 }
-                keyfile::write_atomic(&options.key_file, &conn.to_dotenv(&extra), key != KeyStatus::Missing)?;
+                keyfile::write_atomic(&options.key_file, &conn.to_dotenv(&extra)?, key != KeyStatus::Missing)?;
                 changes.push(format!(
                     "S5-S8: made API key {} for '{}' with Save; identity written to {}",
                     conn.public_key,
@@ -213,7 +226,7 @@ pub async fn apply(
     let key = keyfile::check(&options.key_file).await;
     let mut steps = assess(&state, setup, client.is_mock(), &key);
     if let Some(problem) = key_problem {
-        for s in steps.iter_mut().filter(|s| ["S5", "S6", "S7", "S8"].contains(&s.id)) {
+        for s in steps.iter_mut().filter(|s| ["S5", "S6", "S7", "S8"].contains(&s.id.as_str())) {
             s.status = Status::Failed;
             s.detail.clone_from(&problem);
         }

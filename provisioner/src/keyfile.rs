@@ -5,9 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use secrecy::SecretString;
-
-use crate::config::{Connection, read_dotenv};
+use crate::config::{Connection, Settings};
 use crate::{Client, Error, RetryPolicy};
 
 /// Writes `contents` to `path` atomically: a temporary file created with mode 0600 in the
@@ -44,22 +42,8 @@ pub fn write_atomic(path: &Path, contents: &str, replace: bool) -> Result<(), Er
 
 /// A key file's connection and extra entries.
 pub fn read(path: &Path) -> Result<(Connection, Vec<(String, String)>), Error> {
-    let pairs = read_dotenv(path)?;
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-            .ok_or_else(|| Error::KeyFile(format!("{} has no {k}", path.display())))
-    };
-    let conn = Connection {
-        url: get("CW_URL")?,
-        company: get("CW_COMPANY")?,
-        public_key: get("CW_PUBLIC_KEY")?,
-        private_key: SecretString::from(get("CW_PRIVATE_KEY")?),
-        client_id: get("CW_CLIENT_ID")?,
-    };
-    let extra = pairs.into_iter().filter(|(k, _)| !k.starts_with("CW_") || k.starts_with("CW_INTEGRATOR_")).collect();
+    let (settings, extra) = Settings::from_dotenv(path)?;
+    let conn = settings.integration().map_err(|e| Error::KeyFile(format!("{}: {e}", path.display())))?;
     Ok((conn, extra))
 }
 

@@ -7,7 +7,7 @@
 //! - [`state`]: what the server holds now, read as the administrator.
 //! - [`plan`], [`apply`], [`verify`]: the three commands, each returning a [`report::Report`].
 //! - [`keyfile`]: the integration's identity, written once, atomically, mode 0600.
-//! - The required levels come from `mock_connectwise::permissions`, the one permission table.
+//! - The required levels come from a [`cw_model::Profile`] (`--profile`, default the seed's page).
 
 pub mod apply;
 pub mod client;
@@ -19,12 +19,14 @@ pub mod state;
 pub mod verify;
 
 pub use client::{Client, RetryPolicy};
-pub use config::Connection;
+pub use cw_model::{Connection, Profile};
 pub use report::{Report, Status, StepReport};
 
-/// What the provisioner sets up: the names of the records it owns.
+/// What the provisioner sets up: the profile, and the names of the records it owns.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Setup {
+    /// The integration profile whose levels the role must hold.
+    pub profile: Profile,
     /// The security role for the integration (S9). `Member` reuses the built-in role (S9.1).
     pub role: String,
     /// The API member's identifier (S2–S3; at most 15 characters).
@@ -37,15 +39,26 @@ pub struct Setup {
     pub key_description: String,
 }
 
+impl Setup {
+    /// The names a profile gives (role, member, integrator login).
+    pub fn for_profile(profile: Profile) -> Self {
+        Self {
+            role: profile.role.clone(),
+            member: profile.member.identifier.clone(),
+            member_name: profile.member.name.clone(),
+            integrator: profile
+                .integrator_login
+                .as_ref()
+                .map_or_else(|| "IntegrationSync".into(), |i| i.username.clone()),
+            key_description: format!("{} (provisioner)", profile.name).chars().take(100).collect(),
+            profile,
+        }
+    }
+}
+
 impl Default for Setup {
     fn default() -> Self {
-        Self {
-            role: "API Integration".into(),
-            member: "ApiIntegration".into(),
-            member_name: "API Integration".into(),
-            integrator: "IntegrationSync".into(),
-            key_description: "Integration key (provisioner)".into(),
-        }
+        Self::for_profile(Profile::seed().clone())
     }
 }
 
@@ -75,6 +88,12 @@ pub enum Error {
     /// Missing or malformed settings.
     #[error("{0}")]
     Config(String),
+    /// Missing settings, or an unreadable env file.
+    #[error(transparent)]
+    Settings(#[from] cw_model::SettingsError),
+    /// A profile that does not load.
+    #[error(transparent)]
+    Profile(#[from] cw_model::ProfileError),
     /// The key file could not be written or read.
     #[error("key file: {0}")]
     KeyFile(String),

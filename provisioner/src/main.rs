@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use provisioner::apply::ApplyOptions;
+use provisioner::config::Settings;
 use provisioner::verify::VerifyOptions;
-use provisioner::{Client, Connection, Error, Report, RetryPolicy, Setup};
+use provisioner::{Client, Error, Profile, Report, RetryPolicy, Setup};
 use secrecy::SecretString;
 
 /// Plans, applies and verifies the ConnectWise Manage setup an API integration needs
@@ -52,6 +53,10 @@ struct ConnArgs {
     /// A dotenv file with CW_* settings (such as the key file apply writes).
     #[arg(long, global = true)]
     env_file: Option<PathBuf>,
+    /// The integration profile: a built-in's name (sophos-central, the default) or a TOML
+    /// file [env: CW_PROFILE]
+    #[arg(long, global = true)]
+    profile: Option<String>,
     /// Seconds before one call times out.
     #[arg(long, global = true, default_value_t = 30)]
     timeout: u64,
@@ -62,15 +67,16 @@ struct ConnArgs {
 
 #[derive(Args, Debug)]
 struct SetupArgs {
-    /// The integration's security role (S9); `Member` uses the built-in role (S9.1).
-    #[arg(long, default_value = "API Integration")]
-    role: String,
-    /// The API member's identifier (S2-S3, at most 15 characters).
-    #[arg(long, default_value = "ApiIntegration")]
-    member: String,
-    /// The integrator login's username (S0).
-    #[arg(long, default_value = "IntegrationSync")]
-    integrator: String,
+    /// The integration's security role (S9; default: the profile's); `Member` uses the
+    /// built-in role (S9.1).
+    #[arg(long)]
+    role: Option<String>,
+    /// The API member's identifier (S2-S3, at most 15 characters; default: the profile's).
+    #[arg(long)]
+    member: Option<String>,
+    /// The integrator login's username (S0; default: the profile's).
+    #[arg(long)]
+    integrator: Option<String>,
     /// Where apply writes (and plan reads) the integration's identity, dotenv, mode 0600.
     #[arg(long, default_value = "cw-integration.env")]
     key_file: PathBuf,
@@ -100,47 +106,60 @@ enum Command {
     },
 }
 
-fn connection(args: &ConnArgs) -> Result<Connection, Error> {
+/// The settings: each from its flag, else from `--env-file`, else from the environment.
+fn settings(args: &ConnArgs) -> Result<Settings, Error> {
+    let flags = Settings {
+        url: args.url.clone(),
+        company: args.company.clone(),
+        public_key: args.public_key.clone(),
+        private_key: args.private_key.clone().map(SecretString::from),
+        client_id: args.client_id.clone(),
+        profile: args.profile.clone(),
+        ..Settings::default()
+    };
     let file = match &args.env_file {
-        Some(path) => provisioner::config::read_dotenv(path)?,
-        None => Vec::new(),
+        Some(path) => Settings::from_dotenv(path)?.0,
+        None => Settings::default(),
     };
-    let pick = |flag: &Option<String>, key: &str| -> Result<String, Error> {
-        flag.clone()
-            .or_else(|| file.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
-            .or_else(|| std::env::var(key).ok().filter(|v| !v.is_empty()))
-            .ok_or_else(|| {
-                let flag = key.trim_start_matches("CW_").to_lowercase().replace('_', "-");
-                Error::Config(format!("{key} is not set (give --{flag}, --env-file or the environment variable)"))
-            })
-    };
-    Ok(Connection {
-        url: pick(&args.url, "CW_URL")?,
-        company: pick(&args.company, "CW_COMPANY")?,
-        public_key: pick(&args.public_key, "CW_PUBLIC_KEY")?,
-        private_key: SecretString::from(pick(&args.private_key, "CW_PRIVATE_KEY")?),
-        client_id: pick(&args.client_id, "CW_CLIENT_ID")?,
+    Ok(flags.or(file).or(Settings::from_env()))
+}
+
+/// The profile named by `--profile`/`CW_PROFILE`, else the seed's page.
+fn profile(settings: &Settings) -> Result<Profile, Error> {
+    Ok(match settings.profile.as_deref() {
+        Some(name) => Profile::load(name)?,
+        None => Profile::seed().clone(),
     })
 }
 
-fn setup(args: &SetupArgs) -> Setup {
-    Setup {
-        role: args.role.clone(),
-        member: args.member.clone(),
-        integrator: args.integrator.clone(),
-        ..Setup::default()
+fn setup(args: &SetupArgs, profile: Profile) -> Setup {
+    let mut setup = Setup::for_profile(profile);
+    if let Some(role) = &args.role {
+        setup.role.clone_from(role);
     }
+    if let Some(member) = &args.member {
+        setup.member.clone_from(member);
+    }
+    if let Some(integrator) = &args.integrator {
+        setup.integrator.clone_from(integrator);
+    }
+    setup
 }
 
 async fn run(cli: &Cli) -> Result<(Report, Option<String>), Error> {
-    let conn = connection(&cli.conn)?;
+    let settings = settings(&cli.conn)?;
+    // A bad profile is refused before anything is sent.
+    let profile = profile(&settings)?;
+    let conn = settings.integration()?;
     let retry = RetryPolicy { retries: cli.conn.retries, ..RetryPolicy::default() };
     let client = Client::connect(&conn, retry, Duration::from_secs(cli.conn.timeout)).await?;
     match &cli.command {
-        Command::Plan(args) => Ok((provisioner::plan::plan(&client, &setup(args), &args.key_file).await?, None)),
+        Command::Plan(args) => {
+            Ok((provisioner::plan::plan(&client, &setup(args, profile), &args.key_file).await?, None))
+        }
         Command::Apply { setup: args, new_key, show_private_key } => {
             let options = ApplyOptions { key_file: args.key_file.clone(), new_key: *new_key };
-            let report = provisioner::apply::apply(&client, &conn, &setup(args), &options).await?;
+            let report = provisioner::apply::apply(&client, &conn, &setup(args, profile), &options).await?;
             let shown = if *show_private_key && args.key_file.exists() {
                 provisioner::keyfile::read(&args.key_file).ok().map(|(c, _)| {
                     use secrecy::ExposeSecret;
@@ -152,7 +171,7 @@ async fn run(cli: &Cli) -> Result<(Report, Option<String>), Error> {
             Ok((report, shown))
         }
         Command::Verify { read_only } => {
-            Ok((provisioner::verify::verify(&client, VerifyOptions { read_only: *read_only }).await?, None))
+            Ok((provisioner::verify::verify(&client, &profile, VerifyOptions { read_only: *read_only }).await?, None))
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use mock_connectwise::permissions::{INTEGRATION_STEPS, Requirement, integration_requirements};
+use cw_model::{Profile, ProfileRow, Requirement};
 
 use crate::keyfile::{self, KeyStatus};
 use crate::report::{Report, Status, StepReport};
@@ -25,30 +25,22 @@ pub const SETUP_STEPS: [(&str, &str); 11] = [
     ("S9.1", "Role assigned to the API member"),
 ];
 
-/// The title of a step of S9.2–S9.8: its module > function.
-pub fn level_step_title(id: &str) -> &'static str {
-    match id {
-        "S9.2" => "Companies > Company Maintenance",
-        "S9.3" => "Finance > Agreements",
-        "S9.4" => "Procurement > Product Catalog",
-        "S9.5" => "System > Table Setup",
-        "S9.6" => "System > Member Maintenance",
-        "S9.7" => "Service Desk > Service Tickets",
-        "S9.8" => "System > API Reports",
-        _ => "",
-    }
+fn row(id: &str, status: Status, detail: impl Into<String>) -> StepReport {
+    let title = SETUP_STEPS.iter().find(|(s, _)| *s == id).map_or("", |(_, t)| t);
+    StepReport { id: id.to_owned(), title: title.to_owned(), status, detail: detail.into() }
 }
 
-fn row(id: &'static str, status: Status, detail: impl Into<String>) -> StepReport {
-    let title = SETUP_STEPS.iter().find(|(s, _)| *s == id).map_or_else(|| level_step_title(id), |(_, t)| t);
-    StepReport { id, title, status, detail: detail.into() }
+/// The report row of one profile row: its step ID (or its label) and its `Module > Function`.
+pub(crate) fn profile_row(r: &ProfileRow, status: Status, detail: impl Into<String>) -> StepReport {
+    let label = r.function.label();
+    StepReport { id: r.step.clone().unwrap_or_else(|| label.clone()), title: label, status, detail: detail.into() }
 }
 
-/// The levels of the role that fall short, per step.
-pub fn missing_levels(state: &State) -> Vec<Requirement> {
+/// The levels of the role that fall short.
+pub fn missing_levels<'p>(state: &State, profile: &'p Profile) -> Vec<Requirement<'p>> {
     match &state.role_levels {
-        Some(levels) => levels.missing_for_integration(),
-        None => integration_requirements().collect(),
+        Some(levels) => profile.missing(levels),
+        None => profile.requirements().collect(),
     }
 }
 
@@ -56,14 +48,16 @@ pub fn missing_levels(state: &State) -> Vec<Requirement> {
 pub fn assess(state: &State, setup: &Setup, mock: bool, key: &KeyStatus) -> Vec<StepReport> {
     let todo_or_ui = |ui: bool| if ui { Status::UiOnly } else { Status::Todo };
     let mut steps = Vec::new();
-    let gaps = state.integrator_gaps();
-    steps.push(if gaps.is_empty() {
+    let gaps = state.integrator_gaps(setup.profile.integrator_flags());
+    steps.push(if setup.profile.integrator_login.is_none() {
+        row("S0", Status::Done, format!("the profile '{}' needs no integrator login", setup.profile.name))
+    } else if gaps.is_empty() {
         row("S0", Status::Done, format!("integrator login '{}' is active with the API flags", setup.integrator))
     } else {
         row("S0", Status::Todo, format!("integrator login '{}' {}", setup.integrator, gaps.join(", ")))
     });
     let member = state.member.is_some();
-    let member_row = |id: &'static str, done: &str| {
+    let member_row = |id: &str, done: &str| {
         if member {
             row(id, Status::Done, done.to_owned())
         } else {
@@ -118,20 +112,35 @@ pub fn assess(state: &State, setup: &Setup, mock: bool, key: &KeyStatus) -> Vec<
         ),
         (None, _) => row("S9.1", Status::Todo, format!("assign '{}' to the new member", setup.role)),
     });
-    let missing = missing_levels(state);
-    for step in INTEGRATION_STEPS {
-        let gaps: Vec<String> = missing.iter().filter(|r| r.step == step.id).map(ToString::to_string).collect();
+    let missing = missing_levels(state, &setup.profile);
+    let items = state.role_levels.as_ref().map(|l| setup.profile.missing_items(l)).unwrap_or_default();
+    for r in &setup.profile.rows {
+        let gaps: Vec<String> = missing
+            .iter()
+            .filter(|m| m.function == r.function)
+            .map(ToString::to_string)
+            .chain(
+                items.iter().filter(|(f, _)| *f == r.function).map(|(f, i)| format!("{f}: Customize must include {i}")),
+            )
+            .collect();
         steps.push(if gaps.is_empty() {
-            row(step.id, Status::Done, format!("{} Level = All", actions(step)))
+            profile_row(r, Status::Done, levels_text(r))
         } else {
-            row(step.id, todo_or_ui(!mock), format!("set {}", gaps.join("; ")))
+            profile_row(r, todo_or_ui(!mock), format!("set {}", gaps.join("; ")))
         });
     }
     steps
 }
 
-fn actions(step: &mock_connectwise::permissions::Step) -> String {
-    step.actions.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+/// `Add, Edit, Inquire Level = All` (or each level where they differ).
+pub(crate) fn levels_text(r: &ProfileRow) -> String {
+    let actions: Vec<_> = r.actions().collect();
+    if actions.iter().all(|(_, l)| *l == cw_model::PermissionLevel::All) {
+        let names: Vec<&str> = actions.iter().map(|(a, _)| a.as_str()).collect();
+        format!("{} Level = All", names.join(", "))
+    } else {
+        actions.iter().map(|(a, l)| format!("{a} Level = {l}")).collect::<Vec<_>>().join(", ")
+    }
 }
 
 fn member_name(state: &State) -> String {

@@ -31,10 +31,10 @@ impl Status {
 /// One step of the procedure.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StepReport {
-    /// `S0` … `S9.8`.
-    pub id: &'static str,
+    /// `S0` … `S9.8`, or a row's `Module > Function` where the profile names no step.
+    pub id: String,
     /// What the step is.
-    pub title: &'static str,
+    pub title: String,
     /// Its state.
     pub status: Status,
     /// What was found, what will change, or exactly what is missing.
@@ -69,7 +69,7 @@ impl Report {
         table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_width(140);
         table.set_header(["step", "what", "status", "detail"]);
         for s in &self.steps {
-            table.add_row([s.id, s.title, s.status.label(), s.detail.as_str()]);
+            table.add_row([s.id.as_str(), s.title.as_str(), s.status.label(), s.detail.as_str()]);
         }
         let mut out =
             format!("{} against {}{}\n{table}\n", self.command, self.server, if self.mock { " (mock)" } else { "" });

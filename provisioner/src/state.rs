@@ -1,13 +1,10 @@
 //! What the server holds now, read as the administrator: the integrator login, the role and
 //! its levels, the API member, and (on the mock) the member's API keys.
 
-use mock_connectwise::permissions::{Action, Function, PermissionLevel, RoleLevels};
+use cw_model::{Action, Function, PermissionLevel, RoleLevels};
 use serde_json::Value;
 
 use crate::{Client, Error, Setup};
-
-/// The integrator login flags the integration needs (S0), besides access to all records.
-pub const INTEGRATOR_FLAGS: [&str; 6] = mock_connectwise::permissions::INTEGRATOR_API_FLAGS;
 
 /// The records of the setup as found.
 #[derive(Clone, Debug, Default)]
@@ -85,13 +82,13 @@ impl State {
     }
 
     /// What is wrong with the integrator login, if anything.
-    pub fn integrator_gaps(&self) -> Vec<String> {
+    pub fn integrator_gaps(&self, flags: &[String]) -> Vec<String> {
         let Some(login) = &self.integrator else { return vec!["does not exist".into()] };
         let mut gaps = Vec::new();
         if login["inactiveFlag"].as_bool() == Some(true) {
             gaps.push("is inactive".into());
         }
-        for flag in std::iter::once("canAccessAllRecordsFlag").chain(INTEGRATOR_FLAGS) {
+        for flag in std::iter::once("canAccessAllRecordsFlag").chain(flags.iter().map(String::as_str)) {
             if login[flag].as_bool() != Some(true) {
                 gaps.push(format!("{flag} is not set"));
             }

@@ -5,7 +5,7 @@
 //! Write probes change nothing: Add sends an empty body, which a permitted caller gets 400
 //! for (validation) and a refused one 403; Edit writes a field's current value back.
 
-use mock_connectwise::permissions::{Action, INTEGRATION_STEPS, RoleLevels, Step, integration_requirements};
+use cw_model::{Action, Function, Profile, RoleLevels};
 use serde_json::json;
 
 use crate::report::{Report, Status, StepReport};
@@ -28,10 +28,12 @@ fn edit_field(probe: &str) -> &'static str {
     }
 }
 
-/// One behavioural probe of `action` on `step` that changes no data; `Err` says what failed
-/// (for a refusal, the server's 403 message naming the missing level).
-pub async fn probe(client: &Client, step: &Step, action: Action) -> Result<String, String> {
-    let path = step.probe;
+/// One behavioural probe of `action` on `function`'s collection that changes no data; `Err`
+/// says what failed (for a refusal, the server's 403 message naming the missing level).
+pub async fn probe(client: &Client, function: Function, action: Action) -> Result<String, String> {
+    let Some(path) = function.info().probe else {
+        return Ok(format!("{function} has no probe; checked through /system/mySecurity only"));
+    };
     let refused = |e: &Error| format!("{} {path}: {e}", action.as_str());
     match action {
         Action::Inquire => match client.get(&format!("{path}?pageSize=1")).await {
@@ -59,14 +61,16 @@ pub async fn probe(client: &Client, step: &Step, action: Action) -> Result<Strin
     }
 }
 
-/// Verifies the integration's identity `client` is connected as.
-pub async fn verify(client: &Client, options: VerifyOptions) -> Result<Report, Error> {
+/// Verifies the integration's identity `client` is connected as against `profile`.
+pub async fn verify(client: &Client, profile: &Profile, options: VerifyOptions) -> Result<Report, Error> {
     let mut report =
         Report { command: "verify", server: client.api_root().to_owned(), mock: client.is_mock(), ..Report::default() };
-    let title = |id: &str| crate::plan::SETUP_STEPS.iter().find(|(s, _)| *s == id).map_or("", |(_, t)| t);
+    let title = |id: &str| {
+        crate::plan::SETUP_STEPS.iter().find(|(s, _)| *s == id).map_or_else(String::new, |(_, t)| (*t).to_owned())
+    };
     if let Err(e) = client.get("/system/info").await {
         report.steps.push(StepReport {
-            id: "S8",
+            id: "S8".into(),
             title: title("S8"),
             status: Status::Failed,
             detail: format!("the keys do not authenticate: {e}"),
@@ -74,7 +78,7 @@ pub async fn verify(client: &Client, options: VerifyOptions) -> Result<Report, E
         return Ok(report);
     }
     report.steps.push(StepReport {
-        id: "S8",
+        id: "S8".into(),
         title: title("S8"),
         status: Status::Done,
         detail: "the keys authenticate".into(),
@@ -82,7 +86,7 @@ pub async fn verify(client: &Client, options: VerifyOptions) -> Result<Report, E
     let rows = client.get_all("/system/mySecurity").await?;
     let levels: RoleLevels = levels_from_rows(&rows);
     report.steps.push(StepReport {
-        id: "S9.1",
+        id: "S9.1".into(),
         title: title("S9.1"),
         status: if rows.is_empty() { Status::Failed } else { Status::Done },
         detail: if rows.is_empty() {
@@ -91,52 +95,55 @@ pub async fn verify(client: &Client, options: VerifyOptions) -> Result<Report, E
             format!("the member's role grants {} setting rows", rows.len())
         },
     });
-    for step in INTEGRATION_STEPS {
+    for row in &profile.rows {
         let mut failures = Vec::new();
         let mut notes = Vec::new();
-        for r in integration_requirements().filter(|r| r.step == step.id) {
+        for r in profile.requirements().filter(|r| r.function == row.function) {
             let has = levels.get(r.function, r.action);
             if has < r.level {
                 failures.push(format!("{r} missing (has {has})"));
             }
         }
-        for &action in step.actions {
-            if options.read_only && action != Action::Inquire {
+        for (action, _) in row.actions() {
+            if action == Action::Delete || (options.read_only && action != Action::Inquire) {
                 continue;
             }
-            match probe(client, step, action).await {
+            match probe(client, row.function, action).await {
                 Ok(note) => notes.push(note),
                 Err(e) => failures.push(format!("probe failed: {e}")),
             }
         }
-        report.steps.push(StepReport {
-            id: step.id,
-            title: crate::plan::level_step_title(step.id),
-            status: if failures.is_empty() { Status::Done } else { Status::Failed },
-            detail: if failures.is_empty() { notes.join("; ") } else { failures.join("; ") },
-        });
+        let status = if failures.is_empty() { Status::Done } else { Status::Failed };
+        report.steps.push(crate::plan::profile_row(
+            row,
+            status,
+            if failures.is_empty() { notes.join("; ") } else { failures.join("; ") },
+        ));
     }
-    for (function, action, level) in levels.excess_over_integration() {
+    for (function, action, level) in profile.excess(&levels) {
+        let needed = profile.row(function).map_or(cw_model::PermissionLevel::None, |r| r.level(action));
         report.warnings.push(format!(
-            "{function}: {action} Level = {level} is more than the integration needs (least privilege: None)"
+            "{function}: {action} Level = {level} is more than the integration needs (least privilege: {needed})"
         ));
     }
     report.ok = report.steps.iter().all(|s| s.status == Status::Done);
     Ok(report)
 }
 
-/// The probes as data, for documentation: `(step, action, what is called)`.
-pub fn probe_table() -> Vec<(&'static str, Action, String)> {
+/// The probes as data, for documentation: `(step or label, action, what is called)`.
+pub fn probe_table(profile: &Profile) -> Vec<(String, Action, String)> {
     let mut out = Vec::new();
-    for step in INTEGRATION_STEPS {
-        for &action in step.actions {
+    for row in &profile.rows {
+        let Some(path) = row.function.info().probe else { continue };
+        let id = row.step.clone().unwrap_or_else(|| row.function.label());
+        for (action, _) in row.actions() {
             let call = match action {
-                Action::Inquire => format!("GET {}?pageSize=1", step.probe),
-                Action::Add => format!("POST {} with {{}} (400 = permitted)", step.probe),
-                Action::Edit => format!("PATCH {}/{{first id}} {} unchanged", step.probe, edit_field(step.probe)),
+                Action::Inquire => format!("GET {path}?pageSize=1"),
+                Action::Add => format!("POST {path} with {{}} (400 = permitted)"),
+                Action::Edit => format!("PATCH {path}/{{first id}} {} unchanged", edit_field(path)),
                 Action::Delete => continue,
             };
-            out.push((step.id, action, call));
+            out.push((id.clone(), action, call));
         }
     }
     out

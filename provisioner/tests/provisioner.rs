@@ -47,11 +47,11 @@ async fn apply_to(app: &TestApp, file: &Path) -> Report {
 
 async fn verify_with(file: &Path) -> Report {
     let (conn, _) = provisioner::keyfile::read(file).expect("a key file");
-    verify(&connect(&conn).await, VerifyOptions::default()).await.expect("verify runs")
+    verify(&connect(&conn).await, cw_model::Profile::seed(), VerifyOptions::default()).await.expect("verify runs")
 }
 
-fn statuses(report: &Report) -> Vec<(&'static str, Status)> {
-    report.steps.iter().map(|s| (s.id, s.status)).collect()
+fn statuses(report: &Report) -> Vec<(&str, Status)> {
+    report.steps.iter().map(|s| (s.id.as_str(), s.status)).collect()
 }
 
 #[tokio::test]
@@ -84,7 +84,7 @@ async fn a_second_apply_changes_nothing() {
     assert!(again.changes.is_empty(), "second apply changed: {:?}", again.changes);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), before, "the key file is untouched");
     assert_eq!(app.get("/system/apiMembers/count").await.body["count"], members);
-    let keys = app.console(Method::GET, "/companies/cwmock/members/ApiIntegration/keys", None).await;
+    let keys = app.console(Method::GET, "/companies/cwmock/members/SophosSync/keys", None).await;
     assert_eq!(keys.body.as_array().unwrap().len(), 1, "no second key");
 }
 
@@ -108,7 +108,7 @@ async fn the_key_file_has_mode_0600_and_holds_keys_that_authenticate_as_the_memb
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
     }
-    assert_eq!(me.body[0]["member"]["identifier"], "ApiIntegration");
+    assert_eq!(me.body[0]["member"]["identifier"], "SophosSync");
     assert!(extra.iter().any(|(k, v)| k == "CW_INTEGRATOR_PASSWORD" && v.len() >= 20), "{extra:?}");
 }
 
@@ -126,8 +126,8 @@ async fn each_missing_level_makes_verify_fail_naming_its_step_and_level() {
 
         assert!(!report.ok, "verify passed without {r}");
         let failed: Vec<_> = report.steps.iter().filter(|s| s.status == Status::Failed).collect();
-        assert_eq!(failed.len(), 1, "only {} fails without {r}: {}", r.step, report.render());
-        assert_eq!(failed[0].id, r.step);
+        assert_eq!(failed.len(), 1, "only {} fails without {r}: {}", r.step_or_label(), report.render());
+        assert_eq!(failed[0].id, r.step_or_label());
         assert!(failed[0].detail.contains(&format!("{r} missing (has None)")), "{}", failed[0].detail);
     }
     assert!(verify_with(&file).await.ok, "everything restored");
@@ -182,7 +182,7 @@ async fn apply_converges_under_drops_commit_then_drops_and_server_errors_without
 
     assert!(report.ok, "{}", report.render());
     for path in [
-        "/system/apiMembers/count?conditions=identifier=\"ApiIntegration\"",
+        "/system/apiMembers/count?conditions=identifier=\"SophosSync\"",
         "/system/securityroles/count?conditions=name=\"API Integration\"",
         "/system/integratorlogins/count?conditions=username=\"IntegrationSync\"",
     ] {

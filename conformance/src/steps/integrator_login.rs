@@ -2,7 +2,6 @@
 
 use cucumber::{given, then, when};
 use mock_connectwise::Creds;
-use mock_connectwise::permissions::INTEGRATOR_API_FLAGS as FLAGS;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -21,8 +20,8 @@ async fn login(w: &mut CwWorld, username: &str) -> Option<Value> {
 #[given(expr = "the administrator creates the integrator login {string} for the integration")]
 async fn create(w: &mut CwWorld, username: String) {
     let mut body = json!({ "username": username, "password": PASSWORD, "canAccessAllRecordsFlag": true });
-    for flag in FLAGS {
-        body[flag] = Value::Bool(true);
+    for flag in cw_model::Profile::seed().integrator_flags() {
+        body[flag.as_str()] = Value::Bool(true);
     }
     let (status, answer) = w.admin_call(Method::POST, "/system/integratorlogins", Some(body)).await;
     assert_eq!(status, 201, "{answer}");
@@ -50,8 +49,8 @@ async fn active(w: &mut CwWorld, username: String) {
 #[then(expr = "the integrator login {string} has the API flags the integration needs")]
 async fn flags(w: &mut CwWorld, username: String) {
     let found = login(w, &username).await.expect("the login exists");
-    for flag in FLAGS {
-        assert_eq!(found[flag], true, "{flag} of {found}");
+    for flag in cw_model::Profile::seed().integrator_flags() {
+        assert_eq!(found[flag.as_str()], true, "{flag} of {found}");
     }
 }
 

@@ -9,8 +9,8 @@ mod security_role;
 
 use std::str::FromStr;
 
+use cw_model::{Action, Function, PermissionLevel};
 use mock_connectwise::SaveAction;
-use mock_connectwise::permissions::{Action, Function, PermissionLevel};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -37,7 +37,7 @@ pub(crate) struct Act(pub(crate) Action);
 impl FromStr for Act {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.parse().map(Act).map_err(|e: mock_connectwise::permissions::UnknownName| e.0)
+        s.parse().map(Act).map_err(|e: cw_model::UnknownName| e.0)
     }
 }
 
@@ -49,7 +49,7 @@ pub(crate) struct Level(pub(crate) PermissionLevel);
 impl FromStr for Level {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.parse().map(Level).map_err(|e: mock_connectwise::permissions::UnknownName| e.0)
+        s.parse().map(Level).map_err(|e: cw_model::UnknownName| e.0)
     }
 }
 

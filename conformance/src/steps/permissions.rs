@@ -1,15 +1,20 @@
 //! S9.2–S9.8: each level of the integration profile, granted and missing.
 
 use cucumber::{given, then, when};
-use mock_connectwise::permissions::{INTEGRATION_STEPS, PermissionLevel, RoleLevels, Step};
+use cw_model::{PermissionLevel, Profile, ProfileRow};
 use provisioner::verify::probe;
 
 use super::{Act, Func, Level};
 use crate::CwWorld;
 use crate::world::{RETRY, connection};
 
-fn step_of(f: Func) -> &'static Step {
-    INTEGRATION_STEPS.iter().find(|s| s.function == f.0).unwrap_or_else(|| panic!("{} is not in S9.2-S9.8", f.0))
+/// The default profile's row of a function: its step ID names failures.
+fn step_of(f: Func) -> &'static ProfileRow {
+    Profile::seed().row(f.0).unwrap_or_else(|| panic!("{} is not in S9.2-S9.8", f.0))
+}
+
+fn step_id(f: Func) -> String {
+    step_of(f).step.clone().unwrap_or_else(|| f.0.label())
 }
 
 #[given("the integration's identity")]
@@ -22,20 +27,20 @@ async fn granted(w: &mut CwWorld, f: Func, a: Act, l: Level) {
     let client = w.identity_client().await;
     let rows = client.get_all("/system/mySecurity").await.expect("mySecurity answers");
     let has = provisioner::state::levels_from_rows(&rows).get(f.0, a.0);
-    assert!(has >= l.0, "{}: {}: {} Level = {} required, the identity has {has}", step_of(f).id, f.0, a.0, l.0);
+    assert!(has >= l.0, "{}: {}: {} Level = {} required, the identity has {has}", step_id(f), f.0, a.0, l.0);
 }
 
 #[then(expr = "calling {action} on {function} as the integration succeeds")]
 async fn succeeds(w: &mut CwWorld, a: Act, f: Func) {
     let client = w.identity_client().await;
-    if let Err(e) = probe(&client, step_of(f), a.0).await {
-        panic!("{}: {e}", step_of(f).id);
+    if let Err(e) = probe(&client, step_of(f).function, a.0).await {
+        panic!("{}: {e}", step_id(f));
     }
 }
 
 #[given(expr = "an API member whose role has every integration level except {function} {action}")]
 async fn all_but(w: &mut CwWorld, f: Func, a: Act) {
-    let mut levels = RoleLevels::integration();
+    let mut levels = cw_model::Profile::seed().levels();
     levels.set(f.0, a.0, PermissionLevel::None);
     let app = w.mock().await;
     let creds = app.member_with_levels("Partial", &levels).await;
@@ -47,7 +52,7 @@ async fn all_but(w: &mut CwWorld, f: Func, a: Act) {
 #[then(expr = "calling {action} on {function} is refused with 403 naming {string}")]
 async fn refused(w: &mut CwWorld, a: Act, f: Func, named: String) {
     let client = w.identity_client().await;
-    match probe(&client, step_of(f), a.0).await {
+    match probe(&client, step_of(f).function, a.0).await {
         Ok(note) => panic!("{} {} was allowed: {note}", f.0, a.0),
         Err(e) => assert!(e.contains("403") && e.contains(&named), "{e}"),
     }
@@ -70,8 +75,9 @@ async fn verify_identity(w: &mut CwWorld) {
     let conn = w.identity().await;
     let client =
         provisioner::Client::connect(&conn, RETRY, std::time::Duration::from_secs(30)).await.expect("connects");
-    let report = provisioner::verify::verify(&client, provisioner::verify::VerifyOptions { read_only: true })
-        .await
-        .expect("verify runs");
+    let report =
+        provisioner::verify::verify(&client, Profile::seed(), provisioner::verify::VerifyOptions { read_only: true })
+            .await
+            .expect("verify runs");
     assert!(report.ok, "{}", report.render());
 }

@@ -72,7 +72,9 @@ async fn key_file_ok(w: &mut CwWorld) {
 async fn verify_passes(w: &mut CwWorld) {
     let client = w.identity_client().await;
     let report =
-        provisioner::verify::verify(&client, provisioner::verify::VerifyOptions::default()).await.expect("verify runs");
+        provisioner::verify::verify(&client, cw_model::Profile::seed(), provisioner::verify::VerifyOptions::default())
+            .await
+            .expect("verify runs");
     assert!(report.ok, "{}", report.render());
 }
 

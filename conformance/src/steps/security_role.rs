@@ -1,7 +1,8 @@
 //! S9 and S9.1: the security role and its assignment.
 
 use cucumber::{given, then, when};
-use mock_connectwise::permissions::{Function, RoleLevels, integration_requirements};
+use cw_model::console::{self, LevelChanges};
+use cw_model::{Function, Profile, RoleLevels};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -47,28 +48,28 @@ async fn settings(w: &mut CwWorld, name: String) {
 
 #[then(expr = "the security role {string} is missing levels of the integration profile")]
 async fn missing(w: &mut CwWorld, name: String) {
-    let gaps = levels_of(w, &name).await.missing_for_integration();
-    assert!(!gaps.is_empty(), "{name} already holds the profile");
+    let levels = levels_of(w, &name).await;
+    assert!(!Profile::seed().missing(&levels).is_empty(), "{name} already holds the profile");
 }
 
 #[when(expr = "the integration's levels are set on the security role {string}")]
 #[given(expr = "the integration's levels are set on the security role {string}")]
 async fn set_profile(w: &mut CwWorld, name: String) {
     let id = role(w, &name).await["id"].clone();
-    let mut body = serde_json::Map::new();
-    for r in integration_requirements() {
-        let row = body.entry(r.function.label()).or_insert_with(|| json!({}));
-        row[r.action.as_str()] = json!(r.level.as_str());
+    let mut changes = LevelChanges::default();
+    for r in Profile::seed().requirements() {
+        changes = changes.level(r.function, r.action, r.level);
     }
     let company = w.company().await;
-    let path = format!("/companies/{company}/roles/{id}/levels");
-    let (status, answer) = w.console_call(Method::PATCH, &path, Some(Value::Object(body))).await;
+    let path = console::path::role_levels(&company, &id.to_string());
+    let (status, answer) = w.console_call(Method::PATCH, &path, Some(changes.to_json())).await;
     assert_eq!(status, 200, "{answer}");
 }
 
 #[then(expr = "the security role {string} holds every level of the integration profile")]
 async fn holds(w: &mut CwWorld, name: String) {
-    let gaps = levels_of(w, &name).await.missing_for_integration();
+    let levels = levels_of(w, &name).await;
+    let gaps = Profile::seed().missing(&levels);
     assert!(gaps.is_empty(), "{name} lacks {gaps:?}");
 }
 
@@ -89,5 +90,5 @@ async fn effective(w: &mut CwWorld, member: String) {
     let rows = app.call(&creds, Method::GET, "/system/mySecurity?pageSize=1000", None).await;
     assert_eq!(rows.status, 200, "{}", rows.body);
     let levels = provisioner::state::levels_from_rows(rows.body.as_array().map_or(&[][..], Vec::as_slice));
-    assert_eq!(levels, RoleLevels::integration());
+    assert_eq!(levels, cw_model::Profile::seed().levels());
 }

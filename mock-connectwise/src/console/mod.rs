@@ -21,7 +21,9 @@ use serde_json::{Value, json};
 
 use crate::api::error::ApiError;
 use crate::api::{AppState, json_response};
-use crate::permissions::{Action, Function, PermissionLevel, RoleLevels, integration_requirements, route_rules};
+use cw_model::console::{LevelChanges, RoleLevelsView};
+
+use crate::permissions::{Function, Profile, RoleLevels, integration_requirements, route_rules};
 use crate::store::access::SaveAction;
 use crate::store::records::to_bytes;
 use crate::store::{FixtureSet, StoreError};
@@ -183,28 +185,10 @@ fn role_id(t: &crate::store::tenant::Tenant, role: &str) -> Result<u32, StoreErr
         .ok_or_else(|| StoreError::NotFound(format!("SecurityRole {role}")))
 }
 
-/// A role's levels as the console shows them: every row, plus what the integration lacks.
+/// A role's levels as the console shows them: every row, and how they compare with the
+/// default profile.
 pub(crate) fn levels_json(role: u32, levels: &RoleLevels) -> Value {
-    let rows: Vec<Value> = Function::ALL
-        .iter()
-        .map(|&f| {
-            let mut row = json!({ "function": f.label(), "module": f.info().module, "name": f.info().function });
-            for a in Action::ALL {
-                row[a.setting_field()] = json!(levels.get(f, a));
-            }
-            row
-        })
-        .collect();
-    let missing: Vec<String> = levels.missing_for_integration().iter().map(|r| format!("{} ({r})", r.step)).collect();
-    let excess: Vec<String> =
-        levels.excess_over_integration().iter().map(|(f, a, l)| format!("{f}: {a} Level = {l}")).collect();
-    json!({
-        "roleId": role,
-        "levels": rows,
-        "satisfiesIntegrationProfile": missing.is_empty(),
-        "missingForIntegration": missing,
-        "beyondIntegrationProfile": excess,
-    })
+    serde_json::to_value(RoleLevelsView::new(role, levels, Profile::seed())).unwrap_or(Value::Null)
 }
 
 async fn role_levels(
@@ -221,58 +205,13 @@ async fn role_levels(
     Ok(ok(&levels_json(id, &levels)))
 }
 
-/// Level changes as either `{"Module > Function": {"Add": "All"}}` or a list of
-/// `{"function": "...", "addLevel": "All", ...}` rows (the settings' own shape).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum LevelChanges {
-    Rows(Vec<serde_json::Map<String, Value>>),
-    Table(std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>),
-}
-
-fn parse_changes(body: LevelChanges) -> Result<Vec<(Function, Action, PermissionLevel)>, String> {
-    let mut changes = Vec::new();
-    let function = |name: &str| {
-        Function::find(name)
-            .ok_or_else(|| format!("no security-role row named '{name}' (GET /__mock/permissions lists them)"))
-    };
-    let level = |v: &str| v.parse::<PermissionLevel>().map_err(|e| e.to_string());
-    match body {
-        LevelChanges::Table(table) => {
-            for (f, cols) in table {
-                let f = function(&f)?;
-                for (a, l) in cols {
-                    changes.push((f, a.parse::<Action>().map_err(|e| e.to_string())?, level(&l)?));
-                }
-            }
-        }
-        LevelChanges::Rows(rows) => {
-            for row in rows {
-                let name = ["function", "moduleFunctionName", "moduleFunctionIdentifier"]
-                    .iter()
-                    .find_map(|k| row.get(*k).and_then(Value::as_str))
-                    .ok_or("each row needs a \"function\" such as \"Finance > Agreements\"")?;
-                let f = function(name)?;
-                for a in Action::ALL {
-                    if let Some(v) = row.get(a.setting_field()) {
-                        let v = v
-                            .as_str()
-                            .ok_or_else(|| format!("{}: {} must be None, My or All", f, a.setting_field()))?;
-                        changes.push((f, a, level(v)?));
-                    }
-                }
-            }
-        }
-    }
-    Ok(changes)
-}
-
 async fn set_levels(
     State(app): State<AppState>,
     Path((company, role)): Path<(String, String)>,
-    Body(body): Body<LevelChanges>,
+    Body(body): Body<Value>,
 ) -> Result<Response, ApiError> {
-    let changes = parse_changes(body).map_err(|m| ApiError::bad_request("securityRoleSetting", "body", m))?;
+    let changes =
+        LevelChanges::from_json(&body).map_err(|m| ApiError::bad_request("securityRoleSetting", "body", m))?;
     let (id, levels) = app
         .store
         .write_tenant(&company, |t, _, now| {
@@ -321,7 +260,7 @@ async fn permission_table() -> Response {
         .map(|r| json!({ "method": r.method, "path": r.path, "function": r.needs.map(|(f, _)| f.label()), "level": r.needs.map(|(_, a)| a) }))
         .collect();
     let profile: Vec<Value> = integration_requirements()
-        .map(|r| json!({ "step": r.step, "function": r.function.label(), "action": r.action, "level": r.level }))
+        .map(|r| json!({ "step": r.step, "function": r.function.label(), "action": r.action, "level": r.level, "module": r.function.info().module }))
         .collect();
     ok(&json!({ "functions": functions, "routes": routes, "integrationProfile": profile }))
 }

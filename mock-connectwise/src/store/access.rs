@@ -31,31 +31,9 @@ pub(crate) enum AuthError {
     InactiveIntegrator,
 }
 
-/// "Save" (the record stays open and the private key is displayed once) or "Save and Close"
-/// (the tab closes; the key exists but its private half is never displayed).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
-pub enum SaveAction {
-    /// Save: the private key is shown in the response, once.
-    #[serde(alias = "save", alias = "Save")]
-    Save,
-    /// Save and Close: the private key is never shown.
-    #[serde(alias = "saveAndClose", alias = "SaveAndClose", alias = "save-and-close")]
-    SaveAndClose,
-}
-
-/// An API key as the console lists it: never the private half.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct KeyView {
-    pub(crate) id: u32,
-    pub(crate) member_id: u32,
-    pub(crate) member_identifier: String,
-    pub(crate) description: String,
-    pub(crate) public_key: String,
-    pub(crate) created_at: String,
-    pub(crate) private_key_shown: bool,
-    pub(crate) inactive_flag: bool,
-}
+/// An API key as the console lists it: never the private half (the console protocol's type).
+pub(crate) use cw_model::console::ApiKey as KeyView;
+pub use cw_model::console::SaveAction;
 
 /// A key just made; `private_key` is `Some` only for [`SaveAction::Save`].
 #[derive(Clone, Debug, Serialize)]

@@ -231,7 +231,9 @@ impl TenantFixture {
             let levels = match &role.levels {
                 Levels::Preset(p) if p.eq_ignore_ascii_case("all") => RoleLevels::all(),
                 Levels::Preset(p) if p.eq_ignore_ascii_case("none") => RoleLevels::none(),
-                Levels::Preset(p) if p.eq_ignore_ascii_case("integration") => RoleLevels::integration(),
+                Levels::Preset(p) if p.eq_ignore_ascii_case("integration") => {
+                    crate::permissions::Profile::seed().levels()
+                }
                 Levels::Preset(p) => {
                     return Err(invalid(format!("levels preset '{p}' is not all, none or integration")));
                 }
@@ -455,7 +457,7 @@ mod tests {
         let tenant = state.tenant(&admin.company).unwrap();
         assert!(tenant.authenticate(&admin.public_key, &admin.private_key, false, 1_700_000_000).is_ok());
         let member_role = tenant.role_id("Member").unwrap();
-        assert!(!tenant.role_levels(member_role).unwrap().missing_for_integration().is_empty());
+        assert!(!crate::permissions::Profile::seed().missing(&tenant.role_levels(member_role).unwrap()).is_empty());
     }
 
     #[test]

@@ -121,14 +121,14 @@ impl PermissionJournal {
             .iter()
             .map(|((company, member), uses)| {
                 let role = self.minimal_role(company, member).unwrap_or_default();
-                let profile = RoleLevels::integration();
+                let profile = crate::permissions::Profile::seed().levels();
                 let cmp = |a: &RoleLevels, b: &RoleLevels| {
                     Function::ALL
                         .iter()
                         .flat_map(|&f| Action::ALL.into_iter().map(move |act| (f, act)))
                         .filter(|&(f, act)| a.get(f, act) > b.get(f, act))
                         .map(|(f, act)| {
-                            Requirement { step: "", function: f, action: act, level: a.get(f, act) }.to_string()
+                            Requirement { step: None, function: f, action: act, level: a.get(f, act) }.to_string()
                         })
                         .collect::<Vec<_>>()
                 };

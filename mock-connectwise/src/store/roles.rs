@@ -9,7 +9,9 @@ use super::table::{Meta, Record, Table};
 use super::tenant::Tenant;
 use super::{Caller, StoreError};
 use crate::doc::Doc;
-use crate::permissions::{Action, Function, PermissionLevel, RoleLevels};
+use cw_model::console::LevelChanges;
+
+use crate::permissions::{Action, Function, RoleLevels};
 use crate::resources::Res;
 use crate::schema::schema;
 
@@ -35,13 +37,16 @@ impl Tenant {
     pub(crate) fn set_levels(
         &mut self,
         role_id: u32,
-        changes: &[(Function, Action, PermissionLevel)],
+        changes: &LevelChanges,
         now: i64,
     ) -> Result<RoleLevels, StoreError> {
         self.role(role_id)?;
         let levels = self.levels.entry(role_id).or_default();
-        for &(f, a, l) in changes {
+        for &(f, a, l) in &changes.levels {
             levels.set(f, a, l);
+        }
+        for (f, items) in &changes.customize {
+            levels.set_customize(*f, items.clone());
         }
         let levels = levels.clone();
         // The role record shows the change in its _info.lastUpdated.

@@ -191,7 +191,7 @@ async fn integrator_logins(
     let Ok(rows) = app.store.read_tenant(&company, |t| Ok(list(t, Res::IntegratorLogins))) else {
         return error_page(StatusCode::NOT_FOUND, &format!("no tenant {company}"));
     };
-    let flags = crate::permissions::INTEGRATOR_API_FLAGS;
+    let flags = crate::permissions::Profile::seed().integrator_flags();
     let yes = |v: &Value| if v.as_bool() == Some(true) { "yes" } else { "no" };
     let mut body = String::from(
         "<p>System &gt; Setup Tables &gt; Integrator Login (S0). The password is never shown.</p><table data-test=\"integrators\"><tr><th>username</th><th>active</th><th>all records</th>",

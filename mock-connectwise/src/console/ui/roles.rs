@@ -22,12 +22,12 @@ pub(super) fn router() -> Router<AppState> {
 
 /// The badge: the profile is met, or which levels are missing.
 fn badge(levels: &RoleLevels) -> String {
-    let missing = levels.missing_for_integration();
+    let missing = crate::permissions::Profile::seed().missing(levels);
     if missing.is_empty() {
         "<span class=\"ok\" data-test=\"badge-ok\">meets the integration profile (S9.2-S9.8)</span>".to_owned()
     } else {
         let items: String =
-            missing.iter().map(|r| format!("<li>{}: {}</li>", esc(r.step), esc(&r.to_string()))).collect();
+            missing.iter().map(|r| format!("<li>{}: {}</li>", esc(&r.step_or_label()), esc(&r.to_string()))).collect();
         format!(
             "<div class=\"bad\" data-test=\"badge-missing\">{} level(s) of the integration profile missing<ul>{items}</ul></div>",
             missing.len()
@@ -121,12 +121,12 @@ async fn save_role(
 ) -> Response {
     let company = q.pick(&app);
     let f = form(&body);
-    let mut changes = Vec::new();
+    let mut changes = cw_model::console::LevelChanges::default();
     for &function in Function::ALL {
         for action in Action::ALL {
             let name = format!("{}|{}", function.info().function_identifier, action.as_str());
             if let Some(level) = field(&f, &name).and_then(|v| v.parse::<PermissionLevel>().ok()) {
-                changes.push((function, action, level));
+                changes.levels.push((function, action, level));
             }
         }
     }
