@@ -48,6 +48,99 @@ async fn user_supplied_text_is_escaped() {
     assert!(list.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
 }
 
+/// Text with every character HTML gives a meaning to (21 characters: fits a role's name).
+const HOSTILE: &str = "<script>x</script>\"'&";
+/// `HOSTILE` as the templates write it: `<`, `>`, `&` and `"` escaped (attribute values are
+/// always double-quoted, so `'` needs no escape).
+const HOSTILE_ESCAPED: &str = "&lt;script&gt;x&lt;/script&gt;&quot;'&amp;";
+
+/// Asserts that `page` shows `HOSTILE` escaped and never as markup.
+fn assert_escaped(path: &str, page: &str) {
+    assert!(!page.contains("<script"), "{path}: unescaped <script> in\n{page}");
+    assert!(!page.contains("\"'&"), "{path}: unescaped quote and ampersand in\n{page}");
+    assert!(page.contains(HOSTILE_ESCAPED), "{path}: the hostile text is not shown, escaped, in\n{page}");
+}
+
+/// The form-encoded body that posts `HOSTILE`.
+fn form_value(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn hostile_text_is_escaped_on_every_screen_that_shows_user_data() {
+    let app = TestApp::spawn().await;
+    let role = app.call(&app.admin, Method::POST, "/system/securityroles", Some(json!({ "name": HOSTILE }))).await;
+    let role = role.expect(201).body["id"].as_u64().unwrap();
+    let member = json!({ "identifier": "Evil1", "name": HOSTILE, "securityRole": { "id": role } });
+    app.call(&app.admin, Method::POST, "/system/apiMembers", Some(member)).await.expect(201);
+    let login = json!({ "username": HOSTILE, "password": "p4ssword-unused", "canAccessAllRecordsFlag": true });
+    app.call(&app.admin, Method::POST, "/system/integratorlogins", Some(login)).await.expect(201);
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let key = http
+        .post(format!("{}/__mock/ui/members/Evil1/keys", app.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("description={}&action=saveAndClose", form_value(HOSTILE)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(key.status(), 303);
+    let hostile = form_value(HOSTILE);
+
+    for (path, status) in [
+        (format!("/?company={hostile}"), 200),
+        ("/members?tab=api".to_owned(), 200),
+        ("/members/Evil1".to_owned(), 200),
+        ("/members/Evil1?tab=keys".to_owned(), 200),
+        ("/members/new".to_owned(), 200),
+        ("/roles".to_owned(), 200),
+        (format!("/roles/{role}"), 200),
+        ("/integrator-logins".to_owned(), 200),
+        (format!("/members/{hostile}/keys/new"), 200),
+        (format!("/members/{hostile}"), 404),
+        (format!("/roles?company={hostile}"), 404),
+    ] {
+        let (got, page) = html(&app, &path).await;
+        assert_eq!(got, status, "{path}");
+        assert_escaped(&path, &page);
+    }
+}
+
+/// The text of the first element whose `data-test` is `test`, if it holds only text.
+fn cell<'p>(page: &'p str, test: &str) -> Option<&'p str> {
+    let start = page.find(&format!("data-test=\"{test}\">"))? + test.len() + 13;
+    page[start..].split('<').next()
+}
+
+#[tokio::test]
+async fn an_ordinary_member_is_shown_with_name_and_e_mail() {
+    let app = TestApp::spawn().await;
+
+    let (_, list) = html(&app, "/members?tab=members").await;
+    let (status, profile) = html(&app, "/members/jdoe").await;
+
+    let row = list.split("<tr>").find(|r| r.contains("data-test=\"member-jdoe\"")).expect("a row for jdoe");
+    assert_eq!(cell(row, "member-name"), Some("Jane Doe"));
+    assert_eq!(cell(row, "member-email"), Some("jane.doe@example.com"));
+    assert_eq!(status, 200);
+    assert_eq!(cell(&profile, "profile-name"), Some("Jane Doe"));
+    assert_eq!(cell(&profile, "profile-emailAddress"), Some("jane.doe@example.com"));
+    assert_eq!(cell(&profile, "profile-role"), Some("Admin"));
+}
+
+#[tokio::test]
+async fn an_api_member_is_shown_with_name_and_e_mail() {
+    let app = TestApp::spawn().await;
+
+    let (_, list) = html(&app, "/members?tab=api").await;
+    let (_, profile) = html(&app, "/members/mockadmin").await;
+
+    let row = list.split("<tr>").find(|r| r.contains("data-test=\"member-MockAdmin\"")).expect("a row");
+    assert_eq!(cell(row, "member-name"), Some("Mock Admin"));
+    assert_eq!(cell(row, "member-email"), Some("mockadmin@example.com"));
+    assert_eq!(cell(&profile, "profile-name"), Some("Mock Admin"));
+    assert_eq!(cell(&profile, "profile-emailAddress"), Some("mockadmin@example.com"));
+}
+
 #[tokio::test]
 async fn the_forms_create_members_and_keys_and_set_levels_in_the_store_the_api_enforces() {
     let app = TestApp::spawn().await;

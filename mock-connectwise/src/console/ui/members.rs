@@ -1,5 +1,9 @@
 //! System > Members: the API Members tab and its + (S2, S3), a member opened from the list
-//! (S4), its API Keys tab and + with Save / Save and Close (S5–S8).
+//! (S4) with its Profile and API Keys tabs; the new-key form behind + is `keys`.
+//!
+//! Both kinds of member are read through [`MemberView`]: an API member has `name` and
+//! `emailAddress`, an ordinary member `firstName`/`lastName` and the address its
+//! `defaultEmail` names.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -7,13 +11,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
+use maud::html;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ACTOR, Tenantq, error_page, esc, field, form, list, page, see_other, url};
+use super::{ACTOR, Tenantq, error_page, field, form, list, page, see_other, url};
+use crate::api::error::ApiError;
 use crate::api::{AppState, site};
 use crate::resources::Res;
-use crate::store::access::SaveAction;
 use crate::store::records::{Access, WriteCtx};
 
 pub(super) fn router() -> Router<AppState> {
@@ -21,8 +26,50 @@ pub(super) fn router() -> Router<AppState> {
         .route("/members", get(members).post(create_member))
         .route("/members/new", get(new_member))
         .route("/members/{member}", get(member))
-        .route("/members/{member}/keys/new", get(new_key))
-        .route("/members/{member}/keys", axum::routing::post(create_key))
+}
+
+/// What the screens show of a member of either kind, read from the API's JSON of it.
+#[derive(Debug, Default, PartialEq)]
+struct MemberView {
+    identifier: String,
+    name: String,
+    email: String,
+    role: String,
+    inactive: bool,
+}
+
+impl MemberView {
+    /// Reads a record of `res` (`ApiMembers` or `Members`).
+    fn of(res: Res, r: &Value) -> Self {
+        let text = |key: &str| r[key].as_str().unwrap_or_default().to_owned();
+        let (name, email) = if res == Res::ApiMembers {
+            (text("name"), text("emailAddress"))
+        } else {
+            let full = format!("{} {}", text("firstName"), text("lastName"));
+            (full.trim().to_owned(), default_email(r).to_owned())
+        };
+        MemberView {
+            identifier: text("identifier"),
+            name,
+            email,
+            role: r["securityRole"]["name"].as_str().unwrap_or_default().to_owned(),
+            inactive: r["inactiveFlag"].as_bool().unwrap_or(false),
+        }
+    }
+}
+
+/// An ordinary member's e-mail address: the one `defaultEmail` (`Office|Mobile|Home`) names,
+/// else the first address it has.
+fn default_email(r: &Value) -> &str {
+    let named = match r["defaultEmail"].as_str() {
+        Some("Mobile") => "mobileEmail",
+        Some("Home") => "homeEmail",
+        _ => "officeEmail",
+    };
+    [named, "primaryEmail", "officeEmail", "mobileEmail", "homeEmail"]
+        .into_iter()
+        .find_map(|k| r[k].as_str().filter(|e| !e.is_empty()))
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -39,37 +86,35 @@ async fn members(State(app): State<AppState>, Query(q): Query<MembersQ>, headers
         return error_page(StatusCode::NOT_FOUND, &format!("no tenant {company}"));
     };
     let c = url(&company);
-    let mut body = format!(
-        r#"<div class="tabs"><a href="/__mock/ui/members?tab=members&company={c}" class="{}" id="tab-members">Members</a><a href="/__mock/ui/members?tab=api&company={c}" class="{}" id="tab-api-members">API Members</a></div>"#,
-        if api_tab { "" } else { "on" },
-        if api_tab { "on" } else { "" }
-    );
-    if api_tab {
-        body.push_str(&format!(
-            r#"<p><a href="/__mock/ui/members/new?company={c}" id="add-api-member" title="Add an API member"><button type="button">+</button></a></p>"#
-        ));
-    }
-    body.push_str(
-        "<table data-test=\"member-list\"><tr><th>member</th><th>name</th><th>security role</th><th>inactive</th></tr>",
-    );
-    for r in &rows {
-        let ident = r["identifier"].as_str().unwrap_or_default();
-        let name = r["name"].as_str().map_or_else(
-            || format!("{} {}", r["firstName"].as_str().unwrap_or(""), r["lastName"].as_str().unwrap_or("")),
-            str::to_owned,
-        );
-        body.push_str(&format!(
-            r#"<tr><td><a href="/__mock/ui/members/{}?company={c}" data-test="member-{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
-            url(ident),
-            esc(ident),
-            esc(ident),
-            esc(&name),
-            esc(r["securityRole"]["name"].as_str().unwrap_or("")),
-            r["inactiveFlag"].as_bool().unwrap_or(false)
-        ));
-    }
-    body.push_str("</table>");
-    page(&app, &company, "System > Members", &body, &site(&headers))
+    let body = html! {
+        div.tabs {
+            a.on[!api_tab] href={ "/__mock/ui/members?tab=members&company=" (c) } id="tab-members" { "Members" }
+            a.on[api_tab] href={ "/__mock/ui/members?tab=api&company=" (c) } id="tab-api-members" { "API Members" }
+        }
+        @if api_tab {
+            p {
+                a href={ "/__mock/ui/members/new?company=" (c) } id="add-api-member" title="Add an API member" {
+                    button type="button" { "+" }
+                }
+            }
+        }
+        table data-test="member-list" {
+            tr { th { "member" } th { "name" } th { "email" } th { "security role" } th { "inactive" } }
+            @for m in rows.iter().map(|r| MemberView::of(res, r)) {
+                tr {
+                    td {
+                        a href={ "/__mock/ui/members/" (url(&m.identifier)) "?company=" (c) }
+                            data-test={ "member-" (m.identifier) } { (m.identifier) }
+                    }
+                    td data-test="member-name" { (m.name) }
+                    td data-test="member-email" { (m.email) }
+                    td { (m.role) }
+                    td { (m.inactive) }
+                }
+            }
+        }
+    };
+    page(&app, &company, "System > Members", body, &site(&headers))
 }
 
 async fn new_member(State(app): State<AppState>, Query(q): Query<Tenantq>, headers: HeaderMap) -> Response {
@@ -77,20 +122,25 @@ async fn new_member(State(app): State<AppState>, Query(q): Query<Tenantq>, heade
     let Ok(roles) = app.store.read_tenant(&company, |t| Ok(list(t, Res::SecurityRoles))) else {
         return error_page(StatusCode::NOT_FOUND, &format!("no tenant {company}"));
     };
-    let options: String = roles
-        .iter()
-        .map(|r| format!("<option value=\"{}\">{}</option>", r["id"], esc(r["name"].as_str().unwrap_or(""))))
-        .collect();
-    let body = format!(
-        r#"<form method="post" action="/__mock/ui/members?company={c}" id="new-member-form">
-<p><label>Member ID <input name="identifier" id="identifier" maxlength="15" required></label></p>
-<p><label>Member Name <input name="name" id="name" maxlength="30" required></label></p>
-<p><label>Email <input name="emailAddress" id="email" maxlength="250"></label></p>
-<p><label>Security Role <select name="securityRole" id="role">{options}</select></label></p>
-<p><button type="submit" id="save-member">Save</button></p></form>"#,
-        c = url(&company)
-    );
-    page(&app, &company, "New API member", &body, &site(&headers))
+    let body = html! {
+        form method="post" action={ "/__mock/ui/members?company=" (url(&company)) } id="new-member-form" {
+            p { label { "Member ID " input name="identifier" id="identifier" maxlength="15" required; } }
+            p { label { "Member Name " input name="name" id="name" maxlength="30" required; } }
+            p { label { "Email " input name="emailAddress" id="email" maxlength="250"; } }
+            p {
+                label {
+                    "Security Role "
+                    select name="securityRole" id="role" {
+                        @for r in &roles {
+                            option value=(r["id"]) { (r["name"].as_str().unwrap_or_default()) }
+                        }
+                    }
+                }
+            }
+            p { button type="submit" id="save-member" { "Save" } }
+        }
+    };
+    page(&app, &company, "New API member", body, &site(&headers))
 }
 
 async fn create_member(
@@ -116,7 +166,7 @@ async fn create_member(
     });
     match made {
         Ok(_) => see_other(&format!("/__mock/ui/members?tab=api&company={}", url(&company))),
-        Err(e) => error_page(StatusCode::BAD_REQUEST, &crate::api::error::ApiError::from_store(e, "apiMember").message),
+        Err(e) => error_page(StatusCode::BAD_REQUEST, &ApiError::from_store(e, "apiMember").message),
     }
 }
 
@@ -134,113 +184,92 @@ async fn member(
 ) -> Response {
     let company = Tenantq { company: q.company, saved: None }.pick(&app);
     let found = app.store.read_tenant(&company, |t| {
-        let record = list(t, Res::ApiMembers)
-            .into_iter()
-            .chain(list(t, Res::Members))
-            .find(|m| m["identifier"].as_str().is_some_and(|i| i.eq_ignore_ascii_case(&ident)));
-        let keys = t.list_keys(Some(&ident)).unwrap_or_default();
-        Ok((record, keys))
+        let access = Access { caller: ACTOR, own_only: false, track_others: false };
+        let record = t.member_by_identifier(&ident).and_then(|(res, id)| {
+            let one = t.get(res, None, id, None, access, "").ok()?;
+            Some(MemberView::of(res, &serde_json::from_slice(&one.body).ok()?))
+        });
+        Ok((record, t.list_keys(Some(&ident)).unwrap_or_default()))
     });
-    let Ok((Some(record), keys)) = found else {
+    let Ok((Some(m), keys)) = found else {
         return error_page(StatusCode::NOT_FOUND, &format!("no member {ident}"));
     };
     let c = url(&company);
-    let m = url(&ident);
+    let path = url(&m.identifier);
     let keys_tab = q.tab.as_deref() == Some("keys");
-    let mut body = format!(
-        r#"<div class="tabs"><a href="/__mock/ui/members/{m}?company={c}" class="{}" id="tab-profile">Profile</a><a href="/__mock/ui/members/{m}?tab=keys&company={c}" class="{}" id="tab-api-keys">API Keys</a></div>"#,
-        if keys_tab { "" } else { "on" },
-        if keys_tab { "on" } else { "" }
-    );
-    if keys_tab {
-        body.push_str(&format!(
-            r#"<p><a href="/__mock/ui/members/{m}/keys/new?company={c}" id="add-api-key" title="Add an API key"><button type="button">+</button></a></p>
-<table data-test="key-list"><tr><th>description</th><th>public key</th><th>private key</th><th>created</th><th>inactive</th></tr>"#
-        ));
-        for k in &keys {
-            body.push_str(&format!(
-                "<tr data-test=\"key-{}\"><td>{}</td><td><code>{}</code></td><td>(cannot be retrieved)</td><td>{}</td><td>{}</td></tr>",
-                esc(&k.public_key),
-                esc(&k.description),
-                esc(&k.public_key),
-                esc(&k.created_at),
-                k.inactive_flag
-            ));
+    let body = html! {
+        div.tabs {
+            a.on[!keys_tab] href={ "/__mock/ui/members/" (path) "?company=" (c) } id="tab-profile" { "Profile" }
+            a.on[keys_tab] href={ "/__mock/ui/members/" (path) "?tab=keys&company=" (c) } id="tab-api-keys" { "API Keys" }
         }
-        body.push_str("</table>");
-    } else {
-        body.push_str("<table data-test=\"profile\">");
-        for (label, key) in [("Member ID", "identifier"), ("Name", "name"), ("Email", "emailAddress")] {
-            body.push_str(&format!(
-                "<tr><th>{label}</th><td data-test=\"profile-{key}\">{}</td></tr>",
-                esc(record[key].as_str().unwrap_or(""))
-            ));
+        @if keys_tab {
+            p {
+                a href={ "/__mock/ui/members/" (path) "/keys/new?company=" (c) } id="add-api-key" title="Add an API key" {
+                    button type="button" { "+" }
+                }
+            }
+            table data-test="key-list" {
+                tr { th { "description" } th { "public key" } th { "private key" } th { "created" } th { "inactive" } }
+                @for k in &keys {
+                    tr data-test={ "key-" (k.public_key) } {
+                        td { (k.description) }
+                        td { code { (k.public_key) } }
+                        td { "(cannot be retrieved)" }
+                        td { (k.created_at) }
+                        td { (k.inactive_flag) }
+                    }
+                }
+            }
+        } @else {
+            table data-test="profile" {
+                tr { th { "Member ID" } td data-test="profile-identifier" { (m.identifier) } }
+                tr { th { "Name" } td data-test="profile-name" { (m.name) } }
+                tr { th { "Email" } td data-test="profile-emailAddress" { (m.email) } }
+                tr { th { "Security Role" } td data-test="profile-role" { (m.role) } }
+            }
         }
-        body.push_str(&format!(
-            "<tr><th>Security Role</th><td data-test=\"profile-role\">{}</td></tr></table>",
-            esc(record["securityRole"]["name"].as_str().unwrap_or(""))
-        ));
+    };
+    page(&app, &company, &format!("Member {}", m.identifier), body, &site(&headers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ordinary_member_shows_the_address_its_default_email_names() {
+        let r = json!({ "identifier": "mm", "firstName": "Mo", "lastName": "Bile", "defaultEmail": "Mobile",
+            "officeEmail": "office@example.com", "mobileEmail": "mobile@example.com",
+            "securityRole": { "id": 1, "name": "Member" }, "inactiveFlag": true });
+
+        let m = MemberView::of(Res::Members, &r);
+
+        let expected = MemberView {
+            identifier: "mm".into(),
+            name: "Mo Bile".into(),
+            email: "mobile@example.com".into(),
+            role: "Member".into(),
+            inactive: true,
+        };
+        assert_eq!(m, expected);
     }
-    page(&app, &company, &format!("Member {ident}"), &body, &site(&headers))
-}
 
-async fn new_key(
-    State(app): State<AppState>,
-    Path(ident): Path<String>,
-    Query(q): Query<Tenantq>,
-    headers: HeaderMap,
-) -> Response {
-    let company = q.pick(&app);
-    let body = format!(
-        r#"<form method="post" action="/__mock/ui/members/{m}/keys?company={c}" id="new-key-form">
-<p><label>Description <input name="description" id="description" maxlength="100" required></label></p>
-<p><button type="submit" name="action" value="save" id="save">Save</button>
-<button type="submit" name="action" value="saveAndClose" id="save-and-close">Save and Close</button></p></form>"#,
-        m = url(&ident),
-        c = url(&company)
-    );
-    page(&app, &company, &format!("New API key for {ident}"), &body, &site(&headers))
-}
+    #[test]
+    fn an_ordinary_member_without_the_named_address_shows_another_one() {
+        let r = json!({ "firstName": "Only", "defaultEmail": "Home", "officeEmail": "office@example.com" });
 
-async fn create_key(
-    State(app): State<AppState>,
-    Path(ident): Path<String>,
-    Query(q): Query<Tenantq>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let company = q.pick(&app);
-    let f = form(&body);
-    let action = match field(&f, "action") {
-        Some("saveAndClose") => SaveAction::SaveAndClose,
-        _ => SaveAction::Save,
-    };
-    let description = field(&f, "description").unwrap_or_default().to_owned();
-    let made =
-        app.store.write_tenant(&company, |t, keys, now| t.create_key(&ident, &description, action, None, now, keys));
-    let key = match made {
-        Ok(k) => k,
-        Err(e) => {
-            return error_page(StatusCode::BAD_REQUEST, &crate::api::error::ApiError::from_store(e, "apiKey").message);
-        }
-    };
-    let keys_tab = format!("/__mock/ui/members/{}?tab=keys&company={}", url(&ident), url(&company));
-    let Some(private) = &key.private_key else {
-        // Save and Close: back to the list; the private half is never shown.
-        return see_other(&keys_tab);
-    };
-    let body = format!(
-        r#"<div class="warn" data-test="once-warning">Record both keys now. The private key is shown only this once: it cannot be retrieved after you leave this page.</div>
-<table data-test="new-key"><tr><th>Public key</th><td><code id="public-key">{public}</code></td></tr>
-<tr><th>Private key</th><td><code id="private-key">{private}</code>
-<button type="button" id="copy-private" onclick="navigator.clipboard.writeText(document.getElementById('private-key').textContent)">Copy</button></td></tr></table>
-<p><a href="{keys_tab}" id="close">Close</a></p>"#,
-        public = esc(&key.key.public_key),
-        private = esc(private),
-        keys_tab = esc(&keys_tab)
-    );
-    let mut res = page(&app, &company, &format!("API key for {ident}"), &body, &site(&headers));
-    // The only page that ever holds a private key: never cached.
-    res.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
-    res
+        let m = MemberView::of(Res::Members, &r);
+
+        assert_eq!((m.name.as_str(), m.email.as_str()), ("Only", "office@example.com"));
+    }
+
+    #[test]
+    fn an_api_member_shows_its_name_and_email_address() {
+        let r = json!({ "identifier": "Api1", "name": "Api One", "emailAddress": "api@example.com",
+            "firstName": "ignored" });
+
+        let m = MemberView::of(Res::ApiMembers, &r);
+
+        assert_eq!((m.name.as_str(), m.email.as_str()), ("Api One", "api@example.com"));
+    }
 }
