@@ -153,7 +153,7 @@ impl Scan {
                 matched.push(rec.id);
             }
             // Reading the clock every 64 records costs little against the records.
-            n % 64 == 63 && until.is_some_and(|u| Instant::now() >= u)
+            n % 64 == 0 && until.is_some_and(|u| Instant::now() >= u)
         };
         let (cursor, matched) = (&mut self.cursor, &mut self.matched);
         let mut n = 0;
@@ -373,3 +373,7 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "planner_tests.rs"]
+mod tests;
