@@ -147,6 +147,8 @@ struct Shared {
     permissions: Mutex<PermissionJournal>,
     /// How long a query may run, in milliseconds (see [`planner`]).
     budget_ms: std::sync::atomic::AtomicU64,
+    /// Queries past their first slice, now running.
+    long_queries: std::sync::atomic::AtomicUsize,
 }
 
 /// Everything behind the lock.
@@ -190,6 +192,7 @@ impl Store {
             budget_ms: std::sync::atomic::AtomicU64::new(
                 u64::try_from(planner::DEFAULT_BUDGET.as_millis()).unwrap_or(u64::MAX),
             ),
+            long_queries: std::sync::atomic::AtomicUsize::new(0),
         };
         Ok(Self { shared: Arc::new(shared) })
     }

@@ -127,7 +127,14 @@ impl Scan {
     /// A scan of `table` for `q`, starting after `q`'s `pageId`.
     pub(crate) fn new(table: &Table, parent: Option<u32>, q: &BoundQuery) -> Self {
         let cursor = q.paging.after_id.map_or(0, |a| u32::try_from(a.max(0)).unwrap_or(u32::MAX));
-        Self { candidates: candidates(table, parent, q), cursor, matched: Vec::new(), examined: 0, slices: 0, done: false }
+        Self {
+            candidates: candidates(table, parent, q),
+            cursor,
+            matched: Vec::new(),
+            examined: 0,
+            slices: 0,
+            done: false,
+        }
     }
 
     /// Examines records until all are done or `until` passes.
@@ -275,6 +282,11 @@ impl Store {
         self.shared.budget_ms.store(ms, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// How many queries are running past their first slice (long ones), now.
+    pub fn long_queries(&self) -> usize {
+        self.shared.long_queries.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Lists `res` (under `parent`): filter, order, page, render, without holding the lock
     /// for longer than a slice at a time.
     pub(crate) fn list(
@@ -364,6 +376,7 @@ impl Store {
         if let Some(done) = slice(&mut scan)? {
             return Ok(done);
         }
+        let _running = Running::start(&self.shared.long_queries);
         blocking(|| {
             loop {
                 if let Some(done) = slice(&mut scan)? {
@@ -371,6 +384,22 @@ impl Store {
                 }
             }
         })
+    }
+}
+
+/// Counts a long query while it runs.
+struct Running<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Running<'a> {
+    fn start(counter: &'a std::sync::atomic::AtomicUsize) -> Self {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self(counter)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

@@ -63,8 +63,10 @@ fn leaf() -> impl Strategy<Value = String> {
         (text(IDENTS), text(IDENTS)).prop_map(|(a, b)| format!("identifier in ('{a}', '{b}0', '{b}')")),
         text(FIRSTS).prop_map(|v| format!("firstName = '{v}'")),
         text(LASTS).prop_map(|v| format!("lastName = \"{v}\"")),
-        (text(LASTS), 0usize..3).prop_map(|(v, n)| format!("lastName like '{}%'", v.chars().take(n + 1).collect::<String>())),
-        (text(IDENTS), 0usize..3).prop_map(|(v, n)| format!("identifier like '{}%'", v.chars().take(n + 1).collect::<String>())),
+        (text(LASTS), 0usize..3)
+            .prop_map(|(v, n)| format!("lastName like '{}%'", v.chars().take(n + 1).collect::<String>())),
+        (text(IDENTS), 0usize..3)
+            .prop_map(|(v, n)| format!("identifier like '{}%'", v.chars().take(n + 1).collect::<String>())),
         (text(FIRSTS)).prop_map(|v| format!("firstName like '{v}_%'")),
         (1u8..5).prop_map(|r| format!("securityRole/id = {r}")),
         (1u8..5, 1u8..5).prop_map(|(a, b)| format!("securityRole/id in ({a}, {b})")),
@@ -196,7 +198,14 @@ fn an_indexed_lookup_examines_only_its_candidates() {
     names.intern("u0");
     let mut table = Table::new(schema("Member"), Some("identifier"));
     for i in 1..=1000u32 {
-        let m = Member { ident: 0, first: Some(0), last: Some((i % 8) as usize), role: Some((i % 3) as u8 + 1), inactive: false, by: 0 };
+        let m = Member {
+            ident: 0,
+            first: Some(0),
+            last: Some((i % 8) as usize),
+            role: Some((i % 3) as u8 + 1),
+            inactive: false,
+            by: 0,
+        };
         let (doc, _) = encode(&m, 1);
         let mut obj = doc.view(schema("Member")).to_json();
         obj.insert("identifier".into(), Value::String(format!("m{i}")));

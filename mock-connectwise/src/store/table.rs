@@ -11,8 +11,8 @@ use std::hash::{BuildHasher, Hasher};
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
-use crate::doc::{Doc, DocRef};
 use super::index::{Docs, Indexes};
+use crate::doc::{Doc, DocRef};
 use crate::query::filter::{cmp_ci, fold};
 use crate::schema::ObjectSchema;
 
@@ -169,7 +169,8 @@ impl Table {
             ids: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
         });
-        let indexes = Indexes::for_schema(schema, unique.as_ref().map(|u| schema.props[usize::from(u.key)].name.as_str()), false);
+        let indexes =
+            Indexes::for_schema(schema, unique.as_ref().map(|u| schema.props[usize::from(u.key)].name.as_str()), false);
         Self { schema, records: Vec::new(), unique, entered: HashMap::new(), indexes }
     }
 
