@@ -314,6 +314,14 @@ impl<'a> DocRef<'a> {
         None
     }
 
+    /// The string value of a property by key, if it is a string.
+    pub(crate) fn str_at(self, key: u16) -> Option<&'a str> {
+        match self.get(key)? {
+            Val::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// The value of a property by name (case-insensitive).
     pub(crate) fn get_named(self, name: &str) -> Option<Val<'a>> {
         self.get(self.schema.prop(name)?.0)

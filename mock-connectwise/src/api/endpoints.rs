@@ -205,17 +205,15 @@ pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
         E::List(res) => {
             let (parent, _) = call.ids(res);
             let q = call.list_query(res.schema(), res.info().noun)?;
-            let listed = store
-                .read_tenant(company, |t| t.list(res, parent, &q, access, &base))
-                .map_err(|e| call.fail(e, res.info().noun, None))?;
+            let listed =
+                store.list(company, res, parent, &q, access, &base).map_err(|e| call.fail(e, res.info().noun, None))?;
             Ok(call.list_reply(listed, &q.paging))
         }
         E::Count(res) => {
             let (parent, _) = call.ids(res);
             let q = call.list_query(res.schema(), res.info().noun)?;
-            let (n, others) = store
-                .read_tenant(company, |t| t.count(res, parent, &q, access))
-                .map_err(|e| call.fail(e, res.info().noun, None))?;
+            let (n, others) =
+                store.count(company, res, parent, &q, access).map_err(|e| call.fail(e, res.info().noun, None))?;
             Ok(Reply::ok(to_bytes(&json!({ "count": n })), others))
         }
         E::Get(res) => {

@@ -96,7 +96,7 @@ pub(crate) fn resolve(schema: &'static ObjectSchema, path: &[String]) -> Result<
 }
 
 #[derive(Clone, Debug, PartialEq)]
-enum Lit {
+pub(crate) enum Lit {
     Str(String),
     Num(f64),
     Bool(bool),
@@ -104,14 +104,14 @@ enum Lit {
 }
 
 #[derive(Clone, Debug)]
-enum Pat {
+pub(crate) enum Pat {
     One,
     Any,
     Ch(char),
 }
 
 #[derive(Clone, Debug)]
-enum Test {
+pub(crate) enum Test {
     Cmp(Op, Lit),
     Like(Vec<Pat>),
     In(Vec<Lit>),
@@ -119,7 +119,7 @@ enum Test {
 }
 
 #[derive(Clone, Debug)]
-enum Bound {
+pub(crate) enum Bound {
     And(Box<Bound>, Box<Bound>),
     Or(Box<Bound>, Box<Bound>),
     Not(Box<Bound>),
@@ -133,7 +133,7 @@ enum Bound {
 
 /// A condition bound to one schema, ready to evaluate.
 #[derive(Clone, Debug)]
-pub(crate) struct Filter(Bound);
+pub(crate) struct Filter(pub(crate) Bound);
 
 impl Filter {
     /// Binds `expr` to `schema`; the error names the field and what is wrong with it.
@@ -274,7 +274,8 @@ fn contains_pattern(s: &str) -> Vec<Pat> {
     std::iter::once(Pat::Any).chain(s.chars().map(|c| Pat::Ch(fold(c)))).chain(std::iter::once(Pat::Any)).collect()
 }
 
-fn fold(c: char) -> char {
+/// One character as the query language compares it (case ignored).
+pub(crate) fn fold(c: char) -> char {
     if c.is_ascii() { c.to_ascii_lowercase() } else { c.to_lowercase().next().unwrap_or(c) }
 }
 
@@ -359,7 +360,7 @@ fn eval<'a>(b: &Bound, row: &impl Row<'a>) -> bool {
 }
 
 /// Calls `f` on every value at `keys` (fanning out through arrays); stops when `f` says so.
-fn values_at<'a>(doc: DocRef<'a>, keys: &[u16], f: &mut impl FnMut(Val<'a>) -> bool) -> bool {
+pub(crate) fn values_at<'a>(doc: DocRef<'a>, keys: &[u16], f: &mut impl FnMut(Val<'a>) -> bool) -> bool {
     let Some((&k, rest)) = keys.split_first() else { return false };
     let Some(v) = doc.get(k) else { return false };
     match (v, rest.is_empty()) {

@@ -7,6 +7,7 @@
 
 pub(crate) mod conditions;
 pub(crate) mod filter;
+pub(crate) mod plan;
 pub(crate) mod shape;
 
 use crate::schema::{ObjectSchema, Type, schema};

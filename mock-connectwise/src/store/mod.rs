@@ -5,9 +5,13 @@
 //! changes what it must under that one guard, renders its answer while the records are still
 //! borrowed, and releases the lock before returning; no lock is ever held across `.await`.
 //! Reads share an `RwLock`; the request and permission journals have their own locks so a
-//! read never waits on a write to them.
+//! read never waits on a write to them. Lists and counts ([`Store::list`], [`Store::count`])
+//! hold the lock at most a millisecond at a time (see [`planner`]), so a long query never
+//! stalls writers or other readers.
 //!
-//! - [`table`]: one collection's records and indexes;
+//! - [`table`]: one collection's records and unique index;
+//! - [`index`]: secondary indexes (equality, prefix) kept in step with every write;
+//! - [`planner`]: which index answers a query, and scans in time slices under a budget;
 //! - [`tenant`]: one company's tables and what belongs to it;
 //! - [`records`]: list, count, get, create, replace, patch, delete, generic over collections;
 //! - [`patch`]: ConnectWise PATCH operations;
@@ -19,8 +23,10 @@
 
 pub(crate) mod access;
 pub(crate) mod fixtures;
+pub(crate) mod index;
 pub(crate) mod journal;
 pub(crate) mod patch;
+pub(crate) mod planner;
 pub(crate) mod records;
 pub(crate) mod reports;
 pub(crate) mod roles;
@@ -139,6 +145,10 @@ struct Shared {
     /// Soft mode: nothing is refused for want of a level; would-be refusals are journaled.
     soft: AtomicBool,
     permissions: Mutex<PermissionJournal>,
+    /// How long a query may run, in milliseconds (see [`planner`]).
+    budget_ms: std::sync::atomic::AtomicU64,
+    /// Queries past their first slice, now running.
+    long_queries: std::sync::atomic::AtomicUsize,
 }
 
 /// Everything behind the lock.
@@ -179,6 +189,10 @@ impl Store {
             keys,
             soft: AtomicBool::new(false),
             permissions: Mutex::new(PermissionJournal::default()),
+            budget_ms: std::sync::atomic::AtomicU64::new(
+                u64::try_from(planner::DEFAULT_BUDGET.as_millis()).unwrap_or(u64::MAX),
+            ),
+            long_queries: std::sync::atomic::AtomicUsize::new(0),
         };
         Ok(Self { shared: Arc::new(shared) })
     }

@@ -94,7 +94,6 @@ pub(crate) fn select_page<'t>(
     let after = q.paging.after_id.map_or(0, |a| u32::try_from(a.max(0)).unwrap_or(u32::MAX));
     let size = q.paging.size as usize;
     let skip = (q.paging.page as usize - 1).saturating_mul(size);
-    let view = |rec: &'t Record| RowView { rec, schema: table.schema, names };
     let unfiltered = q.filters.is_empty() && q.custom.is_none() && parent.is_none() && !access.own_only;
     if unfiltered && q.order.is_by_id() && after == 0 {
         // The common case: no filter, id order. Paging is arithmetic over the sorted records,
@@ -104,25 +103,11 @@ pub(crate) fn select_page<'t>(
         let others = access.track_others && total > table.entered_by(caller);
         return (rows.skip(skip).take(size).collect(), total, others);
     }
-    let mut rows: Vec<&Record> = table
-        .iter_after(after)
-        .filter(|r| parent.is_none_or(|p| r.meta.parent == p))
-        .filter(|r| !access.own_only || Some(r.meta.entered_by) == caller)
-        .filter(|r| q.matches(&view(r)))
-        .collect();
-    let others = access.track_others && rows.iter().any(|r| Some(r.meta.entered_by) != caller);
-    let total = rows.len();
-    if !q.order.is_by_id() {
-        let cmp = |a: &&'t Record, b: &&'t Record| q.order.compare(&view(a), &view(b));
-        let wanted = skip.saturating_add(size);
-        if wanted < total / 2 {
-            // Only the first `wanted` in order matter: partition, then sort just those.
-            rows.select_nth_unstable_by(wanted, cmp);
-            rows.truncate(wanted);
-        }
-        rows.sort_by(cmp);
-    }
-    (rows.into_iter().skip(skip).take(size).collect(), total, others)
+    // Filtered: the planner picks an index or scans (see `planner`).
+    let mut scan = super::planner::Scan::new(table, parent, q);
+    scan.run(table, parent, q, access, names, None);
+    let rows = scan.records(table, parent, q, access, names);
+    super::planner::order_and_page(table, rows, q, access, names)
 }
 
 /// Lists a table: filter, order, page, render.
@@ -136,6 +121,21 @@ pub(crate) fn list_table(
     base: &str,
 ) -> Listed {
     let (page, total, others) = select_page(table, parent, q, access, names);
+    render_page(table, res, page, total, others, q, names, base)
+}
+
+/// Renders one page of a list.
+#[allow(clippy::too_many_arguments)] // the parts of one answer, each needed
+pub(crate) fn render_page(
+    table: &Table,
+    res: Option<Res>,
+    page: Vec<&Record>,
+    total: usize,
+    others: bool,
+    q: &BoundQuery,
+    names: &Names,
+    base: &str,
+) -> Listed {
     let ctx = Ctx { base, names };
     let last_id = page.last().map(|r| r.id);
     let items: Vec<RecordJson<'_>> = page
@@ -167,20 +167,16 @@ pub(crate) fn count_table(
         let total = table.iter_after(0).len();
         return if access.own_only { (mine, false) } else { (total, access.track_others && total > mine) };
     }
-    let mut others = false;
-    let n = table
-        .iter()
-        .filter(|r| parent.is_none_or(|p| r.meta.parent == p))
-        .filter(|r| !access.own_only || Some(r.meta.entered_by) == caller)
-        .filter(|r| q.matches(&RowView { rec: r, schema: table.schema, names }))
-        .inspect(|r| others |= access.track_others && Some(r.meta.entered_by) != caller)
-        .count();
-    (n, others)
+    let mut scan = super::planner::Scan::new(table, parent, q);
+    scan.run(table, parent, q, access, names, None);
+    let rows = scan.records(table, parent, q, access, names);
+    let others = access.track_others && rows.iter().any(|r| Some(r.meta.entered_by) != caller);
+    (rows.len(), others)
 }
 
 impl Tenant {
     /// The parent record's id, checked to exist, for child collections.
-    fn parent_of(&self, res: Res, parent: Option<u32>) -> Result<Option<u32>, StoreError> {
+    pub(crate) fn parent_of(&self, res: Res, parent: Option<u32>) -> Result<Option<u32>, StoreError> {
         match (res.info().parent, parent) {
             (Some((pres, _)), Some(p)) => match self.table(pres).get(p) {
                 Some(_) => Ok(Some(p)),
@@ -224,17 +220,6 @@ impl Tenant {
     ) -> Result<Listed, StoreError> {
         let parent = self.parent_of(res, parent)?;
         Ok(list_table(self.table(res), Some(res), parent, q, access, &self.names, base))
-    }
-
-    pub(crate) fn count(
-        &self,
-        res: Res,
-        parent: Option<u32>,
-        q: &BoundQuery,
-        access: Access<'_>,
-    ) -> Result<(usize, bool), StoreError> {
-        let parent = self.parent_of(res, parent)?;
-        Ok(count_table(self.table(res), parent, q, access, &self.names))
     }
 
     pub(crate) fn get(

@@ -3,15 +3,17 @@
 //! Records live in a `Vec` sorted by id (ids only grow, so inserts append), which costs no
 //! more memory than the records themselves. A unique field is indexed by a hash table holding
 //! only record ids; equality is checked against the record itself, so the index costs a few
-//! bytes per record instead of a second copy of every identifier.
+//! bytes per record instead of a second copy of every identifier. Secondary indexes
+//! ([`super::index`]) follow every insert, update and removal the same way.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
+use super::index::{Docs, Indexes};
 use crate::doc::{Doc, DocRef};
-use crate::query::filter::cmp_ci;
+use crate::query::filter::{cmp_ci, fold};
 use crate::schema::ObjectSchema;
 
 /// Who and when, kept beside the document and rendered as `_info`.
@@ -108,6 +110,27 @@ pub(crate) struct Table {
     /// How many records each member entered, so "did a list involve others' records?" is
     /// answered without a scan.
     entered: HashMap<u32, usize>,
+    pub(crate) indexes: Indexes,
+}
+
+/// The records as the indexes read them.
+pub(crate) struct Rows<'a> {
+    records: &'a [Record],
+    schema: &'static ObjectSchema,
+}
+
+impl Docs for Rows<'_> {
+    fn doc_of(&self, id: u32) -> Option<DocRef<'_>> {
+        position(self.records, id).ok().map(|i| self.records[i].doc.view(self.schema))
+    }
+
+    fn parent_of(&self, id: u32) -> Option<u32> {
+        position(self.records, id).ok().map(|i| self.records[i].meta.parent)
+    }
+
+    fn all_ids(&self) -> impl Iterator<Item = u32> {
+        self.records.iter().map(|r| r.id)
+    }
 }
 
 #[derive(Debug)]
@@ -119,7 +142,8 @@ struct Unique {
 
 fn fold_hash(hasher: &DefaultHashBuilder, value: &str) -> u64 {
     let mut h = hasher.build_hasher();
-    for c in value.chars().flat_map(char::to_lowercase) {
+    // Folded exactly as the query language compares (`cmp_ci`), so equal values hash alike.
+    for c in value.chars().map(fold) {
         h.write_u32(u32::from(c));
     }
     h.finish()
@@ -145,7 +169,45 @@ impl Table {
             ids: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
         });
-        Self { schema, records: Vec::new(), unique, entered: HashMap::new() }
+        let indexes =
+            Indexes::for_schema(schema, unique.as_ref().map(|u| schema.props[usize::from(u.key)].name.as_str()), false);
+        Self { schema, records: Vec::new(), unique, entered: HashMap::new(), indexes }
+    }
+
+    /// The table of a child collection: its records are also indexed by parent.
+    pub(crate) fn child(mut self) -> Self {
+        let unique = self.unique.as_ref().map(|u| self.schema.props[usize::from(u.key)].name.as_str());
+        self.indexes = Indexes::for_schema(self.schema, unique, true);
+        self
+    }
+
+    /// The records as the indexes read them.
+    pub(crate) fn rows(&self) -> Rows<'_> {
+        Rows { records: &self.records, schema: self.schema }
+    }
+
+    /// How many records the table holds.
+    pub(crate) fn count(&self) -> usize {
+        self.records.len()
+    }
+
+    /// The ids of every record whose unique field equals `value` (ignoring case).
+    pub(crate) fn find_unique_all(&self, value: &str) -> Option<Vec<u32>> {
+        let u = self.unique.as_ref()?;
+        let hash = fold_hash(&u.hasher, value);
+        let mut ids: Vec<u32> = u
+            .ids
+            .iter_hash(hash)
+            .copied()
+            .filter(|&id| unique_value(&self.records, self.schema, u.key, id).is_some_and(|v| cmp_ci(v, value).is_eq()))
+            .collect();
+        ids.sort_unstable();
+        Some(ids)
+    }
+
+    /// The key of the unique field, if any.
+    pub(crate) fn unique_key(&self) -> Option<u16> {
+        self.unique.as_ref().map(|u| u.key)
     }
 
     /// How many records `member` (an interned name) entered.
@@ -203,6 +265,9 @@ impl Table {
     pub(crate) fn insert(&mut self, record: Record) {
         let id = record.id;
         *self.entered.entry(record.meta.entered_by).or_default() += 1;
+        if position(&self.records, id).is_ok() {
+            self.unindex(id);
+        }
         match position(&self.records, id) {
             Ok(i) => {
                 let old = std::mem::replace(&mut self.records[i], record);
@@ -246,7 +311,8 @@ impl Table {
     }
 
     fn index(&mut self, id: u32) {
-        let Self { records, schema, unique, .. } = self;
+        let Self { records, schema, unique, indexes, .. } = self;
+        indexes.add(id, &Rows { records, schema });
         let Some(u) = unique else { return };
         let Some(value) = unique_value(records, schema, u.key, id) else { return };
         let hash = fold_hash(&u.hasher, value);
@@ -257,7 +323,8 @@ impl Table {
     }
 
     fn unindex(&mut self, id: u32) {
-        let Self { records, schema, unique, .. } = self;
+        let Self { records, schema, unique, indexes, .. } = self;
+        indexes.remove(id, &Rows { records, schema });
         let Some(u) = unique else { return };
         let Some(value) = unique_value(records, schema, u.key, id) else { return };
         let hash = fold_hash(&u.hasher, value);
@@ -271,6 +338,7 @@ impl Table {
         self.records.capacity() * std::mem::size_of::<Record>()
             + self.records.iter().map(|r| r.doc.heap_size()).sum::<usize>()
             + self.unique.as_ref().map_or(0, |u| u.ids.capacity() * (std::mem::size_of::<u32>() + 1))
+            + self.indexes.heap_size()
     }
 }
 

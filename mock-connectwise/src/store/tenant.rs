@@ -42,7 +42,13 @@ impl Tenant {
         Self {
             company: company.to_owned(),
             company_name: company_name.to_owned(),
-            tables: Res::ALL.iter().map(|r| Table::new(r.schema(), r.info().unique)).collect(),
+            tables: Res::ALL
+                .iter()
+                .map(|r| {
+                    let t = Table::new(r.schema(), r.info().unique);
+                    if r.info().parent.is_some() { t.child() } else { t }
+                })
+                .collect(),
             last_ids: [0; Res::ALL.len()],
             levels: HashMap::new(),
             secrets: HashMap::new(),

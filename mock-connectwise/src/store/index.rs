@@ -1,0 +1,343 @@
+//! A table's secondary indexes: which fields are indexed, and the indexes themselves.
+//!
+//! - An *equality* index maps the hash of a value (folded as the query language compares it,
+//!   see [`Key`]) to the ids of the records holding it, in id order. Hash collisions only add
+//!   candidates: the planner checks every candidate against the whole filter.
+//! - An *ordered* index lists the ids of the records with a text value, sorted by that value
+//!   (case folded) and then id; it answers `like 'abc%'` with one contiguous range.
+//! - The default order, ascending `id`, needs no index: records are stored in id order.
+//!
+//! Indexed are the fields integrations look records up by: `identifier`, `name`,
+//! `firstName`, `lastName` (equality and prefix), every reference's `id` (`company/id`,
+//! `board/id`, `status/id`, ...) and the parent record of child collections. The unique field
+//! (a member's identifier) is answered by the table's unique index.
+//!
+//! Each index is built the first time a query asks for it (a million-member start stays
+//! fast, and memory goes only to indexes in use), then kept in step by every write.
+
+use std::hash::BuildHasher;
+use std::sync::OnceLock;
+
+use hashbrown::{DefaultHashBuilder, HashMap};
+
+use crate::doc::DocRef;
+use crate::query::filter::{Target, cmp_ci, values_at};
+use crate::query::plan::{Key, KeyKind, cmp_prefix};
+use crate::schema::{ObjectSchema, SCHEMAS, Type};
+
+/// What an index is over.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum On {
+    /// Values at a document path.
+    Path(Vec<u16>),
+    /// The parent record's id (child collections).
+    Parent,
+}
+
+/// One indexed field.
+#[derive(Debug)]
+pub(crate) struct Def {
+    pub(crate) on: On,
+    pub(crate) kind: KeyKind,
+    /// Whether an ordered (prefix) index is kept too: top-level text fields only.
+    ordered: bool,
+}
+
+/// The ids holding one value.
+#[derive(Clone, Debug)]
+enum Posting {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Posting {
+    fn ids(&self) -> &[u32] {
+        match self {
+            Self::One(id) => std::slice::from_ref(id),
+            Self::Many(v) => v,
+        }
+    }
+
+    fn add(&mut self, id: u32) {
+        match self {
+            Self::One(a) if *a == id => {}
+            Self::One(a) => {
+                let mut v = vec![*a, id];
+                v.sort_unstable();
+                *self = Self::Many(v);
+            }
+            Self::Many(v) => {
+                if let Err(i) = v.binary_search(&id) {
+                    v.insert(i, id);
+                }
+            }
+        }
+    }
+
+    /// Removes `id`; whether the posting is now empty.
+    fn remove(&mut self, id: u32) -> bool {
+        match self {
+            Self::One(a) => *a == id,
+            Self::Many(v) => {
+                if let Ok(i) = v.binary_search(&id) {
+                    v.remove(i);
+                }
+                if let [only] = v.as_slice() {
+                    *self = Self::One(*only);
+                }
+                false
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct EqIndex {
+    map: HashMap<u64, Posting>,
+    hasher: DefaultHashBuilder,
+}
+
+impl EqIndex {
+    fn hash(&self, key: &Key<'_>) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        key.hash_into(&mut h);
+        std::hash::Hasher::finish(&h)
+    }
+
+    fn add(&mut self, key: &Key<'_>, id: u32) {
+        let h = self.hash(key);
+        match self.map.get_mut(&h) {
+            Some(p) => p.add(id),
+            None => {
+                self.map.insert(h, Posting::One(id));
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &Key<'_>, id: u32) {
+        let h = self.hash(key);
+        if self.map.get_mut(&h).is_some_and(|p| p.remove(id)) {
+            self.map.remove(&h);
+        }
+    }
+
+    fn get(&self, key: &Key<'_>) -> &[u32] {
+        self.map.get(&self.hash(key)).map_or(&[], Posting::ids)
+    }
+
+    fn heap_size(&self) -> usize {
+        self.map.capacity() * (std::mem::size_of::<(u64, Posting)>() + 1)
+            + self
+                .map
+                .values()
+                .map(|p| match p {
+                    Posting::One(_) => 0,
+                    Posting::Many(v) => v.capacity() * 4,
+                })
+                .sum::<usize>()
+    }
+}
+
+/// One field's indexes, built on first use.
+#[derive(Default)]
+struct Slot {
+    eq: OnceLock<EqIndex>,
+    /// Ids sorted by (folded text, id).
+    ord: OnceLock<Vec<u32>>,
+}
+
+/// Every secondary index of one table.
+pub(crate) struct Indexes {
+    defs: Vec<Def>,
+    slots: Vec<Slot>,
+}
+
+/// Not part of a table's data: built lazily by reads, so left out of `Debug` (tests compare
+/// stores by their `Debug` text).
+impl std::fmt::Debug for Indexes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Indexes({})", self.defs.len())
+    }
+}
+
+/// Field names indexed for equality and prefix wherever a schema has them as text.
+const NAMED: [&str; 4] = ["identifier", "name", "firstName", "lastName"];
+
+/// Reads a record's document (by id) for the ordered index's comparisons.
+pub(crate) trait Docs {
+    fn doc_of(&self, id: u32) -> Option<DocRef<'_>>;
+    fn parent_of(&self, id: u32) -> Option<u32>;
+    /// Every record's id, ascending.
+    fn all_ids(&self) -> impl Iterator<Item = u32>;
+}
+
+impl Indexes {
+    /// The indexes a table of `schema` keeps; `unique` (answered elsewhere) is left out.
+    pub(crate) fn for_schema(schema: &'static ObjectSchema, unique: Option<&str>, child: bool) -> Self {
+        let mut defs = Vec::new();
+        for (i, prop) in schema.props.iter().enumerate() {
+            let Ok(key) = u16::try_from(i) else { continue };
+            let is_unique = unique.is_some_and(|u| u.eq_ignore_ascii_case(&prop.name));
+            match &prop.ty {
+                Type::Str if NAMED.iter().any(|n| n.eq_ignore_ascii_case(&prop.name)) => {
+                    if !is_unique {
+                        defs.push(Def { on: On::Path(vec![key]), kind: KeyKind::Text, ordered: false });
+                    }
+                    defs.push(Def { on: On::Path(vec![key]), kind: KeyKind::Text, ordered: true });
+                }
+                Type::Object(target) => {
+                    let target = SCHEMAS.get(*target);
+                    if let Some((id_key, id_prop)) = target.prop("id").filter(|_| target.is_reference())
+                        && matches!(id_prop.ty, Type::Int)
+                    {
+                        defs.push(Def { on: On::Path(vec![key, id_key]), kind: KeyKind::Number, ordered: false });
+                    }
+                }
+                _ => {}
+            }
+        }
+        if child {
+            defs.push(Def { on: On::Parent, kind: KeyKind::Number, ordered: false });
+        }
+        let slots = defs.iter().map(|_| Slot::default()).collect();
+        Self { defs, slots }
+    }
+
+    /// The equality index over `on` for keys of `kind`, if there is one.
+    fn find(&self, on: &On, kind: KeyKind, ordered: bool) -> Option<usize> {
+        self.defs.iter().position(|d| d.on == *on && d.kind == kind && d.ordered == ordered)
+    }
+
+    /// Ids (ascending) of records holding any of `keys` at `target`; `None` if no index
+    /// covers it.
+    pub(crate) fn lookup(&self, target: &Target, keys: &[Key<'_>], docs: &impl Docs) -> Option<Vec<u32>> {
+        let Target::Doc(path) = target else { return None };
+        self.lookup_on(&On::Path(path.clone()), keys, docs)
+    }
+
+    /// Ids (ascending) of the children of `parent`.
+    pub(crate) fn children(&self, parent: u32, docs: &impl Docs) -> Option<Vec<u32>> {
+        self.lookup_on(&On::Parent, &[Key::Number(f64::from(parent))], docs)
+    }
+
+    fn lookup_on(&self, on: &On, keys: &[Key<'_>], docs: &impl Docs) -> Option<Vec<u32>> {
+        let kind = keys.first()?.kind();
+        if keys.iter().any(|k| k.kind() != kind) {
+            return None;
+        }
+        let i = self.find(on, kind, false)?;
+        let index = self.slots[i].eq.get_or_init(|| self.build_eq(i, docs));
+        let mut ids: Vec<u32> = keys.iter().flat_map(|k| index.get(k)).copied().collect();
+        if keys.len() > 1 {
+            ids.sort_unstable();
+            ids.dedup();
+        }
+        Some(ids)
+    }
+
+    /// Ids (ascending) of records whose text at `target` starts with `prefix` (folded).
+    pub(crate) fn prefix(&self, target: &Target, prefix: &[char], docs: &impl Docs) -> Option<Vec<u32>> {
+        let Target::Doc(path) = target else { return None };
+        let i = self.find(&On::Path(path.clone()), KeyKind::Text, true)?;
+        let key = path[0];
+        let ord = self.slots[i].ord.get_or_init(|| build_ord(key, docs));
+        let text = |id: u32| docs.doc_of(id).and_then(|d| d.str_at(key)).unwrap_or("");
+        let lo = ord.partition_point(|&id| cmp_prefix(text(id), prefix).is_lt());
+        let hi = lo + ord[lo..].partition_point(|&id| cmp_prefix(text(id), prefix).is_eq());
+        let mut ids = ord[lo..hi].to_vec();
+        ids.sort_unstable();
+        Some(ids)
+    }
+
+    fn build_eq(&self, i: usize, docs: &impl Docs) -> EqIndex {
+        let mut index = EqIndex::default();
+        for id in docs.all_ids() {
+            self.each_key(i, id, docs, |k| index.add(&k, id));
+        }
+        index
+    }
+
+    /// Calls `f` with every key record `id` has for index `i`.
+    fn each_key<'d, D: Docs>(&self, i: usize, id: u32, docs: &'d D, mut f: impl FnMut(Key<'d>)) {
+        match &self.defs[i].on {
+            On::Parent => {
+                if let Some(p) = docs.parent_of(id).filter(|&p| p != 0) {
+                    f(Key::Number(f64::from(p)));
+                }
+            }
+            On::Path(path) => {
+                let Some(doc) = docs.doc_of(id) else { return };
+                values_at(doc, path, &mut |v| {
+                    if let Some(k) = Key::of_val(v) {
+                        f(k);
+                    }
+                    false
+                });
+            }
+        }
+    }
+
+    /// Adds record `id` (already stored) to every built index.
+    pub(crate) fn add(&mut self, id: u32, docs: &impl Docs) {
+        for i in 0..self.slots.len() {
+            if self.slots[i].eq.get().is_some() {
+                let mut keys = Vec::new();
+                self.each_key(i, id, docs, |k| keys.push(k));
+                if let Some(index) = self.slots[i].eq.get_mut() {
+                    keys.iter().for_each(|k| index.add(k, id));
+                }
+            }
+            let On::Path(path) = &self.defs[i].on else { continue };
+            let key = path[0];
+            if let Some(ord) = self.slots[i].ord.get_mut() {
+                let Some(mine) = docs.doc_of(id).and_then(|d| d.str_at(key)) else { continue };
+                let text = |other: u32| docs.doc_of(other).and_then(|d| d.str_at(key)).unwrap_or("");
+                let at = ord.partition_point(|&other| cmp_ci(text(other), mine).then(other.cmp(&id)).is_lt());
+                ord.insert(at, id);
+            }
+        }
+    }
+
+    /// Removes record `id` (still stored, as it was indexed) from every built index.
+    pub(crate) fn remove(&mut self, id: u32, docs: &impl Docs) {
+        for i in 0..self.slots.len() {
+            if self.slots[i].eq.get().is_some() {
+                let mut keys = Vec::new();
+                self.each_key(i, id, docs, |k| keys.push(k));
+                if let Some(index) = self.slots[i].eq.get_mut() {
+                    keys.iter().for_each(|k| index.remove(k, id));
+                }
+            }
+            let On::Path(path) = &self.defs[i].on else { continue };
+            let key = path[0];
+            if let Some(ord) = self.slots[i].ord.get_mut() {
+                let Some(mine) = docs.doc_of(id).and_then(|d| d.str_at(key)) else { continue };
+                let text = |other: u32| docs.doc_of(other).and_then(|d| d.str_at(key)).unwrap_or("");
+                let at = ord.partition_point(|&other| cmp_ci(text(other), mine).then(other.cmp(&id)).is_lt());
+                if ord.get(at) == Some(&id) {
+                    ord.remove(at);
+                }
+            }
+        }
+    }
+
+    /// Approximate heap bytes of the built indexes.
+    pub(crate) fn heap_size(&self) -> usize {
+        self.slots
+            .iter()
+            .map(|s| s.eq.get().map_or(0, EqIndex::heap_size) + s.ord.get().map_or(0, |o| o.capacity() * 4))
+            .sum()
+    }
+}
+
+fn build_ord(key: u16, docs: &impl Docs) -> Vec<u32> {
+    let mut keyed: Vec<(String, u32)> = docs
+        .all_ids()
+        .filter_map(|id| {
+            let text = docs.doc_of(id)?.str_at(key)?;
+            Some((text.chars().map(crate::query::filter::fold).collect(), id))
+        })
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, id)| id).collect()
+}

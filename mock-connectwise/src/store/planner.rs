@@ -1,0 +1,408 @@
+//! How a filtered list or count finds its records: the plan (which index, if any, yields
+//! candidates) and the [`Scan`] that checks them, in time slices.
+//!
+//! The planner reads the query's [`Shape`]: an `and` is answered by the smallest (intersected)
+//! candidate sets of its indexed terms, an `or` only when every branch is indexed, anything
+//! else by the scan of the whole table. Candidates are always checked against the whole
+//! filter, `My`-level visibility and the parent, so a plan changes how fast a query runs,
+//! never what it returns (`tests/index.rs` proves it against the scan on random data).
+//!
+//! [`Store::list`] and [`Store::count`] run a scan in slices of [`SLICE`] under the read lock,
+//! releasing it between slices so a waiting writer (and the readers queued behind it) gets in:
+//! a long query delays others by one slice, not by its length. A scan that outlives the query
+//! budget stops with a 400 that names the budget. Between slices records may change: like
+//! SQL Server's default READ COMMITTED, each record is seen once, as it was when the scan
+//! reached it, and the matches are checked again before the page is rendered.
+
+use std::time::{Duration, Instant};
+
+use super::records::{Access, RowView, list_table};
+use super::table::{Names, Record, Table};
+use super::{Listed, Store, StoreError};
+use crate::query::plan::{Probe, Shape, shape};
+use crate::query::{BoundQuery, QueryError};
+use crate::resources::Res;
+
+/// The longest a query holds the read lock at a time.
+pub(crate) const SLICE: Duration = Duration::from_millis(1);
+
+/// How long a query may run before it is stopped, unless set otherwise
+/// ([`Store::set_query_budget`]).
+pub(crate) const DEFAULT_BUDGET: Duration = Duration::from_secs(2);
+
+/// The ids (ascending) of the records an index says may match, or `None` for "scan them all".
+pub(crate) fn candidates(table: &Table, parent: Option<u32>, q: &BoundQuery) -> Option<Vec<u32>> {
+    let rows = table.rows();
+    let by_parent = parent.and_then(|p| table.indexes.children(p, &rows));
+    let by_filter = plan(table, &shape(q));
+    match (by_parent, by_filter) {
+        (Some(a), Some(b)) => Some(intersect(&a, &b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn plan(table: &Table, s: &Shape<'_>) -> Option<Vec<u32>> {
+    match s {
+        Shape::Opaque => None,
+        Shape::Ids(ids) => {
+            let mut ids = ids.clone();
+            ids.sort_unstable();
+            ids.dedup();
+            Some(ids)
+        }
+        Shape::Probe(target, probe) => {
+            let rows = table.rows();
+            match probe {
+                Probe::Keys(keys) => {
+                    let unique = matches!(target, crate::query::filter::Target::Doc(p) if p.len() == 1 && Some(p[0]) == table.unique_key());
+                    let texts: Option<Vec<&str>> = keys
+                        .iter()
+                        .map(|k| match k {
+                            crate::query::plan::Key::Text(t) => Some(*t),
+                            _ => None,
+                        })
+                        .collect();
+                    match texts.filter(|_| unique) {
+                        Some(texts) => {
+                            let mut ids = Vec::new();
+                            for t in texts {
+                                ids.extend(table.find_unique_all(t)?);
+                            }
+                            ids.sort_unstable();
+                            ids.dedup();
+                            Some(ids)
+                        }
+                        None => table.indexes.lookup(target, keys, &rows),
+                    }
+                }
+                Probe::Prefix(prefix) => table.indexes.prefix(target, prefix, &rows),
+            }
+        }
+        Shape::All(parts) => {
+            let mut sets: Vec<Vec<u32>> = parts.iter().filter_map(|p| plan(table, p)).collect();
+            sets.sort_by_key(Vec::len);
+            let mut sets = sets.into_iter();
+            let first = sets.next()?;
+            Some(sets.fold(first, |acc, s| intersect(&acc, &s)))
+        }
+        Shape::Any(parts) => {
+            let mut all = Vec::new();
+            for p in parts {
+                all.extend(plan(table, p)?);
+            }
+            all.sort_unstable();
+            all.dedup();
+            Some(all)
+        }
+    }
+}
+
+/// The ids in both ascending lists.
+fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let mut out = Vec::with_capacity(small.len());
+    let mut from = 0;
+    for &x in small {
+        from += large[from..].partition_point(|&y| y < x);
+        if large.get(from) == Some(&x) {
+            out.push(x);
+        }
+    }
+    out
+}
+
+/// A query's progress through a table.
+#[derive(Debug)]
+pub(crate) struct Scan {
+    candidates: Option<Vec<u32>>,
+    /// Every record with an id up to here has been examined.
+    cursor: u32,
+    matched: Vec<u32>,
+    examined: usize,
+    slices: u32,
+    done: bool,
+}
+
+impl Scan {
+    /// A scan of `table` for `q`, starting after `q`'s `pageId`.
+    pub(crate) fn new(table: &Table, parent: Option<u32>, q: &BoundQuery) -> Self {
+        let cursor = q.paging.after_id.map_or(0, |a| u32::try_from(a.max(0)).unwrap_or(u32::MAX));
+        Self {
+            candidates: candidates(table, parent, q),
+            cursor,
+            matched: Vec::new(),
+            examined: 0,
+            slices: 0,
+            done: false,
+        }
+    }
+
+    /// Examines records until all are done or `until` passes.
+    pub(crate) fn run(
+        &mut self,
+        table: &Table,
+        parent: Option<u32>,
+        q: &BoundQuery,
+        access: Access<'_>,
+        names: &Names,
+        until: Option<Instant>,
+    ) {
+        self.slices += 1;
+        let caller = names.lookup(access.caller);
+        let matches = |r: &Record| {
+            parent.is_none_or(|p| r.meta.parent == p)
+                && (!access.own_only || Some(r.meta.entered_by) == caller)
+                && q.matches(&RowView { rec: r, schema: table.schema, names })
+        };
+        let step = |n: usize, rec: &Record, cursor: &mut u32, matched: &mut Vec<u32>| {
+            *cursor = rec.id;
+            if matches(rec) {
+                matched.push(rec.id);
+            }
+            // Reading the clock every 64 records costs little against the records.
+            n % 64 == 0 && until.is_some_and(|u| Instant::now() >= u)
+        };
+        let (cursor, matched) = (&mut self.cursor, &mut self.matched);
+        let mut n = 0;
+        let stopped = match &self.candidates {
+            Some(ids) => {
+                let start = ids.partition_point(|&c| c <= *cursor);
+                let mut stopped = false;
+                for &id in &ids[start..] {
+                    n += 1;
+                    match table.get(id) {
+                        Some(rec) if step(n, rec, cursor, matched) => {
+                            stopped = true;
+                            break;
+                        }
+                        Some(_) => {}
+                        None => *cursor = id,
+                    }
+                }
+                stopped
+            }
+            None => {
+                let mut stopped = false;
+                for rec in table.iter_after(*cursor) {
+                    n += 1;
+                    if step(n, rec, cursor, matched) {
+                        stopped = true;
+                        break;
+                    }
+                }
+                stopped
+            }
+        };
+        self.examined += n;
+        self.done = !stopped;
+    }
+
+    /// The matching records (checked again if the lock was let go between slices), in id order.
+    pub(crate) fn records<'t>(
+        &self,
+        table: &'t Table,
+        parent: Option<u32>,
+        q: &BoundQuery,
+        access: Access<'_>,
+        names: &Names,
+    ) -> Vec<&'t Record> {
+        let recheck = self.slices > 1;
+        let caller = names.lookup(access.caller);
+        self.matched
+            .iter()
+            .filter_map(|&id| table.get(id))
+            .filter(|r| {
+                !recheck
+                    || (parent.is_none_or(|p| r.meta.parent == p)
+                        && (!access.own_only || Some(r.meta.entered_by) == caller)
+                        && q.matches(&RowView { rec: r, schema: table.schema, names }))
+            })
+            .collect()
+    }
+}
+
+/// Orders and pages matching records (in id order): the page, the total, and whether any
+/// match was entered by someone other than the caller.
+pub(crate) fn order_and_page<'t>(
+    table: &Table,
+    mut rows: Vec<&'t Record>,
+    q: &BoundQuery,
+    access: Access<'_>,
+    names: &Names,
+) -> (Vec<&'t Record>, usize, bool) {
+    let caller = names.lookup(access.caller);
+    let size = q.paging.size as usize;
+    let skip = (q.paging.page as usize - 1).saturating_mul(size);
+    let view = |rec: &'t Record| RowView { rec, schema: table.schema, names };
+    let others = access.track_others && rows.iter().any(|r| Some(r.meta.entered_by) != caller);
+    let total = rows.len();
+    if !q.order.is_by_id() {
+        let cmp = |a: &&'t Record, b: &&'t Record| q.order.compare(&view(a), &view(b));
+        let wanted = skip.saturating_add(size);
+        if wanted < total / 2 {
+            // Only the first `wanted` in order matter: partition, then sort just those.
+            rows.select_nth_unstable_by(wanted, cmp);
+            rows.truncate(wanted);
+        }
+        rows.sort_by(cmp);
+    }
+    (rows.into_iter().skip(skip).take(size).collect(), total, others)
+}
+
+/// Whether a query needs no scan at all (no filter, no `My` restriction, no parent, id order
+/// from the start): its page is arithmetic over the records.
+fn unfiltered(q: &BoundQuery, parent: Option<u32>, access: Access<'_>) -> bool {
+    q.filters.is_empty()
+        && q.custom.is_none()
+        && parent.is_none()
+        && !access.own_only
+        && q.order.is_by_id()
+        && q.paging.after_id.is_none_or(|a| a <= 0)
+}
+
+/// Runs `f` where blocking is allowed: on a multi-threaded tokio runtime the worker hands its
+/// other tasks to another thread first, so a long query does not hold up the requests queued
+/// behind it on the same worker.
+fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+impl Store {
+    /// How long a query may run before it is stopped with a 400.
+    pub fn query_budget(&self) -> Duration {
+        Duration::from_millis(self.shared.budget_ms.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Sets how long a query may run before it is stopped with a 400.
+    pub fn set_query_budget(&self, budget: Duration) {
+        let ms = u64::try_from(budget.as_millis()).unwrap_or(u64::MAX).max(1);
+        self.shared.budget_ms.store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many queries are running past their first slice (long ones), now.
+    pub fn long_queries(&self) -> usize {
+        self.shared.long_queries.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Lists `res` (under `parent`): filter, order, page, render, without holding the lock
+    /// for longer than a slice at a time.
+    pub(crate) fn list(
+        &self,
+        company: &str,
+        res: Res,
+        parent: Option<u32>,
+        q: &BoundQuery,
+        access: Access<'_>,
+        base: &str,
+    ) -> Result<Listed, StoreError> {
+        self.query(company, res, parent, q, access, |table, t, parent, scan| match scan {
+            None => list_table(table, Some(res), parent, q, access, &t.names, base),
+            Some(scan) => {
+                let rows = scan.records(table, parent, q, access, &t.names);
+                let (page, total, others) = order_and_page(table, rows, q, access, &t.names);
+                super::records::render_page(table, Some(res), page, total, others, q, &t.names, base)
+            }
+        })
+    }
+
+    /// Counts the records of `res` (under `parent`) matching `q`, like [`Store::list`].
+    pub(crate) fn count(
+        &self,
+        company: &str,
+        res: Res,
+        parent: Option<u32>,
+        q: &BoundQuery,
+        access: Access<'_>,
+    ) -> Result<(usize, bool), StoreError> {
+        self.query(company, res, parent, q, access, |table, t, parent, scan| match scan {
+            None => super::records::count_table(table, parent, q, access, &t.names),
+            Some(scan) => {
+                let rows = scan.records(table, parent, q, access, &t.names);
+                let caller = t.names.lookup(access.caller);
+                let others = access.track_others && rows.iter().any(|r| Some(r.meta.entered_by) != caller);
+                (rows.len(), others)
+            }
+        })
+    }
+
+    /// Plans and scans in slices, then calls `finish` under the lock with the finished scan
+    /// (`None` when the query needs no scan).
+    fn query<R>(
+        &self,
+        company: &str,
+        res: Res,
+        parent: Option<u32>,
+        q: &BoundQuery,
+        access: Access<'_>,
+        finish: impl Fn(&Table, &super::tenant::Tenant, Option<u32>, Option<&Scan>) -> R,
+    ) -> Result<R, StoreError> {
+        let started = Instant::now();
+        let budget = self.query_budget();
+        let mut scan: Option<Scan> = None;
+        let slice = |scan: &mut Option<Scan>| -> Result<Option<R>, StoreError> {
+            let guard = self.read();
+            let t = guard.tenant(company)?;
+            let parent = t.parent_of(res, parent)?;
+            let table = t.table(res);
+            if scan.is_none() && unfiltered(q, parent, access) {
+                return Ok(Some(finish(table, t, parent, None)));
+            }
+            let s = scan.get_or_insert_with(|| Scan::new(table, parent, q));
+            s.run(table, parent, q, access, &t.names, Some(Instant::now() + SLICE));
+            if s.done {
+                return Ok(Some(finish(table, t, parent, Some(s))));
+            }
+            let total = table.count();
+            drop(guard);
+            if started.elapsed() >= budget {
+                return Err(StoreError::Query(QueryError {
+                    param: "conditions",
+                    message: format!(
+                        "the query was stopped at its time budget of {} ms, having examined {} of {} records; \
+                         narrow it with an indexed field (id, identifier, name, firstName, lastName, or a \
+                         reference such as company/id)",
+                        budget.as_millis(),
+                        s.examined,
+                        total
+                    ),
+                }));
+            }
+            std::thread::yield_now();
+            Ok(None)
+        };
+        if let Some(done) = slice(&mut scan)? {
+            return Ok(done);
+        }
+        let _running = Running::start(&self.shared.long_queries);
+        blocking(|| {
+            loop {
+                if let Some(done) = slice(&mut scan)? {
+                    return Ok(done);
+                }
+            }
+        })
+    }
+}
+
+/// Counts a long query while it runs.
+struct Running<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Running<'a> {
+    fn start(counter: &'a std::sync::atomic::AtomicUsize) -> Self {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self(counter)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+#[path = "planner_tests.rs"]
+mod tests;
