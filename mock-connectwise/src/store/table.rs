@@ -108,6 +108,9 @@ pub(crate) struct Table {
     /// How many records each member entered, so "did a list involve others' records?" is
     /// answered without a scan.
     entered: HashMap<u32, usize>,
+    /// Ids inserted, updated or removed since the store last took them (`--state-file` logs
+    /// their new state).
+    pub(crate) touched: Vec<u32>,
 }
 
 #[derive(Debug)]
@@ -145,7 +148,7 @@ impl Table {
             ids: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
         });
-        Self { schema, records: Vec::new(), unique, entered: HashMap::new() }
+        Self { schema, records: Vec::new(), unique, entered: HashMap::new(), touched: Vec::new() }
     }
 
     /// How many records `member` (an interned name) entered.
@@ -202,6 +205,7 @@ impl Table {
     /// Stores a new record (its id must be new).
     pub(crate) fn insert(&mut self, record: Record) {
         let id = record.id;
+        self.touched.push(id);
         *self.entered.entry(record.meta.entered_by).or_default() += 1;
         match position(&self.records, id) {
             Ok(i) => {
@@ -216,6 +220,7 @@ impl Table {
     /// Replaces a record's document and metadata, keeping the unique index in step.
     pub(crate) fn update(&mut self, id: u32, doc: Doc, meta: Meta) -> bool {
         let Ok(i) = position(&self.records, id) else { return false };
+        self.touched.push(id);
         self.unindex(id);
         let old_enterer = self.records[i].meta.entered_by;
         *self.entered.entry(meta.entered_by).or_default() += 1;
@@ -230,6 +235,7 @@ impl Table {
     /// Removes a record.
     pub(crate) fn remove(&mut self, id: u32) -> Option<Record> {
         let i = position(&self.records, id).ok()?;
+        self.touched.push(id);
         self.unindex(id);
         let removed = self.records.remove(i);
         self.forget_enterer(removed.meta.entered_by);
