@@ -7,6 +7,7 @@
 //! once (and, with `--state-file`, is on disk before the answer).
 
 use axum::Router;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
@@ -41,7 +42,7 @@ async fn export(State(app): State<AppState>) -> Result<Response, ApiError> {
 async fn import(
     State(app): State<AppState>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let json = headers
         .get(header::CONTENT_TYPE)
@@ -54,6 +55,7 @@ async fn import(
             "Send the state document as application/json.",
         ));
     }
+    let body = body.map_err(|r| ApiError::new(r.status(), "InvalidObject", r.body_text()))?;
     let store = app.store.clone();
     let outcome = tokio::task::spawn_blocking(move || {
         let state = persist::import(&body).map_err(|m| ApiError::bad_request("state", "body", m))?;

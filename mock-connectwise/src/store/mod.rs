@@ -182,7 +182,7 @@ impl Store {
 
     /// A store kept in the state file `path` (`--state-file`): restored from it when it
     /// exists, else loaded with `config.fixtures` and written to it. Every acknowledged write
-    /// is durable before its method returns; see [`persist`].
+    /// is durable before its method returns (see the `store::persist` module).
     pub fn open(config: StoreConfig, path: &std::path::Path) -> Result<Self, persist::StateError> {
         let keys = config.key_seed.map_or(KeyGen::Os, KeyGen::seeded);
         let opened = persist::Persister::open(path, || config.fixtures.build(&keys, config.clock.now()))?;

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::form::{KeyIn, KeyOut, RecordIn, RecordOut, TokenIn, TokenOut, Trust, collection, last_ids, res_named};
+use super::form::{KeyOut, RecordOut, TokenOut, collection, last_ids, res_named};
+use super::read::{KeyIn, RecordIn, TokenIn, Trust};
 use crate::resources::Res;
 use crate::store::State;
 use crate::store::tenant::Tenant;

@@ -19,7 +19,7 @@
 
 mod change;
 pub(crate) mod form;
-mod tenant_in;
+mod read;
 #[cfg(test)]
 mod tests;
 mod wal;
@@ -29,7 +29,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 pub(crate) use change::Mark;
-use form::{StateOut, Trust};
+use form::StateOut;
+use read::Trust;
 
 use super::fixtures::FixtureError;
 use super::tenant::Tenant;
@@ -83,9 +84,17 @@ pub(crate) fn forget_changes(t: &mut Tenant) {
     t.touched.tokens.clear();
 }
 
-/// [`forget_changes`] for every tenant.
+/// [`forget_changes`] for every tenant after a bulk load, giving back the lists' memory (a
+/// million loaded records touched a million ids) and clearing the report tables too.
 pub(crate) fn forget_all(state: &mut State) {
-    state.tenants.values_mut().for_each(forget_changes);
+    for t in state.tenants.values_mut() {
+        for res in crate::resources::Res::ALL {
+            t.table_mut(res).touched = Vec::new();
+        }
+        t.reports.list.touched = Vec::new();
+        t.reports.data.values_mut().for_each(|d| d.rows.touched = Vec::new());
+        forget_changes(t);
+    }
 }
 
 /// The smallest log worth compacting; below it, replay is faster than rewriting a snapshot.
@@ -132,6 +141,7 @@ impl Persister {
             move |source| StateError::Io { path: p, source }
         };
         let unreadable = |p: &Path, message: String| StateError::Unreadable { path: p.to_owned(), message };
+        let started = std::time::Instant::now();
         let log = log_path(path);
         if !path.exists() {
             if log.exists() {
@@ -147,7 +157,7 @@ impl Persister {
             return Ok(Opened { persister, state, restart_mix: None });
         }
         let bytes = std::fs::read(path).map_err(io(path))?;
-        let read = form::read_state(&bytes, Trust::Own).map_err(|e| unreadable(path, e.to_string()))?;
+        let read = read::read_state(&bytes, Trust::Own).map_err(|e| unreadable(path, e.to_string()))?;
         let (generation, mut state) = (read.generation, read.state);
         let log_bytes = match std::fs::read(&log) {
             Ok(b) => Some(b),
@@ -193,7 +203,9 @@ impl Persister {
                 (wal::Wal::create(&log, generation).map_err(io(&log))?, 0)
             }
         };
-        tracing::info!(path = %path.display(), generation, replayed, "state restored");
+        forget_all(&mut state);
+        let ms = started.elapsed().as_millis() as u64;
+        tracing::info!(path = %path.display(), generation, replayed, snapshot_bytes = bytes.len(), ms, "state restored");
         let persister = Self::new(path, wal, generation, bytes.len() as u64);
         Ok(Opened { persister, state, restart_mix: Some(generation.rotate_left(32) ^ replayed ^ 0x5eed) })
     }
@@ -237,8 +249,12 @@ impl Persister {
     pub(crate) fn compact(&self, state: &State) -> std::io::Result<()> {
         let generation = self.generation.load(Ordering::Acquire) + 1;
         let started = std::time::Instant::now();
-        let result = write_snapshot(&self.path, state, generation).and_then(|len| {
-            self.wal.restart(generation)?;
+        let result = write_snapshot(&self.path, state, generation).map(|len| {
+            // The snapshot of the next generation is in place: the old log may no longer be
+            // appended to (a restart would set it aside), so failing to replace it is fatal.
+            if let Err(e) = self.wal.restart(generation) {
+                fatal("starting a new state log after a compaction", &e);
+            }
             self.generation.store(generation, Ordering::Release);
             self.snapshot_len.store(len, Ordering::Relaxed);
             tracing::info!(
@@ -247,7 +263,6 @@ impl Persister {
                 ms = started.elapsed().as_millis() as u64,
                 "state compacted into a snapshot"
             );
-            Ok(())
         });
         self.compacting.store(false, Ordering::Release);
         result
@@ -292,7 +307,8 @@ fn write_snapshot(path: &Path, state: &State, generation: u64) -> std::io::Resul
 }
 
 /// Writes a file next to `path`, syncs it, renames it over `path` and syncs the directory:
-/// whatever moment the process dies, `path` is the old file or the new one, whole.
+/// whatever moment the process dies, `path` is the old file or the new one, whole. An error
+/// before the rename leaves `path` as it was.
 pub(crate) fn replace_file(
     path: &Path,
     write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
@@ -305,8 +321,13 @@ pub(crate) fn replace_file(
     f.sync_all()?;
     drop(f);
     std::fs::rename(&tmp, path)?;
+    // Past the rename the new file may already be what a restart reads: there is no going
+    // back to the old one, so a failure to make the rename durable is fatal.
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::File::open(dir)?.sync_all()
+    if let Err(e) = std::fs::File::open(dir).and_then(|d| d.sync_all()) {
+        fatal("syncing the state file's directory", &e);
+    }
+    Ok(())
 }
 
 /// The whole state as a state document (`GET /__mock/state`).
@@ -317,5 +338,5 @@ pub(crate) fn export(state: &State, generation: u64) -> Vec<u8> {
 
 /// A client's state document, checked whole (`POST /__mock/state`).
 pub(crate) fn import(text: &[u8]) -> Result<State, String> {
-    form::read_state(text, Trust::Import).map(|s| s.state).map_err(|e| e.to_string())
+    read::read_state(text, Trust::Import).map(|s| s.state).map_err(|e| e.to_string())
 }
