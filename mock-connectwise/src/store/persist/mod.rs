@@ -232,10 +232,19 @@ impl Persister {
     }
 
     /// Waits until the log is durable up to `position`.
+    ///
+    /// On a multi-threaded tokio runtime the wait is announced with `block_in_place`, so the
+    /// runtime moves other tasks off this thread: otherwise only as many writers as there are
+    /// worker threads could wait at once, and group commit would have little to group.
     pub(crate) fn sync(&self, position: u64) {
-        if let Err(e) = self.wal.sync(position) {
-            fatal("syncing the state log", &e);
-        }
+        let sync = || {
+            if let Err(e) = self.wal.sync(position) {
+                fatal("syncing the state log", &e);
+            }
+        };
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if multi_thread { tokio::task::block_in_place(sync) } else { sync() }
     }
 
     /// Whether the log has grown enough to compact, claiming the compaction if so.
