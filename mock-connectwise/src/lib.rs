@@ -43,6 +43,7 @@ pub use server::DEFAULT_HEADER_TIMEOUT;
 pub use server::serve;
 pub use store::access::{MAX_KEY_DESCRIPTION, SaveAction, TOKEN_LIFETIME_SECS};
 pub use store::fixtures::{AdminCredentials, DEFAULT_CLIENT_ID, FixtureError, FixtureSet};
+pub use store::persist::StateError;
 pub use store::{Store, StoreConfig};
 #[cfg(feature = "test-util")]
 pub use testing::{Checked, Creds, TEST_EPOCH, TestApp, TestOptions};

@@ -55,6 +55,11 @@ struct Args {
     /// Do not serve the web UI at /__mock/ui/ (the JSON console stays).
     #[arg(long)]
     no_ui: bool,
+    /// Keep all state in this file (a JSON snapshot, plus PATH.log): every acknowledged write
+    /// is synced to disk before it is answered, and a restart (even after kill -9) comes back
+    /// with the same records, roles, keys and tokens. Made from the fixtures when missing.
+    #[arg(long, env = "CW_MOCK_STATE_FILE")]
+    state_file: Option<PathBuf>,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
@@ -92,7 +97,11 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     let set = set.with_bulk_members(args.members, args.seed.unwrap_or(1));
     let admin = set.admin();
-    let store = Store::new(StoreConfig { clock: Arc::new(SystemClock), key_seed: args.seed, fixtures: set })?;
+    let config = StoreConfig { clock: Arc::new(SystemClock), key_seed: args.seed, fixtures: set };
+    let store = match &args.state_file {
+        Some(path) => Store::open(config, path)?,
+        None => Store::new(config)?,
+    };
     store.set_soft_mode(args.soft);
     let codebase = if args.codebase.ends_with('/') { args.codebase.clone() } else { format!("{}/", args.codebase) };
     let listener =

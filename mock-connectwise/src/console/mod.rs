@@ -7,6 +7,7 @@
 //! authentication, as WireMock's and LocalStack's admin APIs have none; bind the mock to
 //! loopback (the default) where that matters.
 
+mod state;
 mod traffic;
 mod ui;
 
@@ -43,6 +44,7 @@ pub(crate) fn router(ui: bool) -> Router<AppState> {
         .route("/permission-journal", get(permission_journal).delete(clear_permission_journal))
         .route("/permissions", get(permission_table))
         .merge(traffic::router())
+        .merge(state::router())
         .fallback(not_found);
     if ui { console.nest("/ui", ui::router()).route("/ui/", get(ui::home)) } else { console }
 }
@@ -91,6 +93,7 @@ pub(crate) async fn index(State(app): State<AppState>) -> Response {
         "GET    /__mock/permissions                             the permission table",
     ];
     routes.extend(traffic::ROUTES);
+    routes.extend(state::ROUTES);
     ok(&json!({
         "description": "mock-connectwise console: what ConnectWise does in its UI, and mock controls. Not part of the ConnectWise API.",
         "companies": app.store.companies(),

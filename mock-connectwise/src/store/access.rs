@@ -191,6 +191,7 @@ impl Tenant {
         };
         let view = self.key_view(&key);
         self.key_index.insert(public, key.id);
+        self.touched.keys.push(key.id);
         self.keys.insert(key.id, key);
         Ok(NewKey { key: view, private_key: (action == SaveAction::Save).then_some(private) })
     }
@@ -204,6 +205,7 @@ impl Tenant {
     pub(crate) fn delete_key(&mut self, id: u32) -> Result<(), StoreError> {
         let key = self.keys.remove(&id).ok_or_else(|| StoreError::NotFound(format!("API key {id}")))?;
         self.key_index.remove(&key.public_key);
+        self.touched.keys.push(id);
         Ok(())
     }
 
@@ -211,6 +213,7 @@ impl Tenant {
         let key = self.keys.get_mut(&id).ok_or_else(|| StoreError::NotFound(format!("API key {id}")))?;
         key.inactive = inactive;
         let key = key.clone();
+        self.touched.keys.push(id);
         Ok(self.key_view(&key))
     }
 
@@ -220,8 +223,10 @@ impl Tenant {
         if self.member_summary(member_id).is_some_and(|m| m.inactive) {
             return Err(StoreError::Conflict(format!("Member {member} is inactive")));
         }
-        self.tokens.retain(|_, t| t.expires_at > now);
+        let touched = &mut self.touched.tokens;
+        self.tokens.retain(|k, t| t.expires_at > now || super::persist::Touched::gone(touched, k));
         let (public, private) = (keys.key(), keys.key());
+        self.touched.tokens.push(public.clone());
         let expires_at = now + TOKEN_LIFETIME_SECS;
         self.tokens.insert(public.clone(), Token { member_id, private: SecretHash::new(&private, keys), expires_at });
         Ok(IssuedToken { public_key: public, private_key: private, expiration: datetime::format(expires_at) })

@@ -27,6 +27,7 @@ pub(crate) mod index;
 pub(crate) mod journal;
 pub(crate) mod patch;
 pub(crate) mod planner;
+pub(crate) mod persist;
 pub(crate) mod records;
 pub(crate) mod reports;
 pub(crate) mod roles;
@@ -149,6 +150,8 @@ struct Shared {
     budget_ms: std::sync::atomic::AtomicU64,
     /// Queries past their first slice, now running.
     long_queries: std::sync::atomic::AtomicUsize,
+    /// The state file (`--state-file`), if any.
+    persist: Option<persist::Persister>,
 }
 
 /// Everything behind the lock.
@@ -182,7 +185,25 @@ impl Store {
     /// A store loaded with `config.fixtures`.
     pub fn new(config: StoreConfig) -> Result<Self, fixtures::FixtureError> {
         let keys = config.key_seed.map_or(KeyGen::Os, KeyGen::seeded);
-        let state = config.fixtures.build(&keys, config.clock.now())?;
+        let mut state = config.fixtures.build(&keys, config.clock.now())?;
+        persist::forget_all(&mut state);
+        Ok(Self::with(config, keys, state, None))
+    }
+
+    /// A store kept in the state file `path` (`--state-file`): restored from it when it
+    /// exists, else loaded with `config.fixtures` and written to it. Every acknowledged write
+    /// is durable before its method returns (see the `store::persist` module).
+    pub fn open(config: StoreConfig, path: &std::path::Path) -> Result<Self, persist::StateError> {
+        let keys = config.key_seed.map_or(KeyGen::Os, KeyGen::seeded);
+        let opened = persist::Persister::open(path, || config.fixtures.build(&keys, config.clock.now()))?;
+        let keys = match (config.key_seed, opened.restart_mix) {
+            (Some(seed), Some(mix)) => KeyGen::seeded(seed ^ mix),
+            _ => keys,
+        };
+        Ok(Self::with(config, keys, opened.state, Some(opened.persister)))
+    }
+
+    fn with(config: StoreConfig, keys: KeyGen, state: State, persist: Option<persist::Persister>) -> Self {
         let shared = Shared {
             state: RwLock::new(state),
             config,
@@ -193,8 +214,9 @@ impl Store {
                 u64::try_from(planner::DEFAULT_BUDGET.as_millis()).unwrap_or(u64::MAX),
             ),
             long_queries: std::sync::atomic::AtomicUsize::new(0),
+            persist,
         };
-        Ok(Self { shared: Arc::new(shared) })
+        Self { shared: Arc::new(shared) }
     }
 
     /// Runs `f` on a tenant under the read lock.
@@ -213,7 +235,24 @@ impl Store {
         f: impl FnOnce(&mut tenant::Tenant, &KeyGen, i64) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
         let now = self.now();
-        f(self.write().tenant_mut(company)?, &self.shared.keys, now)
+        let mut state = self.write();
+        let tenant = state.tenant_mut(company)?;
+        let mark = persist::Mark::of(tenant);
+        let out = f(tenant, &self.shared.keys, now);
+        let Some(p) = &self.shared.persist else {
+            persist::forget_changes(tenant);
+            return out;
+        };
+        // Logged under the lock (log order is commit order), synced after it (group commit).
+        let logged = p.log(tenant, &mark);
+        drop(state);
+        if let Some(position) = logged {
+            p.sync(position);
+            if p.wants_compaction() {
+                persist::compact_in_background(self);
+            }
+        }
+        out
     }
 
     /// Checks credentials; the error is the message of the 401.
@@ -302,8 +341,27 @@ impl Store {
     /// Replaces all state with a fresh load of `set`.
     pub fn load(&self, set: &FixtureSet) -> Result<(), fixtures::FixtureError> {
         let fresh = set.build(&self.shared.keys, self.now())?;
-        *self.write() = fresh;
+        if let Err(e) = self.replace_state(fresh) {
+            persist::fatal("writing the state file", &e);
+        }
         Ok(())
+    }
+
+    /// Replaces all state, durably first when there is a state file.
+    pub(crate) fn replace_state(&self, mut fresh: State) -> std::io::Result<()> {
+        persist::forget_all(&mut fresh);
+        let mut state = self.write();
+        if let Some(p) = &self.shared.persist {
+            p.compact(&fresh)?;
+        }
+        *state = fresh;
+        Ok(())
+    }
+
+    /// The whole state as a state document (`GET /__mock/state`).
+    pub(crate) fn export_state(&self) -> Vec<u8> {
+        let generation = self.shared.persist.as_ref().map_or(0, persist::Persister::generation);
+        persist::export(&self.read(), generation)
     }
 
     /// The company ids of all tenants.

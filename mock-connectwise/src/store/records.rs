@@ -308,7 +308,8 @@ impl Tenant {
         current.insert("inactiveFlag".into(), Value::Bool(true));
         current.insert("inactiveDate".into(), Value::String(crate::datetime::format(w.now)));
         let one = self.update(Res::Members, None, id, Value::Object(current), Mode::Create, w)?;
-        self.tokens.retain(|_, t| t.member_id != id);
+        let touched = &mut self.touched.tokens;
+        self.tokens.retain(|k, t| t.member_id != id || super::persist::Touched::gone(touched, k));
         Ok(one.others)
     }
 

@@ -32,6 +32,32 @@ impl SecretHash {
     pub(crate) fn verify(&self, candidate: &str) -> bool {
         digest(&self.salt, candidate).ct_eq(&self.digest).into()
     }
+
+    /// The digest as text for the state file, `sha256$SALT$DIGEST` in hex (never the secret).
+    pub(crate) fn to_text(&self) -> String {
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        format!("sha256${}${}", hex(&self.salt), hex(&self.digest))
+    }
+
+    /// Reads [`Self::to_text`]'s form.
+    pub(crate) fn from_text(text: &str) -> Option<Self> {
+        fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
+            let mut out = [0u8; N];
+            if s.len() != 2 * N {
+                return None;
+            }
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+            }
+            Some(out)
+        }
+        let mut parts = text.split('$');
+        let (Some("sha256"), Some(salt), Some(digest), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        Some(Self { salt: unhex(salt)?, digest: unhex(digest)? })
+    }
 }
 
 fn digest(salt: &[u8; 16], secret: &str) -> [u8; 32] {
@@ -109,6 +135,18 @@ mod tests {
         assert!(h.verify("s3cret"));
         assert!(!h.verify("s3cret "));
         assert!(!h.verify(""));
+    }
+
+    #[test]
+    fn a_hash_survives_its_text_form_and_malformed_text_is_refused() {
+        let h = SecretHash::new("s3cret", &KeyGen::seeded(3));
+        let text = h.to_text();
+        assert!(!text.contains("s3cret"));
+        let back = SecretHash::from_text(&text).unwrap();
+        assert!(back.verify("s3cret") && !back.verify("other"));
+        for bad in ["", "sha256$00$11", "md5$aa$bb", &text[..text.len() - 1], &format!("{text}$x")] {
+            assert!(SecretHash::from_text(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

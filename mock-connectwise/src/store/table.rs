@@ -111,6 +111,9 @@ pub(crate) struct Table {
     /// answered without a scan.
     entered: HashMap<u32, usize>,
     pub(crate) indexes: Indexes,
+    /// Ids inserted, updated or removed since the store last took them (`--state-file` logs
+    /// their new state).
+    pub(crate) touched: Vec<u32>,
 }
 
 /// The records as the indexes read them.
@@ -171,7 +174,7 @@ impl Table {
         });
         let indexes =
             Indexes::for_schema(schema, unique.as_ref().map(|u| schema.props[usize::from(u.key)].name.as_str()), false);
-        Self { schema, records: Vec::new(), unique, entered: HashMap::new(), indexes }
+        Self { schema, records: Vec::new(), unique, entered: HashMap::new(), indexes, touched: Vec::new() }
     }
 
     /// The table of a child collection: its records are also indexed by parent.
@@ -264,6 +267,7 @@ impl Table {
     /// Stores a new record (its id must be new).
     pub(crate) fn insert(&mut self, record: Record) {
         let id = record.id;
+        self.touched.push(id);
         *self.entered.entry(record.meta.entered_by).or_default() += 1;
         if position(&self.records, id).is_ok() {
             self.unindex(id);
@@ -281,6 +285,7 @@ impl Table {
     /// Replaces a record's document and metadata, keeping the unique index in step.
     pub(crate) fn update(&mut self, id: u32, doc: Doc, meta: Meta) -> bool {
         let Ok(i) = position(&self.records, id) else { return false };
+        self.touched.push(id);
         self.unindex(id);
         let old_enterer = self.records[i].meta.entered_by;
         *self.entered.entry(meta.entered_by).or_default() += 1;
@@ -295,6 +300,7 @@ impl Table {
     /// Removes a record.
     pub(crate) fn remove(&mut self, id: u32) -> Option<Record> {
         let i = position(&self.records, id).ok()?;
+        self.touched.push(id);
         self.unindex(id);
         let removed = self.records.remove(i);
         self.forget_enterer(removed.meta.entered_by);

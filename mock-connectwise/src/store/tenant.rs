@@ -19,7 +19,7 @@ pub(crate) struct Tenant {
     pub(crate) company_name: String,
     tables: Vec<Table>,
     /// The last id given out, per id space.
-    last_ids: [u32; Res::ALL.len()],
+    pub(crate) last_ids: [u32; Res::ALL.len()],
     /// Levels of each security role, by role id.
     pub(crate) levels: HashMap<u32, RoleLevels>,
     /// Hashed passwords (members, integrator logins).
@@ -35,6 +35,8 @@ pub(crate) struct Tenant {
     /// reference schema that points at them; references to them are checked and filled in.
     pub(crate) lookups: HashMap<String, Vec<Map<String, Value>>>,
     pub(crate) reports: Reports,
+    /// API keys and tokens changed since the store last took them (`--state-file`).
+    pub(crate) touched: super::persist::Touched,
 }
 
 impl Tenant {
@@ -59,6 +61,7 @@ impl Tenant {
             names: Names::default(),
             lookups: HashMap::new(),
             reports: Reports::default(),
+            touched: super::persist::Touched::default(),
         }
     }
 
