@@ -214,6 +214,7 @@ async fn api(State(app): State<AppState>, req: Request) -> Response {
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
+        truncated: false,
         company: trace.company,
         member: trace.member,
         // A dropped call has no status: the client got none.
@@ -330,7 +331,7 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
         .map_err(ApiError::unauthorized)?;
     trace.company = Some(caller.company.clone());
     trace.member = Some(caller.identifier.clone());
-    if let Err(wait) = app.traffic.limiter.take(&format!("{}+{}", creds.company, creds.public), app.store.now()) {
+    if let Err(wait) = app.traffic.limiter.take(&caller.company, &creds.public, app.store.now()) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "ConnectWiseApi",

@@ -16,6 +16,16 @@ use serde::{Deserialize, Serialize};
 
 /// The longest latency a rule may add; longer is a client mistake (use a drop instead).
 pub(crate) const MAX_LATENCY_MS: u64 = 60_000;
+/// The most rules that may exist at once; more is a 400 (delete some first).
+pub(crate) const MAX_FAULT_RULES: usize = 1_000;
+/// The longest path pattern of a rule, in bytes.
+pub(crate) const MAX_FAULT_PATH: usize = 1_024;
+/// The most segments of a path pattern.
+const MAX_FAULT_SEGMENTS: usize = 32;
+/// The longest member name of a rule, in bytes.
+const MAX_FAULT_MEMBER: usize = 256;
+/// The longest method of a rule, in bytes.
+const MAX_FAULT_METHOD: usize = 16;
 
 /// What a rule does to the calls it matches.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -114,6 +124,31 @@ pub(crate) struct Fired {
     pub(crate) latency: Duration,
 }
 
+impl RuleView {
+    /// One line for the log: `#3 status 503 GET /system/members/** (times 2)`; never longer
+    /// than the caps on a rule allow.
+    pub(crate) fn summary(&self) -> String {
+        let s = &self.spec;
+        let mut line = format!("#{} {}", self.id, s.action.as_str());
+        match s.action {
+            FaultKind::Status => line.push_str(&format!(" {}", s.status.unwrap_or(0))),
+            FaultKind::Latency => line.push_str(&format!(" {}ms", s.latency_ms.unwrap_or(0))),
+            FaultKind::Drop | FaultKind::CommitThenDrop => {}
+        }
+        line.push_str(&format!(" {} {}", s.method.as_deref().unwrap_or("*"), s.path));
+        if let Some(m) = &s.member {
+            line.push_str(&format!(" member {m}"));
+        }
+        if let Some(n) = s.times {
+            line.push_str(&format!(" (times {n})"));
+        }
+        if let Some(p) = s.probability {
+            line.push_str(&format!(" (probability {p})"));
+        }
+        line
+    }
+}
+
 impl Fired {
     /// How the request journal names it: `#3 status 429`.
     pub(crate) fn label(&self) -> String {
@@ -145,8 +180,18 @@ impl Faults {
         self.by_member.load(Ordering::Relaxed)
     }
 
-    /// Checks and adds a rule; the message says what is wrong with a bad one.
+    /// Checks and adds a rule; the message says what is wrong with a bad one. At most
+    /// [`MAX_FAULT_RULES`] rules exist at once, each of bounded size.
     pub(crate) fn add(&self, spec: FaultSpec) -> Result<RuleView, String> {
+        if spec.path.len() > MAX_FAULT_PATH {
+            return Err(format!("path is {} bytes; at most {MAX_FAULT_PATH} are allowed", spec.path.len()));
+        }
+        if spec.member.as_ref().is_some_and(|m| m.len() > MAX_FAULT_MEMBER) {
+            return Err(format!("member is longer than {MAX_FAULT_MEMBER} bytes"));
+        }
+        if spec.method.as_ref().is_some_and(|m| m.len() > MAX_FAULT_METHOD) {
+            return Err(format!("method is longer than {MAX_FAULT_METHOD} bytes"));
+        }
         let pattern = compile(&spec.path)?;
         match spec.action {
             FaultKind::Status => match spec.status {
@@ -175,6 +220,12 @@ impl Faults {
             }
             m => m.as_ref().map(|m| m.to_ascii_uppercase()),
         };
+        let mut rules = self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if rules.len() >= MAX_FAULT_RULES {
+            return Err(format!(
+                "there are already {MAX_FAULT_RULES} fault rules, the most allowed; delete some first (DELETE /__mock/faults/{{id}} or /__mock/faults)"
+            ));
+        }
         let rule = Rule {
             id: self.next_id.fetch_add(1, Ordering::Relaxed) + 1,
             remaining: spec.times,
@@ -185,7 +236,6 @@ impl Faults {
             spec,
         };
         let view = view(&rule);
-        let mut rules = self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         rules.push(rule);
         self.rearm(&rules);
         Ok(view)
@@ -279,6 +329,9 @@ fn compile(path: &str) -> Result<Vec<Seg>, String> {
             lit => Seg::Lit(lit.to_ascii_lowercase()),
         })
         .collect();
+    if segs.len() > MAX_FAULT_SEGMENTS {
+        return Err(format!("path '{path}' has more than {MAX_FAULT_SEGMENTS} segments"));
+    }
     if segs.iter().rev().skip(1).any(|s| *s == Seg::Rest) {
         return Err(format!("path '{path}': '**' may only end a pattern"));
     }
@@ -371,5 +424,54 @@ mod tests {
             assert!(faults.add(spec(bad.clone())).is_err(), "{bad} was accepted");
         }
         assert!(!faults.armed());
+    }
+
+    fn drop_rule(path: &str) -> FaultSpec {
+        spec(serde_json::json!({"path": path, "action": "drop", "method": "DELETE"}))
+    }
+
+    #[test]
+    fn no_more_than_the_cap_of_rules_is_kept() {
+        let faults = Faults::default();
+        for i in 0..MAX_FAULT_RULES {
+            faults.add(drop_rule(&format!("/r/{i}"))).unwrap();
+        }
+        let over = faults.add(drop_rule("/one/more")).unwrap_err();
+        assert!(over.contains("delete some first"), "{over}");
+        assert_eq!(faults.list().len(), MAX_FAULT_RULES);
+        faults.remove(1);
+        assert!(faults.add(drop_rule("/one/more")).is_ok(), "room again after a delete");
+    }
+
+    #[test]
+    fn oversized_rules_are_refused_and_summaries_stay_one_short_line() {
+        let faults = Faults::default();
+        assert!(faults.add(drop_rule(&format!("/{}", "a".repeat(2_000_000)))).is_err());
+        assert!(faults.add(drop_rule(&"/a".repeat(40))).is_err(), "too many segments");
+        let mut long_member = drop_rule("/x");
+        long_member.member = Some("m".repeat(10_000));
+        assert!(faults.add(long_member).is_err());
+        let rule = faults
+            .add(spec(serde_json::json!({"path": "/system/**", "action": "status", "status": 503, "times": 2})))
+            .unwrap();
+        assert_eq!(rule.summary(), "#1 status 503 * /system/** (times 2)");
+        assert_eq!(faults.list().len(), 1, "refused rules are not kept");
+    }
+
+    #[test]
+    fn a_full_rule_set_adds_little_to_each_call() {
+        let faults = Faults::default();
+        for i in 0..MAX_FAULT_RULES {
+            faults.add(spec(serde_json::json!({"path": format!("/system/members/{i}/**"), "action": "drop"}))).unwrap();
+        }
+        let started = std::time::Instant::now();
+        let calls = 2_000u32;
+        for _ in 0..calls {
+            assert!(faults.fire("GET", &["system", "members", "jdoe", "tokens"], None).is_none());
+        }
+        let per_call = started.elapsed() / calls;
+        println!("{MAX_FAULT_RULES} rules: {per_call:?} per call");
+        // Generous for a shared, unoptimized test build: the measured figure is in README.
+        assert!(per_call < std::time::Duration::from_millis(1), "{per_call:?} per call with {MAX_FAULT_RULES} rules");
     }
 }
