@@ -39,8 +39,9 @@ mod testing;
 
 pub use api::{ApiConfig, CURRENT_VERSION, DEFAULT_BODY_TIMEOUT, DEFAULT_CODEBASE, DEFAULT_MAX_BODY_BYTES, router};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use server::DEFAULT_HEADER_TIMEOUT;
+pub use console::guard::ConsoleToken;
 pub use server::serve;
+pub use server::{DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_WRITE_TIMEOUT};
 pub use store::access::{MAX_KEY_DESCRIPTION, SaveAction, TOKEN_LIFETIME_SECS};
 pub use store::fixtures::{AdminCredentials, DEFAULT_CLIENT_ID, FixtureError, FixtureSet};
 pub use store::persist::StateError;

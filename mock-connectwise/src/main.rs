@@ -49,9 +49,18 @@ struct Args {
     /// CW_CA_CERT, for the client to trust (REQUESTS_CA_BUNDLE, NODE_EXTRA_CA_CERTS, curl --cacert).
     #[arg(long)]
     tls: bool,
-    /// Where --tls writes its certificate (default: mock-connectwise-PORT.pem in the temp dir).
+    /// Where --tls writes its certificate (replaced by a rename, never written through a
+    /// symlink). Default: ca.pem in a new directory mock-connectwise-RANDOM (mode 0700) in
+    /// the temp dir, removed when the mock stops.
     #[arg(long, requires = "tls")]
     tls_cert_out: Option<PathBuf>,
+    /// Require this token on every /__mock call (header x-mock-token or Authorization:
+    /// Bearer; the browser UI: open /__mock/ui/?token=TOKEN once, which sets a cookie).
+    #[arg(long, env = "CW_MOCK_CONSOLE_TOKEN", hide_env_values = true)]
+    console_token: Option<mock_connectwise::ConsoleToken>,
+    /// The most connections served at once; more are answered 503 and closed at once.
+    #[arg(long, default_value_t = mock_connectwise::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(usize))]
+    max_connections: usize,
     /// Do not serve the web UI at /__mock/ui/ (the JSON console stays).
     #[arg(long)]
     no_ui: bool,
@@ -110,15 +119,16 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let tls = if args.tls {
         let names = vec!["localhost".to_owned(), addr.ip().to_string(), "127.0.0.1".to_owned()];
         let tls = mock_connectwise::Tls::self_signed(&names)?;
-        let out = args
-            .tls_cert_out
-            .clone()
-            .unwrap_or_else(|| std::env::temp_dir().join(format!("mock-connectwise-{}.pem", addr.port())));
-        std::fs::write(&out, &tls.cert_pem).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        // Never through a symlink; by default in a fresh private directory (see Tls::write_cert).
+        let out = tls.write_cert(args.tls_cert_out.as_deref())?;
         Some((tls, out))
     } else {
         None
     };
+    let made_dir = tls
+        .as_ref()
+        .filter(|_| args.tls_cert_out.is_none())
+        .and_then(|(_, path)| path.parent().map(std::path::Path::to_owned));
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("CW_URL={scheme}://{addr}");
     if let Some(a) = &admin {
@@ -140,11 +150,16 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             journal_capacity: args.journal_capacity,
             tls: tls.map(|(t, _)| t),
             ui: !args.no_ui,
+            console_token: args.console_token,
+            max_connections: args.max_connections,
             ..ApiConfig::default()
         },
         shutdown_signal(),
     )
     .await?;
+    if let Some(dir) = made_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     tracing::info!("mock-connectwise stopped");
     Ok(())
 }

@@ -62,6 +62,13 @@ pub struct ApiConfig {
     pub tls: Option<crate::Tls>,
     /// Serve the web UI at `/__mock/ui/` (`--no-ui` turns it off).
     pub ui: bool,
+    /// Required on every `/__mock` call when set (`--console-token`).
+    pub console_token: Option<crate::ConsoleToken>,
+    /// How long an answer may wait for a client that does not read it before the connection
+    /// is closed.
+    pub write_timeout: Duration,
+    /// The most connections served at once; more are answered 503 and closed at once.
+    pub max_connections: usize,
 }
 
 impl Default for ApiConfig {
@@ -75,6 +82,9 @@ impl Default for ApiConfig {
             rate_limit: None,
             tls: None,
             ui: true,
+            console_token: None,
+            write_timeout: crate::server::DEFAULT_WRITE_TIMEOUT,
+            max_connections: crate::server::DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -97,6 +107,7 @@ pub fn router(store: Store, config: ApiConfig) -> Router {
     let traffic = Arc::new(Traffic::new(config.journal_capacity, config.rate_limit));
     let ui = config.ui;
     let state = AppState { store, config: Arc::new(config), traffic };
+    let guard = axum::middleware::from_fn_with_state(state.clone(), crate::console::guard::guard);
     Router::new()
         .route("/login/companyinfo/{company}", get(company_info))
         .nest("/__mock", crate::console::router(ui))
@@ -105,6 +116,8 @@ pub fn router(store: Store, config: ApiConfig) -> Router {
         // Browsers on the console ask for it; answered here so it is not journaled as an API call.
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .fallback(api)
+        // The console's token and cross-site checks (everything else passes straight on).
+        .layer(guard)
         .with_state(state)
 }
 
@@ -214,6 +227,7 @@ async fn api(State(app): State<AppState>, req: Request) -> Response {
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
+        truncated: false,
         company: trace.company,
         member: trace.member,
         // A dropped call has no status: the client got none.
@@ -330,7 +344,7 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
         .map_err(ApiError::unauthorized)?;
     trace.company = Some(caller.company.clone());
     trace.member = Some(caller.identifier.clone());
-    if let Err(wait) = app.traffic.limiter.take(&format!("{}+{}", creds.company, creds.public), app.store.now()) {
+    if let Err(wait) = app.traffic.limiter.take(&caller.company, &creds.public, app.store.now()) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "ConnectWiseApi",

@@ -3,10 +3,12 @@
 //! permission journal). No route here collides with a real one: the real API lives under
 //! `/{codebase}apis/3.0` and `/login`.
 //!
-//! Errors use the ConnectWise error body like the API does. The console has no
-//! authentication, as WireMock's and LocalStack's admin APIs have none; bind the mock to
-//! loopback (the default) where that matters.
+//! Errors use the ConnectWise error body like the API does. Like WireMock's and LocalStack's
+//! admin APIs the console needs no login, but [`guard`] keeps other web sites out (state
+//! changes need a same-origin or absent `Origin` and a JSON body) and, with
+//! `--console-token`, asks every caller for the token.
 
+pub(crate) mod guard;
 mod state;
 mod traffic;
 mod ui;

@@ -44,7 +44,7 @@ async fn list_faults(State(app): State<AppState>) -> Response {
 
 async fn add_fault(State(app): State<AppState>, Body(spec): Body<FaultSpec>) -> Result<Response, ApiError> {
     let rule = app.traffic.faults.add(spec).map_err(|m| ApiError::bad_request("fault", "body", m))?;
-    tracing::info!(rule = ?rule, "fault rule added");
+    tracing::info!(rule = %rule.summary(), "fault rule added");
     Ok(json_response(StatusCode::CREATED, to_bytes(&json!(rule))))
 }
 
@@ -67,8 +67,8 @@ async fn requests(
     filter: Result<Query<Filter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(filter) = filter.map_err(|e| ApiError::bad_request("requests", "query", e.body_text()))?;
-    let (found, total) = app.traffic.requests.query(&filter);
-    Ok(ok(&json!({ "total": total, "requests": found })))
+    // Serialized straight to bytes: no JSON tree of the whole read is built.
+    Ok(json_response(StatusCode::OK, to_bytes(&app.traffic.requests.read(&filter))))
 }
 
 async fn clear_requests(State(app): State<AppState>) -> StatusCode {

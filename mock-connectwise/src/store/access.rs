@@ -83,6 +83,8 @@ impl Tenant {
             }
             token.member_id
         } else {
+            // As much work as a wrong private key: an unknown public key is not told apart.
+            SecretHash::verify_nothing(private);
             return Err(AuthError::BadCredentials);
         };
         let via = if self.key_index.contains_key(public) { Via::ApiKey } else { Via::Token };
@@ -107,8 +109,13 @@ impl Tenant {
 
     fn authenticate_integrator(&self, username: &str, password: &str) -> Result<Caller, AuthError> {
         let table = self.table(Res::IntegratorLogins);
-        let id = table.find_unique(username).ok_or(AuthError::BadCredentials)?;
-        let secret = self.secrets.get(&(Res::IntegratorLogins, id)).ok_or(AuthError::BadCredentials)?;
+        let secret =
+            table.find_unique(username).and_then(|id| Some((id, self.secrets.get(&(Res::IntegratorLogins, id))?)));
+        let Some((id, secret)) = secret else {
+            // An unknown user name costs what a wrong password costs.
+            SecretHash::verify_nothing(password);
+            return Err(AuthError::BadCredentials);
+        };
         if !secret.verify(password) {
             return Err(AuthError::BadCredentials);
         }
@@ -230,5 +237,40 @@ impl Tenant {
         let expires_at = now + TOKEN_LIFETIME_SECS;
         self.tokens.insert(public.clone(), Token { member_id, private: SecretHash::new(&private, keys), expires_at });
         Ok(IssuedToken { public_key: public, private_key: private, expiration: datetime::format(expires_at) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::store::secrets::DIGESTS;
+    use crate::store::{FixtureSet, Store, StoreConfig};
+
+    fn digests_for(f: impl FnOnce() -> bool) -> u64 {
+        let before = DIGESTS.with(std::cell::Cell::get);
+        assert!(!f(), "the credentials were accepted");
+        DIGESTS.with(std::cell::Cell::get) - before
+    }
+
+    #[test]
+    fn an_unknown_key_costs_as_many_digests_as_a_wrong_private_key() {
+        let set = FixtureSet::builtin();
+        let admin = set.admin().unwrap();
+        let store =
+            Store::new(StoreConfig { clock: Arc::new(crate::ManualClock::at(0)), key_seed: Some(1), fixtures: set })
+                .unwrap();
+        let auth = |public: &str, private: &str, integrator: bool| {
+            store.authenticate(&admin.company, public, private, integrator).is_ok()
+        };
+        let wrong_private = digests_for(|| auth(&admin.public_key, "WrongPrivateKey1", false));
+        let unknown_public = digests_for(|| auth("UnknownPublicKey", "WrongPrivateKey1", false));
+        assert_eq!(wrong_private, 1);
+        assert_eq!(unknown_public, wrong_private, "an unknown public key must do the same work");
+        let wrong_password = digests_for(|| auth("BackupSync", "not-the-password", true));
+        let unknown_user = digests_for(|| auth("NoSuchLogin", "not-the-password", true));
+        assert_eq!(wrong_password, 1);
+        assert_eq!(unknown_user, wrong_password, "an unknown integrator login must do the same work");
+        assert!(auth(&admin.public_key, &admin.private_key, false), "the right key still works");
     }
 }

@@ -6,6 +6,7 @@
 //! A rule fires for the next `times` matching calls, or with a `probability` drawn from its
 //! own generator seeded by `seed` (so a run is repeatable), or on every matching call.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -16,6 +17,16 @@ use serde::{Deserialize, Serialize};
 
 /// The longest latency a rule may add; longer is a client mistake (use a drop instead).
 pub(crate) const MAX_LATENCY_MS: u64 = 60_000;
+/// The most rules that may exist at once; more is a 400 (delete some first).
+pub(crate) const MAX_FAULT_RULES: usize = 1_000;
+/// The longest path pattern of a rule, in bytes.
+pub(crate) const MAX_FAULT_PATH: usize = 1_024;
+/// The most segments of a path pattern.
+const MAX_FAULT_SEGMENTS: usize = 32;
+/// The longest member name of a rule, in bytes.
+const MAX_FAULT_MEMBER: usize = 256;
+/// The longest method of a rule, in bytes.
+const MAX_FAULT_METHOD: usize = 16;
 
 /// What a rule does to the calls it matches.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -114,6 +125,31 @@ pub(crate) struct Fired {
     pub(crate) latency: Duration,
 }
 
+impl RuleView {
+    /// One line for the log: `#3 status 503 GET /system/members/** (times 2)`; never longer
+    /// than the caps on a rule allow.
+    pub(crate) fn summary(&self) -> String {
+        let s = &self.spec;
+        let mut line = format!("#{} {}", self.id, s.action.as_str());
+        match s.action {
+            FaultKind::Status => line.push_str(&format!(" {}", s.status.unwrap_or(0))),
+            FaultKind::Latency => line.push_str(&format!(" {}ms", s.latency_ms.unwrap_or(0))),
+            FaultKind::Drop | FaultKind::CommitThenDrop => {}
+        }
+        line.push_str(&format!(" {} {}", s.method.as_deref().unwrap_or("*"), s.path));
+        if let Some(m) = &s.member {
+            line.push_str(&format!(" member {m}"));
+        }
+        if let Some(n) = s.times {
+            line.push_str(&format!(" (times {n})"));
+        }
+        if let Some(p) = s.probability {
+            line.push_str(&format!(" (probability {p})"));
+        }
+        line
+    }
+}
+
 impl Fired {
     /// How the request journal names it: `#3 status 429`.
     pub(crate) fn label(&self) -> String {
@@ -125,13 +161,55 @@ impl Fired {
     }
 }
 
+/// The rules, oldest first, indexed by their pattern's first literal segment so that a call
+/// only looks at the rules that could match it (those for its first segment, and those
+/// starting with `*` or `**`).
+#[derive(Debug, Default)]
+struct RuleSet {
+    list: Vec<Rule>,
+    /// First literal segment (lower case) to positions in `list`, ascending.
+    by_first: HashMap<String, Vec<usize>>,
+    /// Positions of rules whose pattern starts with a wildcard or is empty, ascending.
+    wild: Vec<usize>,
+}
+
+impl RuleSet {
+    fn push(&mut self, rule: Rule) {
+        let at = self.list.len();
+        match rule.pattern.first() {
+            Some(Seg::Lit(first)) => self.by_first.entry(first.clone()).or_default().push(at),
+            _ => self.wild.push(at),
+        }
+        self.list.push(rule);
+    }
+
+    fn retain(&mut self, keep: impl FnMut(&Rule) -> bool) {
+        let mut list = std::mem::take(&mut self.list);
+        list.retain(keep);
+        *self = Self::default();
+        list.into_iter().for_each(|r| self.push(r));
+    }
+
+    /// Positions of the rules that may match a call whose first segment is `first`, ascending.
+    fn candidates(&self, first: Option<&str>) -> impl Iterator<Item = usize> + use<'_> {
+        let bucket = first.and_then(|f| self.by_first.get(&f.to_ascii_lowercase())).map_or(&[][..], Vec::as_slice);
+        let (mut a, mut b) = (bucket.iter().peekable(), self.wild.iter().peekable());
+        std::iter::from_fn(move || match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x < y => a.next().copied(),
+            (_, Some(_)) => b.next().copied(),
+            (Some(_), None) => a.next().copied(),
+            (None, None) => None,
+        })
+    }
+}
+
 /// The rule set. Cheap to consult when empty: one atomic load.
 #[derive(Debug, Default)]
 pub(crate) struct Faults {
     armed: AtomicBool,
     by_member: AtomicBool,
     next_id: AtomicU64,
-    rules: Mutex<Vec<Rule>>,
+    rules: Mutex<RuleSet>,
 }
 
 impl Faults {
@@ -145,8 +223,18 @@ impl Faults {
         self.by_member.load(Ordering::Relaxed)
     }
 
-    /// Checks and adds a rule; the message says what is wrong with a bad one.
+    /// Checks and adds a rule; the message says what is wrong with a bad one. At most
+    /// [`MAX_FAULT_RULES`] rules exist at once, each of bounded size.
     pub(crate) fn add(&self, spec: FaultSpec) -> Result<RuleView, String> {
+        if spec.path.len() > MAX_FAULT_PATH {
+            return Err(format!("path is {} bytes; at most {MAX_FAULT_PATH} are allowed", spec.path.len()));
+        }
+        if spec.member.as_ref().is_some_and(|m| m.len() > MAX_FAULT_MEMBER) {
+            return Err(format!("member is longer than {MAX_FAULT_MEMBER} bytes"));
+        }
+        if spec.method.as_ref().is_some_and(|m| m.len() > MAX_FAULT_METHOD) {
+            return Err(format!("method is longer than {MAX_FAULT_METHOD} bytes"));
+        }
         let pattern = compile(&spec.path)?;
         match spec.action {
             FaultKind::Status => match spec.status {
@@ -175,6 +263,12 @@ impl Faults {
             }
             m => m.as_ref().map(|m| m.to_ascii_uppercase()),
         };
+        let mut rules = self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if rules.list.len() >= MAX_FAULT_RULES {
+            return Err(format!(
+                "there are already {MAX_FAULT_RULES} fault rules, the most allowed; delete some first (DELETE /__mock/faults/{{id}} or /__mock/faults)"
+            ));
+        }
         let rule = Rule {
             id: self.next_id.fetch_add(1, Ordering::Relaxed) + 1,
             remaining: spec.times,
@@ -185,7 +279,6 @@ impl Faults {
             spec,
         };
         let view = view(&rule);
-        let mut rules = self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         rules.push(rule);
         self.rearm(&rules);
         Ok(view)
@@ -193,29 +286,32 @@ impl Faults {
 
     /// All rules, oldest first.
     pub(crate) fn list(&self) -> Vec<RuleView> {
-        self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().map(view).collect()
+        self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner).list.iter().map(view).collect()
     }
 
     /// Removes one rule; false when there is none with that id.
     pub(crate) fn remove(&self, id: u64) -> bool {
         let mut rules = self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let before = rules.len();
+        let before = rules.list.len();
         rules.retain(|r| r.id != id);
         self.rearm(&rules);
-        rules.len() != before
+        rules.list.len() != before
     }
 
     /// Removes every rule.
     pub(crate) fn clear(&self) {
         let mut rules = self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        rules.clear();
+        *rules = RuleSet::default();
         self.rearm(&rules);
     }
 
     /// The fault for this call, if a rule fires: the first matching rule that fires wins.
     pub(crate) fn fire(&self, method: &str, segs: &[&str], member: Option<&str>) -> Option<Fired> {
-        let mut rules = self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        for rule in rules.iter_mut() {
+        let mut guard = self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let candidates: Vec<usize> = guard.candidates(segs.first().copied()).collect();
+        let list = &mut guard.list;
+        for at in candidates {
+            let Some(rule) = list.get_mut(at) else { continue };
             if !rule.matches(method, segs, member) || rule.remaining == Some(0) {
                 continue;
             }
@@ -242,9 +338,9 @@ impl Faults {
         None
     }
 
-    fn rearm(&self, rules: &[Rule]) {
-        self.armed.store(!rules.is_empty(), Ordering::Relaxed);
-        self.by_member.store(rules.iter().any(|r| r.spec.member.is_some()), Ordering::Relaxed);
+    fn rearm(&self, rules: &RuleSet) {
+        self.armed.store(!rules.list.is_empty(), Ordering::Relaxed);
+        self.by_member.store(rules.list.iter().any(|r| r.spec.member.is_some()), Ordering::Relaxed);
     }
 }
 
@@ -279,6 +375,9 @@ fn compile(path: &str) -> Result<Vec<Seg>, String> {
             lit => Seg::Lit(lit.to_ascii_lowercase()),
         })
         .collect();
+    if segs.len() > MAX_FAULT_SEGMENTS {
+        return Err(format!("path '{path}' has more than {MAX_FAULT_SEGMENTS} segments"));
+    }
     if segs.iter().rev().skip(1).any(|s| *s == Seg::Rest) {
         return Err(format!("path '{path}': '**' may only end a pattern"));
     }
@@ -371,5 +470,82 @@ mod tests {
             assert!(faults.add(spec(bad.clone())).is_err(), "{bad} was accepted");
         }
         assert!(!faults.armed());
+    }
+
+    fn drop_rule(path: &str) -> FaultSpec {
+        spec(serde_json::json!({"path": path, "action": "drop", "method": "DELETE"}))
+    }
+
+    #[test]
+    fn no_more_than_the_cap_of_rules_is_kept() {
+        let faults = Faults::default();
+        for i in 0..MAX_FAULT_RULES {
+            faults.add(drop_rule(&format!("/r/{i}"))).unwrap();
+        }
+        let over = faults.add(drop_rule("/one/more")).unwrap_err();
+        assert!(over.contains("delete some first"), "{over}");
+        assert_eq!(faults.list().len(), MAX_FAULT_RULES);
+        faults.remove(1);
+        assert!(faults.add(drop_rule("/one/more")).is_ok(), "room again after a delete");
+    }
+
+    #[test]
+    fn oversized_rules_are_refused_and_summaries_stay_one_short_line() {
+        let faults = Faults::default();
+        assert!(faults.add(drop_rule(&format!("/{}", "a".repeat(2_000_000)))).is_err());
+        assert!(faults.add(drop_rule(&"/a".repeat(40))).is_err(), "too many segments");
+        let mut long_member = drop_rule("/x");
+        long_member.member = Some("m".repeat(10_000));
+        assert!(faults.add(long_member).is_err());
+        let rule = faults
+            .add(spec(serde_json::json!({"path": "/system/**", "action": "status", "status": 503, "times": 2})))
+            .unwrap();
+        assert_eq!(rule.summary(), "#1 status 503 * /system/** (times 2)");
+        assert_eq!(faults.list().len(), 1, "refused rules are not kept");
+    }
+
+    #[test]
+    fn the_oldest_matching_rule_wins_across_literal_and_wildcard_patterns() {
+        let faults = Faults::default();
+        let add = |path: &str, status: u16| {
+            faults.add(spec(serde_json::json!({"path": path, "action": "status", "status": status}))).unwrap()
+        };
+        add("/system/info", 501);
+        add("/**", 502);
+        add("/System/members", 503);
+        add("/*/members", 504);
+        let status = |segs: &[&str]| faults.fire("GET", segs, None).map(|f| f.status);
+        assert_eq!(status(&["SYSTEM", "info"]), Some(501));
+        assert_eq!(status(&["system", "members"]), Some(502), "the older wildcard rule wins");
+        faults.remove(2);
+        assert_eq!(status(&["system", "members"]), Some(503));
+        assert_eq!(status(&["company", "members"]), Some(504));
+        assert_eq!(status(&["company", "companies"]), None);
+        assert_eq!(status(&[]), None);
+    }
+
+    #[test]
+    fn a_full_rule_set_adds_little_to_each_call() {
+        let per_call = |first: &str| {
+            let faults = Faults::default();
+            for i in 0..MAX_FAULT_RULES {
+                let path = format!("/{first}/members/{i}/**");
+                faults.add(spec(serde_json::json!({"path": path, "action": "drop"}))).unwrap();
+            }
+            let started = std::time::Instant::now();
+            let calls = 2_000u32;
+            for _ in 0..calls {
+                assert!(faults.fire("GET", &["system", "members", "jdoe", "tokens"], None).is_none());
+            }
+            started.elapsed() / calls
+        };
+        let same_first = per_call("system");
+        let elsewhere = per_call("finance");
+        println!(
+            "{MAX_FAULT_RULES} rules: {same_first:?} per call when all share its first segment, {elsewhere:?} when none does"
+        );
+        // Generous for a shared, unoptimized test build: the measured figures are in README.
+        assert!(same_first < std::time::Duration::from_millis(1), "{same_first:?} per call");
+        assert!(elsewhere * 10 < same_first, "the index skips rules for other first segments: {elsewhere:?}");
     }
 }

@@ -70,13 +70,17 @@ impl Limiter {
         w.used.clear();
     }
 
-    /// Counts a call of `key` at `now`; `Err(seconds)` when the budget is spent, with the
-    /// seconds until the window ends (for `Retry-After`).
-    pub(crate) fn take(&self, key: &str, now: i64) -> Result<(), u32> {
+    /// Counts a call with `public` (the key as stored) of `company` at `now`; `Err(seconds)`
+    /// when the budget is spent, with the seconds until the window ends (for `Retry-After`).
+    ///
+    /// Company ids are matched without regard to case (as the API does when it finds the
+    /// tenant), so `cwmock` and `CWMOCK` spend one budget.
+    pub(crate) fn take(&self, company: &str, public: &str, now: i64) -> Result<(), u32> {
         let mut w = self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let Some(limit) = w.limit else { return Ok(()) };
         let per = i64::from(limit.per_seconds);
-        let slot = w.used.entry(key.to_owned()).or_insert((now, 0));
+        let key = format!("{}+{public}", company.to_ascii_lowercase());
+        let slot = w.used.entry(key).or_insert((now, 0));
         if now >= slot.0 + per || now < slot.0 {
             *slot = (now, 0);
         }
@@ -96,17 +100,26 @@ mod tests {
     #[test]
     fn a_key_gets_its_budget_per_window_then_a_retry_after() {
         let limiter = Limiter::new(Some("2/10".parse().unwrap()));
-        assert_eq!(limiter.take("a", 100), Ok(()));
-        assert_eq!(limiter.take("a", 101), Ok(()));
-        assert_eq!(limiter.take("a", 103), Err(7));
-        assert_eq!(limiter.take("b", 103), Ok(()), "keys have separate budgets");
-        assert_eq!(limiter.take("a", 110), Ok(()), "a new window starts");
+        assert_eq!(limiter.take("co", "a", 100), Ok(()));
+        assert_eq!(limiter.take("co", "a", 101), Ok(()));
+        assert_eq!(limiter.take("co", "a", 103), Err(7));
+        assert_eq!(limiter.take("co", "b", 103), Ok(()), "keys have separate budgets");
+        assert_eq!(limiter.take("co", "a", 110), Ok(()), "a new window starts");
+    }
+
+    #[test]
+    fn changing_the_company_ids_case_spends_the_same_budget() {
+        let limiter = Limiter::new(Some("2/60".parse().unwrap()));
+        assert_eq!(limiter.take("cwmock", "Pub", 100), Ok(()));
+        assert_eq!(limiter.take("CWMOCK", "Pub", 100), Ok(()));
+        assert!(limiter.take("CwMock", "Pub", 100).is_err(), "a third case variant is over the budget");
+        assert_eq!(limiter.take("cwmock", "PUB", 100), Ok(()), "public keys are matched as stored");
     }
 
     #[test]
     fn no_limit_counts_nothing_and_bad_limits_are_refused() {
         let limiter = Limiter::default();
-        assert!((0..10_000).all(|i| limiter.take("a", i / 100).is_ok()));
+        assert!((0..10_000).all(|i| limiter.take("co", "a", i / 100).is_ok()));
         assert!("0/10".parse::<RateLimit>().is_err());
         assert!("10".parse::<RateLimit>().is_err());
         assert!("x/y".parse::<RateLimit>().is_err());

@@ -1,6 +1,11 @@
 //! The request journal: the latest API calls (method, path, query, caller, status, latency,
 //! the fault that fired and the permission that allowed or refused the call), newest last,
 //! in a ring of fixed capacity. It never holds a secret: no header and no body is kept.
+//!
+//! Memory is bounded twice: by entries (the capacity) and by bytes ([`MAX_JOURNAL_BYTES`]).
+//! A path or query longer than [`MAX_JOURNALED_TEXT`] is cut and marked as cut, and one read
+//! returns at most [`MAX_READ_BYTES`] of entries, so reading the journal back costs no more
+//! than the journal itself.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -12,6 +17,21 @@ use crate::permissions::{Action, Function, PermissionLevel};
 /// How many calls the journal keeps unless configured otherwise.
 pub const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;
 
+/// The most bytes of a path or a query string one entry keeps; longer ones are cut at a
+/// character boundary and end with [`TRUNCATION_MARK`].
+pub(crate) const MAX_JOURNALED_TEXT: usize = 2 * 1024;
+/// What ends a cut path or query.
+pub(crate) const TRUNCATION_MARK: &str = "...[truncated]";
+/// The most bytes (estimated as the entries' text plus a fixed overhead each) the journal
+/// holds; the oldest entries go first when a new one would pass it.
+pub(crate) const MAX_JOURNAL_BYTES: usize = 16 * 1024 * 1024;
+/// The most bytes of entries one read (`GET /__mock/requests`) returns.
+pub(crate) const MAX_READ_BYTES: usize = 4 * 1024 * 1024;
+/// The most entries one read returns, whatever `limit` asks.
+pub(crate) const MAX_READ_ENTRIES: usize = 10_000;
+/// What an entry costs besides its text: the struct, the ring slot, the numbers.
+const ENTRY_OVERHEAD: usize = 256;
+
 /// One journal entry.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -21,8 +41,13 @@ pub(crate) struct Entry {
     #[serde(serialize_with = "iso8601")]
     pub(crate) at: i64,
     pub(crate) method: String,
+    /// At most [`MAX_JOURNALED_TEXT`] bytes and the mark.
     pub(crate) path: String,
+    /// At most [`MAX_JOURNALED_TEXT`] bytes and the mark.
     pub(crate) query: Option<String>,
+    /// Whether the path or the query was cut.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) truncated: bool,
     pub(crate) company: Option<String>,
     /// The authenticated caller's identifier.
     pub(crate) member: Option<String>,
@@ -74,10 +99,65 @@ pub(crate) struct Filter {
     pub(crate) limit: Option<usize>,
 }
 
+/// The text kept of a path or query: `text` itself, or its first [`MAX_JOURNALED_TEXT`]
+/// bytes (at a character boundary) and [`TRUNCATION_MARK`]; `true` when cut.
+pub(crate) fn clip(text: &str) -> (String, bool) {
+    if text.len() <= MAX_JOURNALED_TEXT {
+        return (text.to_owned(), false);
+    }
+    let mut end = MAX_JOURNALED_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (format!("{}{TRUNCATION_MARK}", &text[..end]), true)
+}
+
+impl Entry {
+    /// Cuts the path and query to size (the dispatcher gives them whole).
+    fn clipped(mut self) -> Self {
+        let (path, cut_path) = clip(&self.path);
+        self.path = path;
+        let mut cut_query = false;
+        if let Some(q) = &self.query {
+            let (q, cut) = clip(q);
+            self.query = Some(q);
+            cut_query = cut;
+        }
+        self.truncated |= cut_path || cut_query;
+        self
+    }
+
+    /// The bytes this entry holds, roughly: its text and a fixed overhead.
+    fn cost(&self) -> usize {
+        let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        ENTRY_OVERHEAD
+            + self.method.len()
+            + self.path.len()
+            + text(&self.query)
+            + text(&self.company)
+            + text(&self.member)
+            + text(&self.fault)
+    }
+}
+
+/// What a read returns.
+#[derive(Debug, Serialize)]
+pub(crate) struct Found {
+    /// How many entries the journal holds in all.
+    pub(crate) total: usize,
+    /// The matching entries, newest first.
+    pub(crate) requests: Vec<Entry>,
+    /// Whether more entries matched than one read returns (the read hit its byte cap).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) truncated: bool,
+}
+
 #[derive(Debug)]
 struct Ring {
     entries: VecDeque<Entry>,
     next_seq: u64,
+    /// The sum of the entries' [`Entry::cost`].
+    bytes: usize,
 }
 
 /// The journal.
@@ -89,28 +169,44 @@ pub(crate) struct Journal {
 
 impl Journal {
     pub(crate) fn new(capacity: usize) -> Self {
-        Self { capacity, ring: Mutex::new(Ring { entries: VecDeque::new(), next_seq: 1 }) }
+        Self { capacity, ring: Mutex::new(Ring { entries: VecDeque::new(), next_seq: 1, bytes: 0 }) }
     }
 
-    /// Appends an entry, numbering it; the oldest one goes when the ring is full.
-    pub(crate) fn record(&self, mut entry: Entry) {
+    /// Appends an entry, numbering it and cutting its path and query to size; the oldest
+    /// entries go when the ring is full or would hold more than [`MAX_JOURNAL_BYTES`].
+    pub(crate) fn record(&self, entry: Entry) {
         if self.capacity == 0 {
             return;
         }
+        let mut entry = entry.clipped();
+        let cost = entry.cost();
         let mut ring = self.ring.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         entry.seq = ring.next_seq;
         ring.next_seq += 1;
-        if ring.entries.len() == self.capacity {
-            ring.entries.pop_front();
+        while !ring.entries.is_empty() && (ring.entries.len() >= self.capacity || ring.bytes + cost > MAX_JOURNAL_BYTES)
+        {
+            if let Some(old) = ring.entries.pop_front() {
+                ring.bytes -= old.cost();
+            }
         }
+        ring.bytes += cost;
         ring.entries.push_back(entry);
     }
 
-    /// The matching entries, newest first, and how many entries the journal holds in all.
-    pub(crate) fn query(&self, filter: &Filter) -> (Vec<Entry>, usize) {
+    /// The bytes the journal holds (as [`MAX_JOURNAL_BYTES`] counts them).
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> usize {
+        self.ring.lock().unwrap_or_else(std::sync::PoisonError::into_inner).bytes
+    }
+
+    /// The matching entries, newest first: at most `limit` (default 100, never more than
+    /// [`MAX_READ_ENTRIES`]) and at most [`MAX_READ_BYTES`] of them.
+    pub(crate) fn read(&self, filter: &Filter) -> Found {
         let ring = self.ring.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let path = filter.path.as_ref().map(|p| p.to_ascii_lowercase());
-        let found = ring
+        let mut budget = MAX_READ_BYTES;
+        let mut truncated = false;
+        let requests = ring
             .entries
             .iter()
             .rev()
@@ -120,15 +216,29 @@ impl Journal {
             .filter(|e| {
                 filter.member.as_ref().is_none_or(|m| e.member.as_ref().is_some_and(|em| em.eq_ignore_ascii_case(m)))
             })
-            .take(filter.limit.unwrap_or(100))
+            .take(filter.limit.unwrap_or(100).min(MAX_READ_ENTRIES))
+            .take_while(|e| {
+                let cost = e.cost();
+                truncated = cost > budget;
+                budget = budget.saturating_sub(cost);
+                !truncated
+            })
             .cloned()
             .collect();
-        (found, ring.entries.len())
+        Found { total: ring.entries.len(), requests, truncated }
+    }
+
+    /// [`Journal::read`] as the matching entries and how many entries the journal holds.
+    pub(crate) fn query(&self, filter: &Filter) -> (Vec<Entry>, usize) {
+        let found = self.read(filter);
+        (found.requests, found.total)
     }
 
     /// Forgets every entry (numbering goes on).
     pub(crate) fn clear(&self) {
-        self.ring.lock().unwrap_or_else(std::sync::PoisonError::into_inner).entries.clear();
+        let mut ring = self.ring.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        ring.entries.clear();
+        ring.bytes = 0;
     }
 }
 
@@ -143,6 +253,7 @@ mod tests {
             method: "GET".into(),
             path: path.into(),
             query: None,
+            truncated: false,
             company: None,
             member: Some("jdoe".into()),
             status,
@@ -173,5 +284,39 @@ mod tests {
         assert_eq!(only(Filter { path: Some("MEMBERS".into()), ..Filter::default() }), ["/system/members"]);
         assert!(only(Filter { member: Some("other".into()), ..Filter::default() }).is_empty());
         assert_eq!(only(Filter { limit: Some(1), ..Filter::default() }).len(), 1);
+    }
+
+    #[test]
+    fn long_paths_and_queries_are_cut_to_size_and_marked() {
+        let journal = Journal::new(10);
+        let mut e = entry(&format!("/system/{}", "p".repeat(60_000)), 401);
+        e.query = Some(format!("conditions={}", "é".repeat(30_000)));
+        journal.record(e);
+        journal.record(entry("/system/info", 200));
+        let found = journal.read(&Filter::default()).requests;
+        let cut = &found[1];
+        assert!(cut.truncated);
+        assert!(cut.path.len() <= MAX_JOURNALED_TEXT + TRUNCATION_MARK.len() && cut.path.ends_with(TRUNCATION_MARK));
+        let query = cut.query.as_deref().unwrap();
+        assert!(query.len() <= MAX_JOURNALED_TEXT + TRUNCATION_MARK.len() && query.ends_with(TRUNCATION_MARK));
+        assert!(!found[0].truncated, "a short call is kept whole");
+        assert_eq!(serde_json::to_value(&found[0]).unwrap().get("truncated"), None);
+    }
+
+    #[test]
+    fn the_journal_holds_no_more_than_its_byte_cap_however_many_entries_fit() {
+        let journal = Journal::new(100_000);
+        for _ in 0..12_000 {
+            let mut e = entry("/system/members", 401);
+            e.query = Some("x".repeat(60_000));
+            journal.record(e);
+        }
+        let found = journal.read(&Filter { limit: Some(100_000), ..Filter::default() });
+        assert!(journal.bytes() <= MAX_JOURNAL_BYTES, "{} bytes held", journal.bytes());
+        assert!(found.total < 12_000, "the oldest entries went to stay under the byte cap");
+        assert!(found.total > 1_000, "only the byte cap evicts: {}", found.total);
+        let read: usize = found.requests.iter().map(Entry::cost).sum();
+        assert!(read <= MAX_READ_BYTES && found.truncated, "one read is bounded: {read} bytes");
+        assert_eq!(found.requests[0].seq, 12_000, "newest first");
     }
 }
