@@ -6,7 +6,8 @@
 //! A rule fires for the next `times` matching calls, or with a `probability` drawn from its
 //! own generator seeded by `seed` (so a run is repeatable), or on every matching call.
 
-use std::collections::HashMap;
+mod patterns;
+
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -15,14 +16,14 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use patterns::{RuleSet, Seg, compile, path_matches};
+
 /// The longest latency a rule may add; longer is a client mistake (use a drop instead).
 pub(crate) const MAX_LATENCY_MS: u64 = 60_000;
 /// The most rules that may exist at once; more is a 400 (delete some first).
 pub(crate) const MAX_FAULT_RULES: usize = 1_000;
 /// The longest path pattern of a rule, in bytes.
 pub(crate) const MAX_FAULT_PATH: usize = 1_024;
-/// The most segments of a path pattern.
-const MAX_FAULT_SEGMENTS: usize = 32;
 /// The longest member name of a rule, in bytes.
 const MAX_FAULT_MEMBER: usize = 256;
 /// The longest method of a rule, in bytes.
@@ -81,14 +82,6 @@ pub(crate) struct FaultSpec {
     pub(crate) probability: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) seed: Option<u64>,
-}
-
-/// One segment of a compiled path pattern.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Seg {
-    Lit(String),
-    One,
-    Rest,
 }
 
 #[derive(Debug)]
@@ -158,48 +151,6 @@ impl Fired {
             FaultKind::Latency => format!("#{} latency {}ms", self.rule, self.latency.as_millis()),
             kind => format!("#{} {}", self.rule, kind.as_str()),
         }
-    }
-}
-
-/// The rules, oldest first, indexed by their pattern's first literal segment so that a call
-/// only looks at the rules that could match it (those for its first segment, and those
-/// starting with `*` or `**`).
-#[derive(Debug, Default)]
-struct RuleSet {
-    list: Vec<Rule>,
-    /// First literal segment (lower case) to positions in `list`, ascending.
-    by_first: HashMap<String, Vec<usize>>,
-    /// Positions of rules whose pattern starts with a wildcard or is empty, ascending.
-    wild: Vec<usize>,
-}
-
-impl RuleSet {
-    fn push(&mut self, rule: Rule) {
-        let at = self.list.len();
-        match rule.pattern.first() {
-            Some(Seg::Lit(first)) => self.by_first.entry(first.clone()).or_default().push(at),
-            _ => self.wild.push(at),
-        }
-        self.list.push(rule);
-    }
-
-    fn retain(&mut self, keep: impl FnMut(&Rule) -> bool) {
-        let mut list = std::mem::take(&mut self.list);
-        list.retain(keep);
-        *self = Self::default();
-        list.into_iter().for_each(|r| self.push(r));
-    }
-
-    /// Positions of the rules that may match a call whose first segment is `first`, ascending.
-    fn candidates(&self, first: Option<&str>) -> impl Iterator<Item = usize> + use<'_> {
-        let bucket = first.and_then(|f| self.by_first.get(&f.to_ascii_lowercase())).map_or(&[][..], Vec::as_slice);
-        let (mut a, mut b) = (bucket.iter().peekable(), self.wild.iter().peekable());
-        std::iter::from_fn(move || match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) if x < y => a.next().copied(),
-            (_, Some(_)) => b.next().copied(),
-            (Some(_), None) => a.next().copied(),
-            (None, None) => None,
-        })
     }
 }
 
@@ -362,61 +313,12 @@ fn view(rule: &Rule) -> RuleView {
     RuleView { id: rule.id, spec: rule.spec.clone(), remaining: rule.remaining, hits: rule.hits }
 }
 
-fn compile(path: &str) -> Result<Vec<Seg>, String> {
-    if !path.starts_with('/') {
-        return Err(format!("path '{path}' must start with '/' (the part after apis/3.0)"));
-    }
-    let segs: Vec<Seg> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| match s {
-            "*" => Seg::One,
-            "**" => Seg::Rest,
-            lit => Seg::Lit(lit.to_ascii_lowercase()),
-        })
-        .collect();
-    if segs.len() > MAX_FAULT_SEGMENTS {
-        return Err(format!("path '{path}' has more than {MAX_FAULT_SEGMENTS} segments"));
-    }
-    if segs.iter().rev().skip(1).any(|s| *s == Seg::Rest) {
-        return Err(format!("path '{path}': '**' may only end a pattern"));
-    }
-    Ok(segs)
-}
-
-fn path_matches(pattern: &[Seg], segs: &[&str]) -> bool {
-    let mut i = 0;
-    for seg in pattern {
-        match seg {
-            Seg::Rest => return true,
-            Seg::One if i < segs.len() => {}
-            Seg::Lit(lit) if segs.get(i).is_some_and(|s| s.eq_ignore_ascii_case(lit)) => {}
-            _ => return false,
-        }
-        i += 1;
-    }
-    i == segs.len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn spec(json: serde_json::Value) -> FaultSpec {
         serde_json::from_value(json).unwrap()
-    }
-
-    #[test]
-    fn patterns_match_literal_one_and_rest_segments_without_case() {
-        let p = compile("/system/members/*/tokens").unwrap();
-        assert!(path_matches(&p, &["System", "Members", "jdoe", "tokens"]));
-        assert!(!path_matches(&p, &["system", "members", "tokens"]));
-        let rest = compile("/finance/**").unwrap();
-        assert!(path_matches(&rest, &["finance", "agreements", "1", "additions"]));
-        assert!(path_matches(&rest, &["finance"]));
-        assert!(!path_matches(&rest, &["company", "companies"]));
-        assert!(compile("/a/**/b").is_err());
-        assert!(compile("system").is_err());
     }
 
     #[test]
