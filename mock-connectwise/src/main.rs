@@ -52,6 +52,11 @@ struct Args {
     /// Where --tls writes its certificate (default: mock-connectwise-PORT.pem in the temp dir).
     #[arg(long, requires = "tls")]
     tls_cert_out: Option<PathBuf>,
+    /// The site root clients reach the mock at (e.g. https://cw.example.test behind a proxy),
+    /// for Link and _info URLs. Default: the scheme the mock serves and the Host the client
+    /// used; X-Forwarded-* headers are never trusted.
+    #[arg(long, env = "CW_MOCK_PUBLIC_URL")]
+    public_url: Option<String>,
     /// Do not serve the web UI at /__mock/ui/ (the JSON console stays).
     #[arg(long)]
     no_ui: bool,
@@ -131,6 +136,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             journal_capacity: args.journal_capacity,
             tls: tls.map(|(t, _)| t),
             ui: !args.no_ui,
+            public_url: args.public_url.clone(),
             ..ApiConfig::default()
         },
         shutdown_signal(),

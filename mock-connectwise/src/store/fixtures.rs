@@ -438,6 +438,7 @@ fn bulk_chunk(c: usize, n: usize, seed: u64, role: Option<&Value>) -> Vec<Doc> {
                 obj.insert((*name).to_owned(), default.to_json());
             }
         }
+        super::derived::default_flags(schema, &mut obj);
         docs.push(Doc::encode(schema, &obj));
     }
     docs
