@@ -24,6 +24,16 @@ pub(crate) const API_LICENSE_CLASS: &str = "A";
 /// The name of the site the server makes with every company (assumption A13.5).
 pub(crate) const MAIN_SITE: &str = "Main";
 
+/// An API member's name as a member's first and last name: split at the last space; a
+/// one-word name gets the last name `API`, since a member needs both (assumption A13.3).
+pub(crate) fn split_name(name: &str) -> (String, String) {
+    let name = name.trim();
+    match name.rsplit_once(' ') {
+        Some((first, last)) => (first.trim().to_owned(), last.to_owned()),
+        None => (name.to_owned(), "API".to_owned()),
+    }
+}
+
 /// Sets every boolean `*Flag` property the object lacks (or has as `null`) to `false`.
 pub(crate) fn default_flags(schema: &ObjectSchema, obj: &mut Map<String, Value>) {
     for prop in &schema.props {
@@ -176,11 +186,10 @@ impl Tenant {
         let identifier = api.get("identifier").cloned().unwrap_or(Value::Null);
         let name = api.get("name").and_then(Value::as_str).map(str::to_owned);
         twin.insert("identifier".into(), identifier.clone());
-        twin.insert(
-            "firstName".into(),
-            json!(name.clone().unwrap_or_else(|| identifier.as_str().unwrap_or("").to_owned())),
-        );
-        twin.insert("lastName".into(), json!(""));
+        let name = name.unwrap_or_else(|| identifier.as_str().unwrap_or("").to_owned());
+        let (first, last) = split_name(&name);
+        twin.insert("firstName".into(), json!(first));
+        twin.insert("lastName".into(), json!(last));
         twin.insert("licenseClass".into(), json!(API_LICENSE_CLASS));
         twin.insert("hireDate".into(), json!(crate::datetime::format(meta.entered_at)));
         twin.insert("defaultEmail".into(), json!("Office"));
@@ -248,8 +257,11 @@ impl Tenant {
                 }
             }
         }
-        if let Some(first) = t.get("firstName").and_then(Value::as_str) {
-            let last = t.get("lastName").and_then(Value::as_str).unwrap_or("");
+        let first = t.get("firstName").and_then(Value::as_str).unwrap_or("");
+        let last = t.get("lastName").and_then(Value::as_str).unwrap_or("");
+        let current = api.get("name").and_then(Value::as_str).unwrap_or("");
+        // Renamed through `/system/members`: the API member takes the new name.
+        if split_name(current) != (first.to_owned(), last.to_owned()) {
             api.insert("name".into(), json!(format!("{first} {last}").trim()));
         }
         if let Some(e) = t.get("officeEmail") {
