@@ -81,7 +81,9 @@ async fn every_list_has_a_link_header_empty_when_there_is_no_other_page() {
 async fn new_ticket(app: &TestApp) -> u64 {
     let body = json!({ "summary": common::unique("Wire ticket "), "company": { "identifier": "AcmeCorp" },
         "board": { "name": "Help Desk" }, "status": { "id": 1 } });
-    app.call(&app.admin, Method::POST, "/service/tickets", Some(body)).await.expect(201).body["id"].as_u64().expect("an id")
+    app.call(&app.admin, Method::POST, "/service/tickets", Some(body)).await.expect(201).body["id"]
+        .as_u64()
+        .expect("an id")
 }
 
 async fn patch(app: &TestApp, path: &str, ops: Value) -> mock_connectwise::Checked {
@@ -393,4 +395,24 @@ async fn fuller_records_snapshots() {
     insta::assert_json_snapshot!("full_addition", normalized(&addition.body));
     insta::assert_json_snapshot!("full_company", normalized(&company.body));
     insta::assert_json_snapshot!("api_member_as_member", normalized(&api_member.body));
+}
+
+#[tokio::test]
+async fn generated_members_carry_the_same_flags_and_filter_on_them() {
+    let fixtures = mock_connectwise::FixtureSet::default().with_bulk_members(40, 3);
+    let app = TestApp::spawn_with(TestOptions { fixtures, ..TestOptions::default() }).await;
+    let total = app.get("/system/members/count").await.expect(200).body["count"].as_u64().unwrap();
+    let unflagged = app
+        .get("/system/members/count?conditions=enableMobileFlag=false and restrictDefaultWarehouseBinFlag=false")
+        .await
+        .expect(200)
+        .body["count"]
+        .as_u64()
+        .unwrap();
+    let last = app.get("/system/members?orderBy=id desc&pageSize=1").await.expect(200);
+
+    assert!(total >= 40);
+    assert_eq!(unflagged, total);
+    assert_eq!(last.body[0]["partnerPortalFlag"], false);
+    assert!(last.body[0]["inactiveFlag"].is_boolean());
 }

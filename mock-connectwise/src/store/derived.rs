@@ -34,6 +34,16 @@ pub(crate) fn split_name(name: &str) -> (String, String) {
     }
 }
 
+/// The schema's boolean `*Flag` properties, in schema order.
+pub(crate) fn flag_names(schema: &'static ObjectSchema) -> Vec<&'static str> {
+    schema
+        .props
+        .iter()
+        .filter(|p| matches!(p.ty, Type::Bool) && p.name.ends_with("Flag"))
+        .map(|p| p.name.as_str())
+        .collect()
+}
+
 /// Sets every boolean `*Flag` property the object lacks (or has as `null`) to `false`.
 pub(crate) fn default_flags(schema: &ObjectSchema, obj: &mut Map<String, Value>) {
     for prop in &schema.props {
