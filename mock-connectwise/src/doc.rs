@@ -64,6 +64,16 @@ impl Doc {
     /// Encodes the schema's properties found in `obj` (case-insensitively); unknown properties,
     /// `id` and `_info` are not stored. `obj` must already be validated against `schema`.
     pub(crate) fn encode(schema: &ObjectSchema, obj: &Map<String, Value>) -> Self {
+        Self::encode_with_defaults(schema, obj, &[])
+    }
+
+    /// Like [`Doc::encode`], with `defaults` (property index, value) stored for the properties
+    /// `obj` lacks: bulk generation fills a million records' flags without a map entry each.
+    pub(crate) fn encode_with_defaults(
+        schema: &ObjectSchema,
+        obj: &Map<String, Value>,
+        defaults: &[(u16, Value)],
+    ) -> Self {
         // Encoded in a reused scratch buffer, then copied to an allocation of exactly its
         // size: growing a vector and shrinking it leaves a tail behind every long-lived
         // document, which cost a third of the memory with a million members.
@@ -71,12 +81,12 @@ impl Doc {
         SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
             Ok(mut out) => {
                 out.clear();
-                encode_object(schema, obj, &mut out, true);
+                encode_object(schema, obj, &mut out, true, defaults);
                 Self(Box::from(out.as_slice()))
             }
             Err(_) => {
                 let mut out = Vec::new();
-                encode_object(schema, obj, &mut out, true);
+                encode_object(schema, obj, &mut out, true, defaults);
                 Self(out.into_boxed_slice())
             }
         })
@@ -94,7 +104,13 @@ impl Doc {
 }
 
 /// `top`: the record itself, whose `id` is kept outside the document; nested objects keep theirs.
-fn encode_object(schema: &ObjectSchema, obj: &Map<String, Value>, out: &mut Vec<u8>, top: bool) {
+fn encode_object(
+    schema: &ObjectSchema,
+    obj: &Map<String, Value>,
+    out: &mut Vec<u8>,
+    top: bool,
+    defaults: &[(u16, Value)],
+) {
     let mut entries: Vec<(u16, &Value)> = obj
         .iter()
         .filter_map(|(k, v)| {
@@ -103,6 +119,8 @@ fn encode_object(schema: &ObjectSchema, obj: &Map<String, Value>, out: &mut Vec<
             (!server_managed && !v.is_null()).then_some((i, v))
         })
         .collect();
+    // Appended after the object's own entries: the stable sort and `dedup` keep the object's.
+    entries.extend(defaults.iter().map(|(i, v)| (*i, v)));
     entries.sort_by_key(|&(i, _)| i);
     entries.dedup_by_key(|&mut (i, _)| i);
     for (i, v) in entries {
@@ -130,7 +148,7 @@ fn encode_value(ty: &Type, v: &Value, out: &mut Vec<u8>) {
         },
         (Type::Object(i), Value::Object(o)) => {
             let mut inner = Vec::with_capacity(32);
-            encode_object(SCHEMAS.get(*i), o, &mut inner, false);
+            encode_object(SCHEMAS.get(*i), o, &mut inner, false, &[]);
             out.push(OBJ);
             write_varint(out, inner.len() as u64);
             out.extend_from_slice(&inner);

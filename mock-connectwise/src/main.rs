@@ -61,6 +61,11 @@ struct Args {
     /// The most connections served at once; more are answered 503 and closed at once.
     #[arg(long, default_value_t = mock_connectwise::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(usize))]
     max_connections: usize,
+    /// The site root clients reach the mock at (e.g. https://cw.example.test behind a proxy),
+    /// for Link and _info URLs. Default: the scheme the mock serves and the Host the client
+    /// used; X-Forwarded-* headers are never trusted.
+    #[arg(long, env = "CW_MOCK_PUBLIC_URL")]
+    public_url: Option<String>,
     /// Do not serve the web UI at /__mock/ui/ (the JSON console stays).
     #[arg(long)]
     no_ui: bool,
@@ -152,6 +157,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             ui: !args.no_ui,
             console_token: args.console_token,
             max_connections: args.max_connections,
+            public_url: args.public_url.clone(),
             ..ApiConfig::default()
         },
         shutdown_signal(),

@@ -193,8 +193,10 @@ impl RecordJson<'_> {
 
 /// Records as a JSON array, into a buffer sized for them.
 pub(crate) fn write_list(records: &[RecordJson<'_>]) -> Vec<u8> {
-    // About 1 KiB per record of the larger schemas, so the buffer is not copied as it grows.
-    let mut out = Vec::with_capacity(2 + records.len() * 1024);
+    // Sized from the cached renderings (about 2 KiB for the larger schemas otherwise), so the
+    // buffer is not copied as it grows.
+    let size: usize = records.iter().map(|r| r.record.cache.get(r.ctx.base).map_or(2048, <[u8]>::len) + 1).sum();
+    let mut out = Vec::with_capacity(2 + size);
     out.push(b'[');
     for (i, r) in records.iter().enumerate() {
         if i > 0 {

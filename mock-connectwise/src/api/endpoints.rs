@@ -160,7 +160,9 @@ impl Call<'_> {
     }
 
     /// The `Link` header: navigable `page=N` links, or forward-only `pageId=N` ones. The page
-    /// parameter comes last in every URL, which is where ConnectWise clients look for it.
+    /// parameter comes last in every URL, which is where ConnectWise clients look for it. A
+    /// list always has the header; it is empty when there is no other page (clients read it
+    /// unconditionally, and forward-only paging stops at the empty one).
     fn links(&self, paging: &Paging, total: usize, last_id: Option<u32>) -> Option<String> {
         let url = format!("{}{}", site(&self.parts.headers), self.parts.uri.path());
         // The other parameters are encoded once and shared by every link.
@@ -177,14 +179,14 @@ impl Call<'_> {
         if self.forward_only() {
             return match last_id {
                 Some(last) if total > size => Some(format!("{}; rel=\"next\"", href("pageId", last as usize))),
-                _ => None,
+                _ => Some(String::new()),
             };
         }
         let last = total.div_ceil(size).max(1);
         let page = paging.page as usize;
         let rel = |p: usize, r: &str| format!("{}; rel=\"{r}\"", href("page", p));
         let links: Vec<String> = match page {
-            1 if last == 1 => return None,
+            1 if last == 1 => return Some(String::new()),
             1 => vec![rel(2, "next"), rel(last, "last")],
             p if p < last => vec![rel(p - 1, "prev"), rel(p + 1, "next"), rel(1, "first"), rel(last, "last")],
             p if p == last => vec![rel(p - 1, "prev"), rel(1, "first")],

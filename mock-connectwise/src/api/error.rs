@@ -133,6 +133,42 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Rewrites an error answer that is not already JSON (axum's extractor rejections are plain
+/// text) as the ConnectWise error body, keeping its status and its message.
+pub(crate) async fn as_connectwise_error(res: Response) -> Response {
+    let status = res.status();
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(super::media::is_json_content_type);
+    if !(status.is_client_error() || status.is_server_error()) || json {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    // Rejection texts are short; anything longer is cut, not buffered.
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::NOT_FOUND => "NotFound",
+        StatusCode::METHOD_NOT_ALLOWED => "MethodNotAllowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "RequestTooLarge",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "UnsupportedMediaType",
+        s if s.is_server_error() => "ConnectWiseApi",
+        _ => "InvalidObject",
+    };
+    let message = if text.is_empty() { status.canonical_reason().unwrap_or("Error").to_owned() } else { text };
+    let mut out = ApiError::new(status, code, message).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
 impl From<QueryError> for ApiError {
     fn from(e: QueryError) -> Self {
         Self::bad_request("", e.param, e.to_string())

@@ -9,6 +9,7 @@
 pub(crate) mod auth;
 pub(crate) mod endpoints;
 pub(crate) mod error;
+pub(crate) mod media;
 pub(crate) mod routes;
 
 use std::sync::Arc;
@@ -69,6 +70,10 @@ pub struct ApiConfig {
     pub write_timeout: Duration,
     /// The most connections served at once; more are answered 503 and closed at once.
     pub max_connections: usize,
+    /// The site root clients reach the mock at (`https://cw.example.test`), for `Link` and
+    /// `_info` URLs; `None` builds them from the `Host` the client used and whether the
+    /// mock serves TLS. `X-Forwarded-*` headers are never trusted.
+    pub public_url: Option<String>,
 }
 
 impl Default for ApiConfig {
@@ -85,6 +90,7 @@ impl Default for ApiConfig {
             console_token: None,
             write_timeout: crate::server::DEFAULT_WRITE_TIMEOUT,
             max_connections: crate::server::DEFAULT_MAX_CONNECTIONS,
+            public_url: None,
         }
     }
 }
@@ -108,6 +114,7 @@ pub fn router(store: Store, config: ApiConfig) -> Router {
     let ui = config.ui;
     let state = AppState { store, config: Arc::new(config), traffic };
     let guard = axum::middleware::from_fn_with_state(state.clone(), crate::console::guard::guard);
+    let trusted = state.clone();
     Router::new()
         .route("/login/companyinfo/{company}", get(company_info))
         .nest("/__mock", crate::console::router(ui))
@@ -119,6 +126,44 @@ pub fn router(store: Store, config: ApiConfig) -> Router {
         // The console's token and cross-site checks (everything else passes straight on).
         .layer(guard)
         .with_state(state)
+        .layer(axum::middleware::map_request_with_state(trusted, stamp_site))
+}
+
+/// The request header that carries the site root the mock itself worked out; whatever a
+/// client sends under this name is replaced.
+const SITE_HEADER: &str = "x-mock-connectwise-site";
+
+/// Stamps every request with the site root for links: the configured public URL, or the
+/// scheme the listener serves plus the `Host` the client used (when it is a plain host and
+/// port). Never `X-Forwarded-Proto`: nothing vouches for it.
+async fn stamp_site(State(app): State<AppState>, mut req: Request) -> Request {
+    let site = match &app.config.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let scheme = if app.config.tls.is_some() { "https" } else { "http" };
+            let host = req
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .or_else(|| req.uri().authority().map(axum::http::uri::Authority::as_str))
+                .filter(|h| is_authority(h))
+                .unwrap_or("localhost");
+            format!("{scheme}://{host}")
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&site) {
+        req.headers_mut().insert(SITE_HEADER, v);
+    } else {
+        req.headers_mut().remove(SITE_HEADER);
+    }
+    req
+}
+
+/// A `host[:port]` (names, IPv4, bracketed IPv6) and nothing that could break out of a URL.
+fn is_authority(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 255
+        && h.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_'))
 }
 
 /// A successful JSON response with the headers ConnectWise sends.
@@ -128,13 +173,23 @@ pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     res
 }
 
-/// The site root the client used (`http://host:port`), for links.
+/// The site root for links (`http://host:port`), as [`stamp_site`] worked it out.
 pub(crate) fn site(headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let scheme = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
-    format!("{scheme}://{host}")
+    headers.get(SITE_HEADER).and_then(|h| h.to_str().ok()).unwrap_or("http://localhost").to_owned()
 }
 
+/// The plain-text answer real servers give to a path outside any known codebase.
+pub(crate) const CANNOT_ROUTE: &str = "Cannot route. Codebase/company is invalid";
+
+/// `Cannot route. Codebase/company is invalid` as plain text, with 404 (assumption A18).
+fn cannot_route() -> Response {
+    let mut res = (StatusCode::NOT_FOUND, CANNOT_ROUTE).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    res
+}
+
+/// Codebase discovery. An unknown company is 200 with the body `null`, which public client
+/// code tests for (assumption A18).
 async fn company_info(State(app): State<AppState>, Path(company): Path<String>, headers: HeaderMap) -> Response {
     let found = app.store.read_tenant(&company, |t| Ok((t.company.clone(), t.company_name.clone())));
     match found {
@@ -151,7 +206,7 @@ async fn company_info(State(app): State<AppState>, Path(company): Path<String>, 
             });
             json_response(StatusCode::OK, body.to_string().into_bytes())
         }
-        Err(_) => ApiError::not_found("Cannot route. Codebase/company is invalid").into_response(),
+        Err(_) => json_response(StatusCode::OK, b"null".to_vec()),
     }
 }
 
@@ -164,29 +219,6 @@ fn api_path<'p>(path: &'p str, codebase: &str) -> Option<&'p str> {
     }
     let rest = &path[prefix.len()..];
     (rest.is_empty() || rest.starts_with('/')).then_some(rest)
-}
-
-fn accept_version(headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return Ok(()) };
-    let Some(v) = accept.split(';').map(str::trim).find_map(|p| p.strip_prefix("version=")) else { return Ok(()) };
-    let v = v.trim_matches('"');
-    let parse = |s: &str| -> Option<(u32, u32)> {
-        let (y, r) = s.split_once('.')?;
-        Some((y.parse().ok()?, r.parse().ok()?))
-    };
-    match (parse(v), parse(CURRENT_VERSION)) {
-        (Some(asked), Some(current)) if asked <= current => Ok(()),
-        (Some(_), _) => Err(ApiError::bad_request(
-            "request",
-            "Accept",
-            format!("API version {v} is not available; the newest is {CURRENT_VERSION}."),
-        )),
-        (None, _) => Err(ApiError::bad_request(
-            "request",
-            "Accept",
-            format!("'{v}' is not an API version such as {CURRENT_VERSION}."),
-        )),
-    }
 }
 
 /// What the dispatcher learnt about a call, for the request journal.
@@ -295,10 +327,7 @@ async fn before_call(fired: &Fired) -> Result<(), ApiError> {
 async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) -> Result<Response, ApiError> {
     let path = parts.uri.path();
     let Some(rest) = api_path(path, &app.config.codebase) else {
-        return Err(ApiError::not_found(format!(
-            "Cannot route. Codebase/company is invalid ({path} is not under /{}apis/3.0).",
-            app.config.codebase
-        )));
+        return Ok(cannot_route());
     };
     let decoded: Vec<String> = rest
         .split('/')
@@ -336,7 +365,9 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
         Matched::NotFound => return Err(ApiError::not_found(format!("The requested resource {rest} was not found."))),
     };
     auth::client_id(&parts.headers)?;
-    accept_version(&parts.headers)?;
+    // Any Accept is served: an unknown or malformed version gets the latest (assumption A19).
+    let version = media::served_version(&parts.headers);
+    tracing::trace!(%version, "API version served");
     let creds = auth::credentials(&parts.headers)?;
     let caller = app
         .store
@@ -374,7 +405,9 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
     if let Some((function, action)) = needs {
         trace.permission = Some(Check { function, action, granted: permit.granted, refused: false });
     }
-    let body = if parts.method == Method::POST || parts.method == Method::PUT || parts.method == Method::PATCH {
+    let has_body = parts.method == Method::POST || parts.method == Method::PUT || parts.method == Method::PATCH;
+    // The official spec gives the token request no body; whatever a client sends is ignored.
+    let body = if has_body && route.endpoint != routes::Endpoint::MemberTokens {
         Some(read_json(&parts.headers, body, &app.config).await?)
     } else {
         None
@@ -405,8 +438,9 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
 /// Reads a JSON request body, with ConnectWise-shaped errors for every way it can be wrong.
 async fn read_json(headers: &HeaderMap, body: Body, config: &ApiConfig) -> Result<serde_json::Value, ApiError> {
     let limit = config.max_body_bytes;
-    if let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
-        if !ct.to_ascii_lowercase().contains("json") {
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        let ct = String::from_utf8_lossy(ct.as_bytes());
+        if !media::is_json_content_type(&ct) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "UnsupportedMediaType",
@@ -445,19 +479,5 @@ mod tests {
         assert_eq!(api_path("/V4_6_RELEASE/APIS/3.0/system/info", "v4_6_release/"), Some("/system/info"));
         assert_eq!(api_path("/v2020_1/apis/3.0/system/info", "v4_6_release/"), None);
         assert_eq!(api_path("/v4_6_release/apis/3.01/x", "v4_6_release/"), None);
-    }
-
-    #[test]
-    fn versioned_accept_headers_up_to_the_current_version_are_honoured() {
-        let h = |v: &str| {
-            let mut m = HeaderMap::new();
-            m.insert(header::ACCEPT, HeaderValue::from_str(v).unwrap());
-            m
-        };
-        assert!(accept_version(&h("application/vnd.connectwise.com+json; version=2025.8")).is_ok());
-        assert!(accept_version(&h("application/vnd.connectwise.com+json")).is_ok());
-        assert!(accept_version(&h("application/json")).is_ok());
-        assert!(accept_version(&h("application/vnd.connectwise.com+json; version=2099.1")).is_err());
-        assert!(accept_version(&h("application/vnd.connectwise.com+json; version=latest")).is_err());
     }
 }

@@ -47,7 +47,9 @@ pub(crate) fn router(ui: bool) -> Router<AppState> {
         .route("/permissions", get(permission_table))
         .merge(traffic::router())
         .merge(state::router())
-        .fallback(not_found);
+        .fallback(not_found)
+        // Extractor rejections (a bad id in the path, 413, a wrong method) come as plain text.
+        .layer(axum::middleware::map_response(crate::api::error::as_connectwise_error));
     if ui { console.nest("/ui", ui::router()).route("/ui/", get(ui::home)) } else { console }
 }
 

@@ -406,6 +406,11 @@ fn bulk_chunk(c: usize, n: usize, seed: u64, role: Option<&Value>) -> Vec<Doc> {
     let start = c * BULK_CHUNK;
     let end = (start + BULK_CHUNK).min(n);
     let mut docs = Vec::with_capacity(end - start);
+    // Every flag false, as the write pipeline stores them, without a map entry per member.
+    let flags: Vec<(u16, Value)> = super::derived::flag_names(schema)
+        .into_iter()
+        .filter_map(|name| schema.prop(name).map(|(i, _)| (i, Value::Bool(false))))
+        .collect();
     for i in start..end {
         let first: String = FirstName().fake_with_rng(&mut rng);
         let last: String = LastName().fake_with_rng(&mut rng);
@@ -440,7 +445,7 @@ fn bulk_chunk(c: usize, n: usize, seed: u64, role: Option<&Value>) -> Vec<Doc> {
                 obj.insert((*name).to_owned(), default.to_json());
             }
         }
-        docs.push(Doc::encode(schema, &obj));
+        docs.push(Doc::encode_with_defaults(schema, &obj, &flags));
     }
     docs
 }

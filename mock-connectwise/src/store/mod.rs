@@ -15,6 +15,7 @@
 //! - [`tenant`]: one company's tables and what belongs to it;
 //! - [`records`]: list, count, get, create, replace, patch, delete, generic over collections;
 //! - [`patch`]: ConnectWise PATCH operations;
+//! - [`derived`]: what the server fills in on writes (flags, computed fields, API members' twins);
 //! - [`access`]: authentication, API keys and member tokens;
 //! - [`roles`]: security-role levels, settings and `mySecurity`;
 //! - [`reports`]: API report data;
@@ -22,6 +23,7 @@
 //! - [`journal`]: the permission journal (what each member's calls needed).
 
 pub(crate) mod access;
+pub(crate) mod derived;
 pub(crate) mod fixtures;
 pub(crate) mod index;
 pub(crate) mod journal;

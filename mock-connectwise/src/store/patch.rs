@@ -2,10 +2,15 @@
 //! `remove`, and `path` a `/`-separated property path with or without a leading slash
 //! (`summary`, `/status/name`, `customFields/0/value`). The result is validated like any other
 //! write, so a PATCH can never store what a POST could not.
+//!
+//! Every path is checked against the schema down to its last part, so `site/bogus` is refused
+//! like `bogus`. Setting one key of a reference (`status/name`, `board/name`, `status/id`,
+//! `company/identifier`) replaces the whole reference with that key alone, so the write
+//! pipeline looks the target up again by it, as ConnectWise does.
 
 use serde_json::{Map, Value};
 
-use crate::schema::ObjectSchema;
+use crate::schema::{ObjectSchema, SCHEMAS, Type};
 
 /// One operation.
 #[derive(Clone, Debug, PartialEq)]
@@ -81,6 +86,21 @@ pub(crate) fn apply(schema: &ObjectSchema, obj: &mut Map<String, Value>, ops: &[
             }
         }
         let joined = op.path.join("/");
+        check_path(&prop.ty, rest)
+            .map_err(|bad| format!("{} has no field {joined} ({bad} is not a field of it).", schema.name))?;
+        // `status/name` = "x" on a reference: look the target up again by that key alone.
+        let reference_key = match (&prop.ty, rest) {
+            (Type::Object(s), [key]) if op.op != OpKind::Remove && SCHEMAS.get(*s).is_reference() => {
+                SCHEMAS.get(*s).prop(key).map(|(_, p)| p.name.clone()).filter(|k| k != "_info")
+            }
+            _ => None,
+        };
+        if let Some(key) = reference_key {
+            let mut reference = Map::new();
+            reference.insert(key, op.value.clone());
+            obj.insert(name, Value::Object(reference));
+            continue;
+        }
         match op.op {
             OpKind::Remove if rest.is_empty() => {
                 obj.remove(&name);
@@ -100,6 +120,27 @@ pub(crate) fn apply(schema: &ObjectSchema, obj: &mut Map<String, Value>, ops: &[
         }
     }
     Ok(())
+}
+
+/// Checks that `rest` names fields (or list positions) below a property of type `ty`; the
+/// error is the first part that does not.
+fn check_path<'p>(ty: &Type, rest: &'p [String]) -> Result<(), &'p str> {
+    let Some((head, tail)) = rest.split_first() else { return Ok(()) };
+    match ty {
+        // Free-form values take any path.
+        Type::Any => Ok(()),
+        Type::Object(s) => {
+            let sub = SCHEMAS.get(*s);
+            let Some((_, p)) = sub.prop(head) else { return Err(head) };
+            check_path(&p.ty, tail)
+        }
+        Type::Array(item) => match head.parse::<usize>() {
+            Ok(_) => check_path(item, tail),
+            Err(_) => Err(head),
+        },
+        // A scalar has no parts; `set_at` explains that.
+        _ => Ok(()),
+    }
 }
 
 fn set_at(slot: &mut Value, path: &[String], value: Value) -> Option<()> {
@@ -168,8 +209,8 @@ mod tests {
                 {"op": "replace", "path": "summary", "value": "new"},
                 {"op": "Replace", "path": "/company/id", "value": 2},
                 {"op": "add", "path": "customFields/0/value", "value": "y"},
-                {"op": "add", "path": "status", "value": {"name": "Open"}},
-                {"op": "remove", "path": "company/name"}
+                {"op": "add", "path": "status", "value": {"name": "Open", "id": 4}},
+                {"op": "remove", "path": "status/id"}
             ]),
         )
         .unwrap();
@@ -177,6 +218,28 @@ mod tests {
             out,
             json!({"summary": "new", "company": {"id": 2}, "customFields": [{"id": 1, "value": "y"}], "status": {"name": "Open"}})
         );
+    }
+
+    #[test]
+    fn setting_one_key_of_a_reference_replaces_the_reference_with_that_key() {
+        let start = json!({"status": {"id": 1, "name": "New"}, "board": {"id": 1, "name": "Help Desk"}, "company": {"id": 1, "identifier": "A", "name": "A"}});
+        for (path, value, field, expect) in [
+            ("status/name", json!("In Progress"), "status", json!({"name": "In Progress"})),
+            ("/Status/ID", json!(2), "status", json!({"id": 2})),
+            ("board/name", json!("Alerts"), "board", json!({"name": "Alerts"})),
+            ("company/identifier", json!("B"), "company", json!({"identifier": "B"})),
+        ] {
+            let out = run(start.clone(), json!([{"op": "replace", "path": path, "value": value}])).unwrap();
+            assert_eq!(out[field], expect, "{path}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_sub_path_is_refused_like_an_unknown_field() {
+        for path in ["site/bogus", "status/bogus", "customFields/x/value", "customFields/0/bogus"] {
+            let e = run(json!({"summary": "s"}), json!([{"op": "replace", "path": path, "value": 1}])).unwrap_err();
+            assert!(e.contains("has no field"), "{path}: {e}");
+        }
     }
 
     #[test]
@@ -198,6 +261,7 @@ mod tests {
             (json!([{"op": "replace", "path": "id", "value": 1}]), "set by the server"),
             (json!([{"op": "replace", "path": "summary/x", "value": 1}]), "cannot be set"),
             (json!([{"op": "remove", "path": "company/name"}]), "is not set"),
+            (json!([{"op": "replace", "path": "site/bogus", "value": 1}]), "Ticket has no field site/bogus"),
         ] {
             let e = run(json!({"summary": "s"}), ops.clone()).unwrap_err();
             assert!(e.contains(needle), "{ops}: {e}");

@@ -245,15 +245,20 @@ impl Tenant {
         w: &WriteCtx<'_>,
     ) -> Result<One, StoreError> {
         let parent = self.parent_of(res, parent)?;
-        let (obj, secret) = self.prepare(res, parent, body, Mode::Create, None)?;
+        let (mut obj, secret) = self.prepare(res, parent, body, Mode::Create, None, w)?;
         let id = self.next_id(res);
         let (now, keys, base) = (w.now, w.keys, w.base);
+        // The company's main site is made with it and shares its id (assumption A13.5).
+        if let (Res::Companies, Some(Value::Object(site))) = (res, obj.get_mut("site")) {
+            site.entry("id").or_insert(Value::from(id));
+        }
         let by = self.names.intern(w.access.caller);
         let meta =
             Meta { entered_at: now, updated_at: now, entered_by: by, updated_by: by, parent: parent.unwrap_or(0) };
         let table = self.table_mut(res);
         table.insert(Record::new(id, meta, Doc::encode(table.schema, &obj)));
         self.after_create(res, id, secret, keys);
+        self.sync_api_member(res, id);
         let rec = self.table(res).get(id).ok_or_else(|| StoreError::NotFound(format!("{} {id}", res.info().title)))?;
         Ok(One { id, body: self.render(res, rec, None, base), others: false })
     }
@@ -288,7 +293,7 @@ impl Tenant {
         let others = self.check_owner(rec, access)?;
         let old_meta = rec.meta;
         let parent = (old_meta.parent != 0).then_some(old_meta.parent);
-        let (obj, secret) = self.prepare(res, parent, body, mode, Some(id))?;
+        let (obj, secret) = self.prepare(res, parent, body, mode, Some(id), w)?;
         let by = self.names.intern(access.caller);
         let meta = Meta { updated_at: now, updated_by: by, ..old_meta };
         let table = self.table_mut(res);
@@ -297,6 +302,7 @@ impl Tenant {
         if let Some(s) = secret {
             self.secrets.insert((res, id), SecretHash::new(&s, keys));
         }
+        self.sync_api_member(res, id);
         let rec = self.record(res, parent, id)?;
         Ok(One { id, body: self.render(res, rec, None, base), others })
     }
@@ -379,6 +385,7 @@ impl Tenant {
         body: Value,
         mode: Mode,
         id: Option<u32>,
+        w: &WriteCtx<'_>,
     ) -> Result<(Map<String, Value>, Option<String>), StoreError> {
         let info = res.info();
         let schema = res.schema();
@@ -412,6 +419,7 @@ impl Tenant {
         if errors.is_empty() {
             errors.extend(self.resolve_refs(res, &mut obj));
             errors.extend(self.check_unique(res, &obj, id));
+            self.derive(res, &mut obj, w.now, w.access.caller);
         }
         if errors.is_empty() { Ok((obj, secret)) } else { Err(invalid(errors)) }
     }
@@ -422,7 +430,9 @@ impl Tenant {
         let value = obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(field)).and_then(|(_, v)| v.as_str())?;
         let taken = std::iter::once(res)
             .chain(info.unique_with.iter().copied())
-            .any(|r| self.table(r).find_unique(value).is_some_and(|other| Some(other) != id || r != res));
+            // Members and API members share one id sequence: the same id is the same person
+            // (an API member and its `/system/members` twin).
+            .any(|r| self.table(r).find_unique(value).is_some_and(|other| Some(other) != id));
         taken.then(|| {
             FieldError::new(FieldErrorCode::ObjectExists, field, format!("The {field} '{value}' is already in use."))
         })

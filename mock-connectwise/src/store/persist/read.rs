@@ -168,7 +168,9 @@ impl RecordIn {
             let taken = value.and_then(|v| {
                 std::iter::once(res)
                     .chain(res.info().unique_with.iter().copied())
-                    .find_map(|r| t.table(r).find_unique(v).filter(|&other| other != id || r != res))
+                    // The same id in the sibling table is the same person (an API member and
+                    // its `/system/members` twin share their id).
+                    .find_map(|r| t.table(r).find_unique(v).filter(|&other| other != id))
             });
             if let (Some(v), Some(_)) = (value, taken) {
                 return Err(format!("id {id}: {field} '{v}' is already in use"));

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Drives the mock binary with public ConnectWise client libraries, unchanged, installed by name
+# at pinned versions into a temporary directory (never committed):
+#   pyconnectwise 0.6.1.2 (PyPI), connectpyse 0.8.1 (PyPI), connectwise-rest 1.3.0 (npm).
+# Starts `mock-connectwise --listen 127.0.0.1:0 --tls`, runs every driver, and exits non-zero
+# if any call of any driver failed. Needs python3 (with venv), node/npm and cargo.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+work="$(mktemp -d -t cw-clients-XXXXXX)"
+mock_pid=""
+cleanup() {
+  if [[ -n "$mock_pid" ]]; then kill "$mock_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== installing clients into $work"
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install -q "pyconnectwise==0.6.1.2" "connectpyse==0.8.1"
+npm install -s --no-audit --no-fund --prefix "$work/npm" "connectwise-rest@1.3.0" >/dev/null
+
+echo "== building and starting the mock (--tls)"
+(cd "$root" && cargo build -q -p mock-connectwise)
+"$root/target/debug/mock-connectwise" --listen 127.0.0.1:0 --tls --tls-cert-out "$work/ca.pem" \
+  >"$work/cw.env" 2>"$work/mock.log" &
+mock_pid=$!
+# The mock prints its CW_* settings once it listens; CW_CA_CERT is the last line.
+for _ in $(seq 1 300); do
+  grep -q '^CW_CA_CERT=' "$work/cw.env" 2>/dev/null && break
+  kill -0 "$mock_pid" 2>/dev/null || { cat "$work/mock.log"; exit 1; }
+  sleep 0.1
+done
+set -a; . "$work/cw.env"; set +a
+
+status=0
+echo "== pyconnectwise"
+REQUESTS_CA_BUNDLE="$CW_CA_CERT" "$work/venv/bin/python" "$here/python_pyconnectwise.py" || status=1
+echo "== connectpyse"
+REQUESTS_CA_BUNDLE="$CW_CA_CERT" "$work/venv/bin/python" "$here/python_connectpyse.py" || status=1
+echo "== connectwise-rest"
+NODE_EXTRA_CA_CERTS="$CW_CA_CERT" CW_NODE_PREFIX="$work/npm" node "$here/node_connectwise_rest.mjs" || status=1
+
+# No call may have been answered with a 5xx.
+if curl -sf --cacert "$CW_CA_CERT" "$CW_URL/__mock/requests?status=500&limit=5" | grep -q '"requests":\[{'; then
+  echo "FAIL the mock answered 500"; status=1
+fi
+exit "$status"
