@@ -388,6 +388,23 @@ mod tests {
         assert_eq!(Profile::load("Sophos Central").map(|p| p.id), Ok(DEFAULT_PROFILE.to_owned()));
     }
 
+    #[test]
+    fn every_profile_file_is_a_built_in_with_a_source_url() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../features/profiles");
+        let files = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("{dir}: {e}"))
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
+            .count();
+        // The seed's page and the nine complete vendor pages (README, "Profiles").
+        assert_eq!(files, 10);
+        assert_eq!(Profile::builtin_ids().len(), files);
+        for p in Profile::builtins() {
+            let p = p.unwrap_or_else(|e| panic!("{e}"));
+            assert!(p.source.as_deref().is_some_and(|s| s.starts_with("https://")), "{}: {:?}", p.id, p.source);
+        }
+    }
+
     fn error(text: &str) -> ProfileError {
         match Profile::parse("bad.toml", text) {
             Ok(p) => panic!("accepted: {p:?}"),
