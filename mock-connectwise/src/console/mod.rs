@@ -10,6 +10,7 @@
 
 pub(crate) mod guard;
 mod state;
+mod journal;
 mod traffic;
 mod ui;
 
@@ -44,6 +45,7 @@ pub(crate) fn router(ui: bool) -> Router<AppState> {
         .route("/companies/{company}/roles/{role}/levels", get(role_levels).put(set_levels).patch(set_levels))
         .route("/soft-mode", get(soft_mode).put(set_soft_mode))
         .route("/permission-journal", get(permission_journal).delete(clear_permission_journal))
+        .route("/permission-journal/{member}/profile", get(journal::derived_profile))
         .route("/permissions", get(permission_table))
         .merge(traffic::router())
         .merge(state::router())
@@ -94,6 +96,7 @@ pub(crate) async fn index(State(app): State<AppState>) -> Response {
         "PUT    /__mock/companies/{company}/roles/{role}/levels {\"Finance > Agreements\": {\"Add\": \"All\"}} or [{function, addLevel, ...}]",
         "GET|PUT /__mock/soft-mode                              {softMode: bool}",
         "GET|DELETE /__mock/permission-journal",
+        "GET    /__mock/permission-journal/{member}/profile    ?company=; the least privilege its calls needed, as a profile file (TOML)",
         "GET    /__mock/permissions                             the permission table",
     ];
     routes.extend(traffic::ROUTES);

@@ -4,13 +4,16 @@
 //!
 //! A call needs `All` to add, or to read, change or delete anything someone else entered;
 //! otherwise `My` suffices. In soft mode nothing is refused, so one run of a workload shows
-//! everything it needs at once.
+//! everything it needs at once, and [`PermissionJournal::profile`] writes that role down as an
+//! integration profile file, ready for `provisioner apply --profile`.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::permissions::{Action, Function, PermissionLevel, Requirement, RoleLevels};
+use cw_model::{MemberSpec, ProfileRow};
+
+use crate::permissions::{Action, Function, PermissionLevel, Profile, Requirement, RoleLevels};
 
 /// What one member's calls needed of one (function, action).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -114,6 +117,66 @@ impl PermissionJournal {
         Some(role)
     }
 
+    /// The least privilege `member`'s successful calls needed, as a profile: one row per
+    /// function used, each at the lowest levels that allowed every call. `company` may be left
+    /// out when the member is journaled in one company only. Member identifiers are compared
+    /// without case.
+    pub(crate) fn profile(&self, company: Option<&str>, member: &str) -> Result<DerivedProfile, Unjournaled> {
+        let found: Vec<&(String, String)> = self
+            .members
+            .keys()
+            .filter(|(c, m)| m.eq_ignore_ascii_case(member) && company.is_none_or(|w| c.eq_ignore_ascii_case(w)))
+            .collect();
+        let (company, identifier) = match found.as_slice() {
+            [] => return Err(Unjournaled::NotFound),
+            [one] => *one,
+            many => return Err(Unjournaled::Ambiguous(many.iter().map(|(c, _)| c.clone()).collect())),
+        };
+        let uses = &self.members[&(company.clone(), identifier.clone())];
+        let role = self.minimal_role(company, identifier).unwrap_or_default();
+        let rows = Function::ALL
+            .iter()
+            .filter(|&&f| Action::ALL.iter().any(|&a| role.get(f, a) > PermissionLevel::None))
+            .map(|&function| {
+                let calls: Vec<String> = Action::ALL
+                    .into_iter()
+                    .filter_map(|a| {
+                        uses.get(&(function, a)).filter(|u| u.calls > 0).map(|u| format!("{a} {}", u.calls))
+                    })
+                    .collect();
+                ProfileRow {
+                    step: None,
+                    function,
+                    levels: Action::ALL.map(|a| role.get(function, a)),
+                    customize: None,
+                    purpose: Some(format!("recorded calls: {}", calls.join(", "))),
+                }
+            })
+            .collect();
+        // A profile's member identifier is at most 15 letters, digits, '_', '-' or '.'.
+        let mut member_id: String =
+            identifier.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')).take(15).collect();
+        if member_id.is_empty() {
+            member_id = "Derived".into();
+        }
+        let profile = Profile {
+            id: format!("{member_id}.toml"),
+            name: format!("{member_id} (derived from a run)"),
+            source: Some(format!("mock-connectwise permission journal: company {company}, member {identifier}")),
+            role: format!("{member_id} (derived)"),
+            member: MemberSpec { name: member_id.clone(), identifier: member_id },
+            integrator_login: None,
+            rows,
+        };
+        let refused = uses
+            .iter()
+            .filter(|(_, u)| u.refused > 0)
+            .map(|(&(f, a), u)| format!("{f}: {a} ({} refused)", u.refused))
+            .collect();
+        let calls = uses.values().map(|u| u.calls).sum();
+        Ok(DerivedProfile { profile, company: company.clone(), calls, refused })
+    }
+
     /// The journal as the console shows it.
     pub(crate) fn report(&self, soft_mode: bool) -> serde_json::Value {
         let members: Vec<MemberReport> = self
@@ -160,6 +223,47 @@ impl PermissionJournal {
     }
 }
 
+/// Why the journal has no profile for a member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Unjournaled {
+    /// No call of that member is recorded (in that company).
+    NotFound,
+    /// The member is journaled in several companies; these.
+    Ambiguous(Vec<String>),
+}
+
+/// A profile derived from the journal, with what the file's comment says about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct DerivedProfile {
+    pub(crate) profile: Profile,
+    /// The company the calls were made in (lower case, as journaled).
+    pub(crate) company: String,
+    /// Successful calls recorded.
+    pub(crate) calls: u64,
+    /// `Function: Action (n refused)` for calls refused with 403: not in the profile.
+    pub(crate) refused: Vec<String>,
+}
+
+impl DerivedProfile {
+    /// The profile file: a comment saying where it comes from, then [`Profile::to_toml`].
+    pub(crate) fn to_toml(&self) -> String {
+        let p = &self.profile;
+        let mut head = format!(
+            "# Derived by mock-connectwise from the permission journal of member {:?} in company\n\
+             # {:?}: the least privilege its {} recorded calls needed. Apply it with\n\
+             # `provisioner apply --profile FILE`.\n",
+            p.member.identifier, self.company, self.calls
+        );
+        if !self.refused.is_empty() {
+            head.push_str("# Calls refused with 403 are not in it; record the run in soft mode to include them:\n");
+            for r in &self.refused {
+                head.push_str(&format!("#   {r}\n"));
+            }
+        }
+        head + &p.to_toml()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +297,74 @@ mod tests {
         assert_eq!(role.get(Function::Agreements, Action::Edit), PermissionLevel::All);
         // A refused call proves nothing was needed.
         assert_eq!(role.get(Function::TableSetup, Action::Delete), PermissionLevel::None);
+    }
+
+    #[test]
+    fn a_member_s_journal_exports_as_a_profile_that_parses_back_to_its_minimal_role() {
+        let mut j = PermissionJournal::default();
+        used(&mut j, Function::ServiceTickets, Action::Add, PermissionLevel::All);
+        used(&mut j, Function::ServiceTickets, Action::Edit, PermissionLevel::My);
+        used(&mut j, Function::CompanyMaintenance, Action::Inquire, PermissionLevel::All);
+        let refused = Use {
+            function: Function::Agreements,
+            action: Action::Add,
+            granted: PermissionLevel::None,
+            needed: None,
+            would_refuse: false,
+        };
+        j.record("cw", "Integration", refused);
+
+        let derived = j.profile(None, "integration").unwrap();
+        let text = derived.to_toml();
+        let parsed = Profile::parse("derived.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+
+        assert_eq!(parsed.levels(), j.minimal_role("cw", "Integration").unwrap());
+        assert_eq!(parsed.rows.len(), 2, "{text}");
+        assert_eq!(parsed.row(Function::ServiceTickets).map(|r| r.level(Action::Edit)), Some(PermissionLevel::My));
+        assert!(parsed.row(Function::Agreements).is_none(), "a refused call needed nothing: {text}");
+        assert!(text.contains("#   Finance > Agreements: Add (1 refused)"), "{text}");
+        assert_eq!((parsed.member.identifier.as_str(), parsed.role.as_str()), ("Integration", "Integration (derived)"));
+        assert_eq!((derived.company.as_str(), derived.calls), ("cw", 3));
+    }
+
+    #[test]
+    fn an_unknown_or_ambiguous_member_has_no_profile() {
+        let mut j = PermissionJournal::default();
+        for company in ["one", "two"] {
+            let u = Use {
+                function: Function::TableSetup,
+                action: Action::Inquire,
+                granted: PermissionLevel::All,
+                needed: Some(PermissionLevel::All),
+                would_refuse: false,
+            };
+            j.record(company, "Sync", u);
+        }
+        assert_eq!(j.profile(None, "Nobody"), Err(Unjournaled::NotFound));
+        assert_eq!(j.profile(Some("three"), "Sync"), Err(Unjournaled::NotFound));
+        assert_eq!(j.profile(None, "Sync"), Err(Unjournaled::Ambiguous(vec!["one".into(), "two".into()])));
+        assert_eq!(j.profile(Some("TWO"), "sync").map(|d| d.company), Ok("two".into()));
+    }
+
+    #[test]
+    fn an_identifier_a_profile_cannot_hold_is_made_one_that_it_can() {
+        let mut j = PermissionJournal::default();
+        let name = "a b\n'\"#c]very-long-identifier";
+        j.record(
+            "cw",
+            name,
+            Use {
+                function: Function::Agreements,
+                action: Action::Inquire,
+                granted: PermissionLevel::All,
+                needed: Some(PermissionLevel::My),
+                would_refuse: false,
+            },
+        );
+        let text = j.profile(None, name).unwrap().to_toml();
+        let parsed = Profile::parse("odd.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(parsed.member.identifier, "abcvery-long-id");
+        assert_eq!(parsed.row(Function::Agreements).map(|r| r.level(Action::Inquire)), Some(PermissionLevel::My));
     }
 
     #[test]

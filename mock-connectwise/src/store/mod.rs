@@ -300,6 +300,15 @@ impl Store {
         self.permissions().minimal_role(company, member)
     }
 
+    /// The least privilege a member's recorded calls needed, as a profile (see [`journal`]).
+    pub(crate) fn derived_profile(
+        &self,
+        company: Option<&str>,
+        member: &str,
+    ) -> Result<journal::DerivedProfile, journal::Unjournaled> {
+        self.permissions().profile(company, member)
+    }
+
     /// Forgets every recorded use.
     pub fn clear_permission_journal(&self) {
         self.permissions().clear();
