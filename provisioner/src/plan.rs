@@ -106,7 +106,7 @@ pub fn assess(state: &State, setup: &Setup, mock: bool, key: &KeyStatus) -> Vec<
             format!(
                 "'{}' holds '{}'; assign '{}'",
                 setup.member,
-                m["securityRole"]["name"].as_str().unwrap_or("no role"),
+                m.security_role.as_ref().and_then(|r| r.name.as_deref()).unwrap_or("no role"),
                 setup.role
             ),
         ),
@@ -144,7 +144,7 @@ pub(crate) fn levels_text(r: &ProfileRow) -> String {
 }
 
 fn member_name(state: &State) -> String {
-    state.member.as_ref().and_then(|m| m["name"].as_str()).unwrap_or_default().to_owned()
+    state.member.as_ref().and_then(|m| m.name.clone()).unwrap_or_default()
 }
 
 /// Reads the server and the key file and reports every step. Changes nothing.
@@ -157,6 +157,7 @@ pub async fn plan(client: &Client, setup: &Setup, key_file: &Path) -> Result<Rep
         ok: steps.iter().all(|s| s.status != Status::Failed),
         server: client.api_root().to_owned(),
         mock: client.is_mock(),
+        profile: setup.profile.name.clone(),
         steps,
         ..Report::default()
     })
