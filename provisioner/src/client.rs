@@ -252,7 +252,8 @@ impl Client {
 
     /// `GET /system/info` → `GET /system/info`: the call as errors name it.
     fn name(&self, method: &Method, url: &str) -> String {
-        let path = url.strip_prefix(&self.api).or_else(|| url.strip_prefix(&self.site)).unwrap_or(url);
+        let under = |root: &str| if root.is_empty() { None } else { url.strip_prefix(root) };
+        let path = under(&self.api).or_else(|| under(&self.site)).unwrap_or(url);
         format!("{method} {path}")
     }
 

@@ -120,8 +120,9 @@ impl SettingRow {
 /// A record of any collection, as the verify probes see it: its id and its other fields.
 #[derive(Clone, Debug, Deserialize)]
 pub struct AnyRecord {
-    /// The record's id.
-    pub id: u64,
+    /// The record's id (report rows have none).
+    #[serde(default)]
+    pub id: Option<u64>,
     /// Everything else.
     #[serde(flatten)]
     pub fields: Map<String, Value>,
