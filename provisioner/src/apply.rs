@@ -53,24 +53,29 @@ async fn ensure<B: Serialize, T: DeserializeOwned>(
     value: &str,
     body: &B,
 ) -> Result<(T, bool), Error> {
-    let mut last = None;
-    for _ in 0..CREATE_ATTEMPTS {
+    let mut lost = 0;
+    loop {
         if let Some(found) = find(client, path, field, value).await? {
             // Found after a lost answer: our own create went through.
-            return Ok((found, last.is_some()));
+            return Ok((found, lost > 0));
         }
         match client.post(path, body).await {
             Ok(created) => return Ok((created, true)),
-            Err(e @ Error::Transport { .. }) => last = Some(e),
+            // The create may have happened: look again before another try.
+            Err(e @ (Error::Transport { .. } | Error::Timeout { .. })) => {
+                lost += 1;
+                if lost == CREATE_ATTEMPTS {
+                    return Err(Error::NotCreated {
+                        path: path.to_owned(),
+                        value: value.to_owned(),
+                        attempts: lost,
+                        source: Box::new(e),
+                    });
+                }
+            }
             Err(e) => return Err(e),
         }
     }
-    Err(Error::NotCreated {
-        path: path.to_owned(),
-        value: value.to_owned(),
-        attempts: CREATE_ATTEMPTS,
-        source: Box::new(last.unwrap_or(Error::NotMock)),
-    })
 }
 
 fn password() -> String {
@@ -265,9 +270,8 @@ async fn new_key(client: &Client, admin: &Connection, setup: &Setup) -> Result<C
         call: format!("POST /__mock{path}"),
         problem: "the key was saved but its private half was not shown".into(),
     })?;
-    keyfile::plausible_key(&made.key.public_key).map_err(|reason| Error::Implausible { what: "public key", reason })?;
-    keyfile::plausible_key(secrecy::ExposeSecret::expose_secret(&private_key))
-        .map_err(|reason| Error::Implausible { what: "private key", reason })?;
+    keyfile::plausible_key("public key", &made.key.public_key)?;
+    keyfile::plausible_key("private key", secrecy::ExposeSecret::expose_secret(&private_key))?;
     Ok(Connection {
         url: admin.url.clone(),
         company: admin.company.clone(),

@@ -2,7 +2,6 @@
 //! line, and keeps the error it came from as its `source` (reqwest, I/O, serde, settings,
 //! profile), so nothing is lost between the wire and the message.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -165,15 +164,6 @@ pub enum Error {
     /// The key file could not be checked, written or read.
     #[error(transparent)]
     KeyFile(#[from] KeyFileError),
-    /// A file the provisioner was asked to read.
-    #[error("cannot read {}", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 fn secs(d: Duration) -> String {

@@ -16,7 +16,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::config::{Connection, Settings};
-use crate::{Client, RetryPolicy};
+use crate::{Client, Error, RetryPolicy};
 
 /// What went wrong with the key file.
 #[derive(Debug, thiserror::Error)]
@@ -211,18 +211,20 @@ pub fn read(path: &Path) -> Result<(Connection, Vec<(String, String)>), KeyFileE
 /// The longest key accepted from a server (ConnectWise's are 16 characters).
 const MAX_KEY: usize = 128;
 
-/// Whether a key from the server looks like a key: 1 to 128 characters, each a letter, a
-/// digit or one of `_ . + / = -`. Anything else (a quote, `$`, a space, a control character)
-/// is refused before it reaches a file.
-pub fn plausible_key(key: &str) -> Result<(), String> {
+/// Whether a key from the server (`what`: "public key", "private key") looks like a key: 1 to
+/// 128 characters, each a letter, a digit or one of `_ . + / = -`. Anything else (a quote,
+/// `$`, a space, a control character) is refused ([`Error::Implausible`]) before it reaches a
+/// file.
+pub fn plausible_key(what: &'static str, key: &str) -> Result<(), Error> {
     let n = key.chars().count();
-    if n == 0 || n > MAX_KEY {
-        return Err(format!("{n} characters; a key has 1 to {MAX_KEY}"));
-    }
-    match key.chars().find(|c| !(c.is_ascii_alphanumeric() || "_.+/=-".contains(*c))) {
-        Some(c) => Err(format!("it holds {c:?}; a key has letters, digits and _ . + / = - only")),
-        None => Ok(()),
-    }
+    let reason = if n == 0 || n > MAX_KEY {
+        format!("{n} characters; a key has 1 to {MAX_KEY}")
+    } else if let Some(c) = key.chars().find(|c| !(c.is_ascii_alphanumeric() || "_.+/=-".contains(*c))) {
+        format!("it holds {c:?}; a key has letters, digits and _ . + / = - only")
+    } else {
+        return Ok(());
+    };
+    Err(Error::Implausible { what, reason })
 }
 
 /// What a key file is worth.
@@ -317,9 +319,10 @@ mod tests {
 
     #[test]
     fn only_plausible_keys_are_accepted() {
-        plausible_key("AbC123xyz0987654").unwrap();
+        plausible_key("public key", "AbC123xyz0987654").unwrap();
         for bad in ["", "$(touch x)", "a b", "a\nb", "a'b", "k`id`", &"x".repeat(129)] {
-            assert!(plausible_key(bad).is_err(), "{bad:?}");
+            let e = plausible_key("public key", bad).unwrap_err();
+            assert!(e.to_string().starts_with("the server's public key is not plausible"), "{bad:?}: {e}");
         }
     }
 

@@ -227,3 +227,48 @@ async fn a_redirect_is_not_followed_with_the_credentials() {
     assert_eq!(err.status(), Some(302), "{err:?}");
     assert_eq!(thief.count(), 0);
 }
+
+#[tokio::test]
+async fn errors_keep_their_sources() {
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let retry = RetryPolicy { retries: 0, ..FAST };
+
+    let refused = Client::connect_with(&conn_to(&url), retry, quick_limits()).await.unwrap_err();
+    let dir = std::env::temp_dir().join(format!("prov-src-{}", std::process::id()));
+    let missing = provisioner::keyfile::read(&dir.join("none.env")).unwrap_err();
+
+    assert!(matches!(refused, Error::Transport { .. }), "{refused:?}");
+    let source = std::error::Error::source(&refused).expect("a source");
+    assert!(source.downcast_ref::<reqwest::Error>().is_some(), "{source:?}");
+    let text = provisioner::chain(&refused);
+    assert!(text.starts_with("GET /login/companyinfo/cwmock: no answer"), "{text}");
+    let io = std::error::Error::source(&missing).and_then(std::error::Error::source).expect("an I/O source");
+    assert!(io.downcast_ref::<std::io::Error>().is_some(), "{io:?}");
+    assert!(provisioner::chain(&missing).contains("none.env"), "{}", provisioner::chain(&missing));
+}
+
+#[tokio::test]
+async fn a_record_of_the_wrong_shape_is_a_decode_error_naming_the_call() {
+    let server = serve(|req: Request| async move {
+        if let Some(r) = discovery(&req) {
+            return r;
+        }
+        if req.target.contains("/system/apiMembers") {
+            return Reply::json(200, r#"[{"id":"seven","identifier":"SophosSync"}]"#);
+        }
+        Reply::json(200, "[]")
+    })
+    .await;
+    let client = client(&server.url, quick_limits()).await;
+    let file = std::env::temp_dir().join(format!("prov-shape-{}.env", std::process::id()));
+
+    let err = provisioner::plan::plan(&client, &provisioner::Setup::default(), &file).await.unwrap_err();
+
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.starts_with("GET /system/apiMembers?conditions=") && text.contains("invalid type"), "{text}");
+    let source = std::error::Error::source(&err).expect("a source");
+    assert!(source.downcast_ref::<serde_json::Error>().is_some());
+}
