@@ -190,3 +190,33 @@ fn preflight_names_the_path_and_the_reason() {
     assert!(matches!(err, KeyFileError::NoDirectory { .. }));
     assert!(err.to_string().contains("nope"), "{err}");
 }
+
+#[tokio::test]
+async fn on_a_real_server_a_new_integrator_logins_password_is_kept_in_the_key_file() {
+    let app = TestApp::spawn().await;
+    let real = support::proxy_with(app.url.clone(), true, |_, _, _| {}).await;
+    let conn = Connection { url: real.url.clone(), ..admin(&app) };
+    let file = scratch("real-server").join("k.env");
+
+    let report = apply_as(&conn, &file).await.unwrap();
+    let again = apply_as(&conn, &file).await.unwrap();
+
+    assert!(!report.mock && report.ok, "{}", report.render());
+    assert!(report.instructions.iter().any(|i| i.starts_with("S7: click Save")), "{:?}", report.instructions);
+    let pairs = cw_model::connection::read_dotenv(&file).unwrap();
+    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap();
+    let login = mock_connectwise::Creds {
+        company: app.admin.company.clone(),
+        public: get("CW_INTEGRATOR_USERNAME"),
+        private: get("CW_INTEGRATOR_PASSWORD"),
+        client_id: app.admin.client_id.clone(),
+    };
+    // The password authenticates: an integrator login past authentication is told what it
+    // may call (403 naming it), never 401.
+    let req = app.request(&login, Method::GET, "/system/info").header("x-cw-usertype", "integrator");
+    let answer = app.send(req).await;
+    assert_eq!(answer.status, 403, "{:?}", answer.body);
+    assert!(answer.message().contains("Integrator login IntegrationSync"), "{}", answer.message());
+    assert!(again.changes.is_empty(), "{:?}", again.changes);
+    assert!(backups(&file).is_empty(), "nothing to back up: the second apply wrote nothing");
+}

@@ -247,6 +247,16 @@ pub async fn proxy(
     target: String,
     rewrite: impl Fn(&str, &str, &mut serde_json::Value) + Send + Sync + 'static,
 ) -> Hostile {
+    proxy_with(target, false, rewrite).await
+}
+
+/// [`proxy`], and with `hide_console` the mock's console answers 404, so the provisioner
+/// takes the server for a real ConnectWise.
+pub async fn proxy_with(
+    target: String,
+    hide_console: bool,
+    rewrite: impl Fn(&str, &str, &mut serde_json::Value) + Send + Sync + 'static,
+) -> Hostile {
     let rewrite = Arc::new(rewrite);
     let http = reqwest::Client::new();
     let front = Arc::new(Mutex::new(String::new()));
@@ -254,6 +264,9 @@ pub async fn proxy(
     let hostile = serve(move |req: Request| {
         let (http, target, rewrite, front) = (http.clone(), target.clone(), rewrite.clone(), front_in.clone());
         async move {
+            if hide_console && req.target.starts_with("/__mock") {
+                return Reply::json(404, r#"{"code":"NotFound","message":"Cannot route."}"#);
+            }
             let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap();
             let mut out = http.request(method, format!("{target}{}", req.target)).body(req.body.clone());
             for (k, v) in &req.headers {
