@@ -1,15 +1,23 @@
 //! `apply`: makes the changes the API allows (integrator login, role, API member), performs
 //! the UI-only steps through the mock console on mock-connectwise (key with "Save", role
 //! levels), and prints exact UI instructions for them on a real server. Idempotent.
+//!
+//! Order matters: everything is read first, then the key file is proven writable
+//! ([`keyfile::preflight`]) before anything changes on the server, because a new integrator
+//! password or private key that cannot be written is lost for good. An existing key file is
+//! never replaced without a timestamped backup, which the report names.
 
 use std::path::PathBuf;
 
 use rand::Rng;
 use reqwest::Method;
+use serde::Serialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::{Value, json};
 
 use crate::keyfile::{self, KeyStatus};
 use crate::plan::{assess, missing_levels};
+use crate::records::{ApiMember, IntegratorLogin, SecurityRole};
 use crate::report::{Report, Status};
 use crate::state::{State, find};
 use crate::{Client, Connection, Error, Setup};
@@ -25,23 +33,49 @@ pub struct ApplyOptions {
     pub new_key: bool,
 }
 
+/// What `apply` did and what is left to a person.
+#[derive(Default)]
+struct Progress {
+    changes: Vec<String>,
+    instructions: Vec<String>,
+}
+
+/// How many times a create is tried when its answer is lost.
+const CREATE_ATTEMPTS: usize = 4;
+
 /// Creates a record unless one with `field = value` exists. A create whose answer is lost
 /// (the write may have happened) is followed by a look before trying again, so a flaky
 /// connection never makes duplicates.
-async fn ensure(client: &Client, path: &str, field: &str, value: &str, body: &Value) -> Result<(Value, bool), Error> {
-    let mut last = None;
-    for _ in 0..4 {
+async fn ensure<B: Serialize, T: DeserializeOwned>(
+    client: &Client,
+    path: &str,
+    field: &str,
+    value: &str,
+    body: &B,
+) -> Result<(T, bool), Error> {
+    let mut lost = 0;
+    loop {
         if let Some(found) = find(client, path, field, value).await? {
             // Found after a lost answer: our own create went through.
-            return Ok((found, last.is_some()));
+            return Ok((found, lost > 0));
         }
         match client.post(path, body).await {
             Ok(created) => return Ok((created, true)),
-            Err(e @ Error::Transport { .. }) => last = Some(e),
+            // The create may have happened: look again before another try.
+            Err(e @ (Error::Transport { .. } | Error::Timeout { .. })) => {
+                lost += 1;
+                if lost == CREATE_ATTEMPTS {
+                    return Err(Error::NotCreated {
+                        path: path.to_owned(),
+                        value: value.to_owned(),
+                        attempts: lost,
+                        source: Box::new(e),
+                    });
+                }
+            }
             Err(e) => return Err(e),
         }
     }
-    Err(last.unwrap_or_else(|| Error::Other(format!("could not create {value} at {path}"))))
 }
 
 fn password() -> String {
@@ -57,171 +91,263 @@ pub async fn apply(
     setup: &Setup,
     options: &ApplyOptions,
 ) -> Result<Report, Error> {
-    let mut changes = Vec::new();
-    let mut instructions = Vec::new();
     let state = State::read(client, setup).await?;
+    let key = keyfile::check(&options.key_file).await;
+    let new_login = setup.profile.integrator_login.is_some() && state.integrator.is_none();
+    if key != KeyStatus::Works || new_login {
+        // Nothing changes on the server before the secrets it makes can be kept.
+        keyfile::preflight(&options.key_file)?;
+    }
+    let mut progress = Progress::default();
+    let secret = ensure_integrator(client, setup, &state, &mut progress).await?;
+    let role_id = ensure_role(client, setup, &mut progress).await?;
+    ensure_levels(client, setup, role_id, &mut progress).await?;
+    ensure_member(client, setup, role_id, &mut progress).await?;
+    let key_problem = ensure_key(client, admin, setup, options, &key, secret.as_deref(), &mut progress).await?;
+    report(client, setup, options, key_problem, progress).await
+}
 
-    // S0: the integrator login, with a generated password that goes to the key file.
-    let mut integrator_secret = None;
-    let flags = setup.profile.integrator_flags();
+/// S0: the integrator login, with a generated password; returns the password of a login
+/// this run created.
+async fn ensure_integrator(
+    client: &Client,
+    setup: &Setup,
+    state: &State,
+    progress: &mut Progress,
+) -> Result<Option<String>, Error> {
     if setup.profile.integrator_login.is_none() {
-        // The profile's page needs no integrator login.
-    } else if let Some(login) = &state.integrator {
+        return Ok(None);
+    }
+    let flags = setup.profile.integrator_flags();
+    let all_flags = || std::iter::once("canAccessAllRecordsFlag").chain(flags.iter().map(String::as_str));
+    if let Some(login) = &state.integrator {
         if !state.integrator_gaps(flags).is_empty() {
             let mut ops = vec![json!({ "op": "replace", "path": "inactiveFlag", "value": false })];
-            for flag in std::iter::once("canAccessAllRecordsFlag").chain(flags.iter().map(String::as_str)) {
-                ops.push(json!({ "op": "replace", "path": flag, "value": true }));
-            }
-            client.patch(&format!("/system/integratorlogins/{}", login["id"]), &Value::Array(ops)).await?;
-            changes.push(format!("S0: set the API flags of integrator login '{}'", setup.integrator));
+            ops.extend(all_flags().map(|f| json!({ "op": "replace", "path": f, "value": true })));
+            let _: IgnoredAny = client.patch(&format!("/system/integratorlogins/{}", login.id), &ops).await?;
+            progress.changes.push(format!("S0: set the API flags of integrator login '{}'", setup.integrator));
         }
-    } else {
-        let secret = password();
-        let mut body = json!({ "username": setup.integrator, "password": secret, "canAccessAllRecordsFlag": true });
-        for flag in flags {
-            body[flag.as_str()] = Value::Bool(true);
-        }
-        let (_, created) = ensure(client, "/system/integratorlogins", "username", &setup.integrator, &body).await?;
-        if created {
-            integrator_secret = Some(secret);
-            changes.push(format!("S0: created integrator login '{}'", setup.integrator));
-        }
+        return Ok(None);
     }
+    let secret = password();
+    let mut body = json!({ "username": setup.integrator, "password": secret });
+    for flag in all_flags() {
+        body[flag] = Value::Bool(true);
+    }
+    let (_, created): (IntegratorLogin, bool) =
+        ensure(client, "/system/integratorlogins", "username", &setup.integrator, &body).await?;
+    if !created {
+        return Ok(None);
+    }
+    progress.changes.push(format!("S0: created integrator login '{}'", setup.integrator));
+    Ok(Some(secret))
+}
 
-    // S9: the role.
-    let (role, created) =
-        ensure(client, "/system/securityroles", "name", &setup.role, &json!({ "name": setup.role })).await?;
-    let role_id = role["id"].as_u64().ok_or_else(|| Error::Other("the security role has no id".into()))?;
+/// S9: the role; returns its id.
+async fn ensure_role(client: &Client, setup: &Setup, progress: &mut Progress) -> Result<u64, Error> {
+    let body = json!({ "name": setup.role });
+    let (role, created): (SecurityRole, bool) =
+        ensure(client, "/system/securityroles", "name", &setup.role, &body).await?;
     if created {
-        changes.push(format!("S9: created security role '{}'", setup.role));
+        progress.changes.push(format!("S9: created security role '{}'", setup.role));
     }
+    Ok(role.id)
+}
 
-    // S9.2-S9.8: levels change only in the UI; the mock's console stands in for it.
-    let levels_now = State { role_levels: Some(crate::state::role_levels(client, role_id).await?), ..State::default() };
-    let missing = missing_levels(&levels_now, &setup.profile);
-    let items = levels_now.role_levels.as_ref().map(|l| setup.profile.missing_items(l)).unwrap_or_default();
-    if !missing.is_empty() || !items.is_empty() {
-        if client.is_mock() {
-            let mut update = LevelChanges::default();
-            for r in &missing {
-                update = update.level(r.function, r.action, r.level);
-            }
-            for r in setup.profile.rows.iter().filter(|r| items.iter().any(|(f, _)| *f == r.function)) {
-                update = update.customize(r.function, r.customize.clone());
-            }
-            let path = console::path::role_levels(client.company(), &role_id.to_string());
-            client.console(Method::PATCH, &path, Some(&update.to_json())).await?;
-            for r in &missing {
-                changes.push(format!("{}: set {r} (mock console)", r.step_or_label()));
-            }
-            for (f, item) in &items {
-                changes.push(format!("{f}: Customize now includes {item} (mock console)"));
-            }
-        } else {
-            for r in &missing {
-                instructions.push(format!(
-                    "{}: System > Security Roles > '{}' > {} > {}: set {} Level to {}, then Save",
-                    r.step_or_label(),
-                    setup.role,
-                    r.function.info().module,
-                    r.function.info().function,
-                    r.action,
-                    r.level
-                ));
-            }
-            for (f, item) in &items {
-                instructions.push(format!(
-                    "System > Security Roles > '{}' > {f}: Customize, tick {item}, then Save",
-                    setup.role
-                ));
-            }
+/// S9.2–S9.8: levels change only in the UI; the mock's console stands in for it.
+async fn ensure_levels(client: &Client, setup: &Setup, role_id: u64, progress: &mut Progress) -> Result<(), Error> {
+    let levels = crate::state::role_levels(client, role_id).await?;
+    let now = State { role_levels: Some(levels), ..State::default() };
+    let missing = missing_levels(&now, &setup.profile);
+    let items = now.role_levels.as_ref().map(|l| setup.profile.missing_items(l)).unwrap_or_default();
+    if missing.is_empty() && items.is_empty() {
+        return Ok(());
+    }
+    if !client.is_mock() {
+        for r in &missing {
+            let info = r.function.info();
+            progress.instructions.push(format!(
+                "{}: System > Security Roles > '{}' > {} > {}: set {} Level to {}, then Save",
+                r.step_or_label(),
+                setup.role,
+                info.module,
+                info.function,
+                r.action,
+                r.level
+            ));
         }
+        for (f, item) in &items {
+            progress
+                .instructions
+                .push(format!("System > Security Roles > '{}' > {f}: Customize, tick {item}, then Save", setup.role));
+        }
+        return Ok(());
     }
+    let mut update = LevelChanges::default();
+    for r in &missing {
+        update = update.level(r.function, r.action, r.level);
+    }
+    for r in setup.profile.rows.iter().filter(|r| items.iter().any(|(f, _)| *f == r.function)) {
+        update = update.customize(r.function, r.customize.clone());
+    }
+    let path = console::path::role_levels(client.company(), &role_id.to_string());
+    let _: IgnoredAny = client.console(Method::PATCH, &path, Some(&update.to_json())).await?;
+    progress.changes.extend(missing.iter().map(|r| format!("{}: set {r} (mock console)", r.step_or_label())));
+    progress.changes.extend(items.iter().map(|(f, i)| format!("{f}: Customize now includes {i} (mock console)")));
+    Ok(())
+}
 
-    // S2-S4, S9.1: the API member holding the role.
+/// S2–S4, S9.1: the API member holding the role.
+async fn ensure_member(client: &Client, setup: &Setup, role_id: u64, progress: &mut Progress) -> Result<(), Error> {
     let body = json!({ "identifier": setup.member, "name": setup.member_name, "securityRole": { "id": role_id } });
-    let (member, created) = ensure(client, "/system/apiMembers", "identifier", &setup.member, &body).await?;
+    let (member, created): (ApiMember, bool) =
+        ensure(client, "/system/apiMembers", "identifier", &setup.member, &body).await?;
     if created {
-        changes.push(format!("S2-S4: created API member '{}' with role '{}'", setup.member, setup.role));
-    } else if member["securityRole"]["id"].as_u64() != Some(role_id) {
+        progress.changes.push(format!("S2-S4: created API member '{}' with role '{}'", setup.member, setup.role));
+    } else if member.security_role.as_ref().map(|r| r.id) != Some(role_id) {
         let ops = json!([{ "op": "replace", "path": "securityRole", "value": { "id": role_id } }]);
-        client.patch(&format!("/system/apiMembers/{}", member["id"]), &ops).await?;
-        changes.push(format!("S9.1: assigned role '{}' to '{}'", setup.role, setup.member));
+        let _: IgnoredAny = client.patch(&format!("/system/apiMembers/{}", member.id), &ops).await?;
+        progress.changes.push(format!("S9.1: assigned role '{}' to '{}'", setup.role, setup.member));
     }
+    Ok(())
+}
 
-    // S5-S8: the key. Written to the key file before anything is printed.
-    let key = keyfile::check(&options.key_file).await;
-    let mut key_problem = None;
-    match (&key, client.is_mock()) {
-        (KeyStatus::Works, _) => {
-            if let Some(secret) = &integrator_secret {
-                let (conn, mut extra) = keyfile::read(&options.key_file)?;
-                extra.retain(|(k, _)| !k.starts_with("CW_INTEGRATOR_"));
-                let mut pairs: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-                pairs.push(("CW_INTEGRATOR_USERNAME", &setup.integrator));
-                pairs.push(("CW_INTEGRATOR_PASSWORD", secret));
-                keyfile::write_atomic(&options.key_file, &conn.to_dotenv(&pairs)?, true)?;
-            }
+/// S5–S8: the key, written to the key file before anything is printed. Returns why no key
+/// was made where one should have been.
+async fn ensure_key(
+    client: &Client,
+    admin: &Connection,
+    setup: &Setup,
+    options: &ApplyOptions,
+    key: &KeyStatus,
+    secret: Option<&str>,
+    progress: &mut Progress,
+) -> Result<Option<String>, Error> {
+    let file = &options.key_file;
+    if *key == KeyStatus::Works {
+        if let Some(secret) = secret {
+            let (conn, mut extra) = keyfile::read(file)?;
+            extra.retain(|(k, _)| !k.starts_with("CW_INTEGRATOR_"));
+            let mut pairs: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            pairs.extend([("CW_INTEGRATOR_USERNAME", setup.integrator.as_str()), ("CW_INTEGRATOR_PASSWORD", secret)]);
+            write_key_file(file, &keyfile::render(file, &conn, &pairs)?, progress)?;
         }
-        (_, true) => {
-            let state = State::read(client, setup).await?;
-            let (shown, _) = state.keys_by_kind();
-            if !shown.is_empty() && key == KeyStatus::Missing && !options.new_key {
-                key_problem = Some(format!(
-                    "'{}' already has {} key(s) whose private half is not in {}; pass --new-key to make another",
-                    setup.member,
-                    shown.len(),
-                    options.key_file.display()
-                ));
-            } else {
-                let path = console::path::member_keys(client.company(), &setup.member);
-                let request = NewKeyRequest { description: setup.key_description.clone(), action: SaveAction::Save };
-                let request = serde_json::to_value(request).map_err(|e| Error::Other(e.to_string()))?;
-                let made: KeyCreated =
-                    serde_json::from_value(client.console(Method::POST, &path, Some(&request)).await?)
-                        .map_err(|e| Error::Other(format!("the mock console's new key is not a key: {e}")))?;
-                let private_key = made
-                    .private_key
-                    .ok_or_else(|| Error::Other("the key was saved but its private half was not shown".into()))?;
-                let conn = Connection {
-                    url: admin.url.clone(),
-                    company: admin.company.clone(),
-                    public_key: made.key.public_key,
-                    private_key,
-                    client_id: admin.client_id.clone(),
-                };
-                let mut extra = vec![("CW_INTEGRATOR_USERNAME", setup.integrator.as_str())];
-                if let Some(secret) = &integrator_secret {
-                    extra.push(("CW_INTEGRATOR_PASSWORD", secret));
-                }
-                keyfile::write_atomic(&options.key_file, &conn.to_dotenv(&extra)?, key != KeyStatus::Missing)?;
-                changes.push(format!(
-                    "S5-S8: made API key {} for '{}' with Save; identity written to {}",
-                    conn.public_key,
-                    setup.member,
-                    options.key_file.display()
-                ));
-            }
-        }
-        (_, false) => {
-            for (id, text) in [
-                ("S2-S4", format!("System > Members > API Members: open '{}'", setup.member)),
-                ("S5", "open the API Keys tab and click +".to_owned()),
-                ("S6", format!("Description: \"{}\"", setup.key_description)),
-                ("S7", "click Save - NOT Save and Close (that loses the private key for good)".to_owned()),
-                (
-                    "S8",
-                    format!(
-                        "copy both keys into {} as CW_PUBLIC_KEY= and CW_PRIVATE_KEY= (with CW_URL, CW_COMPANY, CW_CLIENT_ID), mode 0600",
-                        options.key_file.display()
-                    ),
-                ),
-            ] {
-                instructions.push(format!("{id}: {text}"));
-            }
-        }
+        return Ok(None);
     }
+    if !client.is_mock() {
+        ui_key_steps(admin, setup, file, secret, progress)?;
+        return Ok(None);
+    }
+    let state = State::read(client, setup).await?;
+    let (shown, _) = state.keys_by_kind();
+    if !shown.is_empty() && *key == KeyStatus::Missing && !options.new_key {
+        return Ok(Some(format!(
+            "'{}' already has {} key(s) whose private half is not in {}; pass --new-key to make another",
+            setup.member,
+            shown.len(),
+            file.display()
+        )));
+    }
+    let conn = new_key(client, admin, setup).await?;
+    let mut extra = vec![("CW_INTEGRATOR_USERNAME", setup.integrator.as_str())];
+    extra.extend(secret.map(|s| ("CW_INTEGRATOR_PASSWORD", s)));
+    write_key_file(file, &keyfile::render(file, &conn, &extra)?, progress)?;
+    progress.changes.push(format!(
+        "S5-S8: made API key {} for '{}' with Save; identity written to {}",
+        conn.public_key,
+        setup.member,
+        file.display()
+    ));
+    Ok(None)
+}
 
+/// Makes a key with "Save" through the mock console; refuses keys that are not plausible.
+async fn new_key(client: &Client, admin: &Connection, setup: &Setup) -> Result<Connection, Error> {
+    let path = console::path::member_keys(client.company(), &setup.member);
+    let request = NewKeyRequest { description: setup.key_description.clone(), action: SaveAction::Save };
+    let made: KeyCreated = client.console(Method::POST, &path, Some(&request)).await?;
+    let private_key = made.private_key.ok_or_else(|| Error::Unexpected {
+        call: format!("POST /__mock{path}"),
+        problem: "the key was saved but its private half was not shown".into(),
+    })?;
+    keyfile::plausible_key("public key", &made.key.public_key)?;
+    keyfile::plausible_key("private key", secrecy::ExposeSecret::expose_secret(&private_key))?;
+    Ok(Connection {
+        url: admin.url.clone(),
+        company: admin.company.clone(),
+        public_key: made.key.public_key,
+        private_key,
+        client_id: admin.client_id.clone(),
+    })
+}
+
+/// On a real server: the key steps as UI instructions, and a new integrator login's
+/// password kept in the key file (without keys until a person adds them).
+fn ui_key_steps(
+    admin: &Connection,
+    setup: &Setup,
+    file: &std::path::Path,
+    secret: Option<&str>,
+    progress: &mut Progress,
+) -> Result<(), Error> {
+    if let Some(secret) = secret {
+        let pairs = [
+            ("CW_URL", admin.url.as_str()),
+            ("CW_COMPANY", admin.company.as_str()),
+            ("CW_CLIENT_ID", admin.client_id.as_str()),
+            ("CW_INTEGRATOR_USERNAME", setup.integrator.as_str()),
+            ("CW_INTEGRATOR_PASSWORD", secret),
+        ];
+        let mut text = String::from("# Written by `provisioner apply`. Add CW_PUBLIC_KEY and CW_PRIVATE_KEY (S8).\n");
+        for (k, v) in pairs {
+            text.push_str(
+                &crate::config::dotenv_line(k, v)
+                    .map_err(|source| keyfile::KeyFileError::Settings { path: file.to_path_buf(), source })?,
+            );
+        }
+        write_key_file(file, &text, progress)?;
+        progress.changes.push(format!("S0: the integrator login's password is in {}", file.display()));
+    }
+    let steps = [
+        ("S2-S4", format!("System > Members > API Members: open '{}'", setup.member)),
+        ("S5", "open the API Keys tab and click +".to_owned()),
+        ("S6", format!("Description: \"{}\"", setup.key_description)),
+        ("S7", "click Save - NOT Save and Close (that loses the private key for good)".to_owned()),
+        (
+            "S8",
+            format!(
+                "copy both keys into {} as CW_PUBLIC_KEY= and CW_PRIVATE_KEY= (with CW_URL, CW_COMPANY, CW_CLIENT_ID), mode 0600",
+                file.display()
+            ),
+        ),
+    ];
+    progress.instructions.extend(steps.into_iter().map(|(id, text)| format!("{id}: {text}")));
+    Ok(())
+}
+
+/// Writes the key file; an existing file is first copied to a timestamped backup, named in
+/// the report.
+fn write_key_file(path: &std::path::Path, contents: &str, progress: &mut Progress) -> Result<(), Error> {
+    if path.exists() {
+        let kept = keyfile::backup(path)?;
+        progress.changes.push(format!(
+            "kept the previous {} as {} (mode 0600) before replacing it",
+            path.display(),
+            kept.display()
+        ));
+    }
+    keyfile::write_atomic(path, contents, true)?;
+    Ok(())
+}
+
+/// The report after the changes: every step assessed again from the server.
+async fn report(
+    client: &Client,
+    setup: &Setup,
+    options: &ApplyOptions,
+    key_problem: Option<String>,
+    progress: Progress,
+) -> Result<Report, Error> {
     let state = State::read(client, setup).await?;
     let key = keyfile::check(&options.key_file).await;
     let mut steps = assess(&state, setup, client.is_mock(), &key);
@@ -236,9 +362,10 @@ pub async fn apply(
         ok: steps.iter().all(|s| s.status != Status::Failed),
         server: client.api_root().to_owned(),
         mock: client.is_mock(),
+        profile: setup.profile.name.clone(),
         steps,
-        changes,
-        instructions,
+        changes: progress.changes,
+        instructions: progress.instructions,
         warnings: Vec::new(),
     })
 }

@@ -3,23 +3,31 @@
 //! mock-connectwise or a real server.
 //!
 //! - [`config`]: the `CW_*` connection settings and dotenv files.
-//! - [`client`]: the one HTTP client (auth, retries, paging, typed errors).
+//! - [`client`]: the one HTTP client (auth, bounded retries, same-origin paging, limits);
+//!   [`records`]: the typed records it decodes; [`Error`]: what can go wrong, with sources.
 //! - [`state`]: what the server holds now, read as the administrator.
 //! - [`plan`], [`apply`], [`verify`]: the three commands, each returning a [`report::Report`].
-//! - [`keyfile`]: the integration's identity, written once, atomically, mode 0600.
+//! - [`keyfile`]: the integration's identity, checked writable first, written atomically
+//!   with mode 0600, never replacing a file without a backup.
+//! - [`profiles`]: the built-in profiles as a table (`provisioner profiles`).
 //! - The required levels come from a [`cw_model::Profile`] (`--profile`, default the seed's page).
 
 pub mod apply;
 pub mod client;
 pub mod config;
+mod error;
 pub mod keyfile;
+mod link;
 pub mod plan;
+pub mod profiles;
+pub mod records;
 pub mod report;
 pub mod state;
 pub mod verify;
 
-pub use client::{Client, RetryPolicy};
+pub use client::{Client, Limits, RetryPolicy};
 pub use cw_model::{Connection, Profile};
+pub use error::Error;
 pub use report::{Report, Status, StepReport};
 
 /// What the provisioner sets up: the profile, and the names of the records it owns.
@@ -62,69 +70,18 @@ impl Default for Setup {
     }
 }
 
-/// Everything that can go wrong, each with the cause in one line.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The server answered with an error body.
-    #[error("{call}: {status} {code}: {message}")]
-    Api {
-        /// Method and path under the API root (`GET /system/info`).
-        call: String,
-        /// The HTTP status.
-        status: u16,
-        /// ConnectWise's error `code`.
-        code: String,
-        /// ConnectWise's error `message`, with the `errors` entries appended.
-        message: String,
-    },
-    /// No answer (refused, timed out, dropped).
-    #[error("{call}: no answer: {message}")]
-    Transport {
-        /// Method and path under the API root.
-        call: String,
-        /// What the transport said.
-        message: String,
-    },
-    /// Missing or malformed settings.
-    #[error("{0}")]
-    Config(String),
-    /// Missing settings, or an unreadable env file.
-    #[error(transparent)]
-    Settings(#[from] cw_model::SettingsError),
-    /// A profile that does not load.
-    #[error(transparent)]
-    Profile(#[from] cw_model::ProfileError),
-    /// The key file could not be written or read.
-    #[error("key file: {0}")]
-    KeyFile(String),
-    /// Anything else, said plainly.
-    #[error("{0}")]
-    Other(String),
-}
-
-impl Error {
-    pub(crate) fn api(method: &reqwest::Method, path: &str, status: reqwest::StatusCode, body: &[u8]) -> Self {
-        let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-        let details = v["errors"]
-            .as_array()
-            .map(|items| {
-                items.iter().filter_map(|e| e["message"].as_str()).map(|m| format!(" [{m}]")).collect::<String>()
-            })
-            .unwrap_or_default();
-        let message = v["message"].as_str().map_or_else(|| String::from_utf8_lossy(body).into_owned(), str::to_owned);
-        Self::Api {
-            call: format!("{method} {path}"),
-            status: status.as_u16(),
-            code: v["code"].as_str().unwrap_or("Unknown").to_owned(),
-            message: message + &details,
+/// An error and its sources, one after another (`a: b: c`), skipping a source whose text
+/// the message already holds.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
         }
+        cause = c.source();
     }
-
-    /// The HTTP status of an API error.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            Self::Api { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
+    out
 }

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use provisioner::apply::ApplyOptions;
 use provisioner::config::Settings;
 use provisioner::verify::VerifyOptions;
-use provisioner::{Client, Error, Profile, Report, RetryPolicy, Setup};
+use provisioner::{Client, Error, Limits, Profile, Report, RetryPolicy, Setup};
 use secrecy::SecretString;
 
 /// Plans, applies and verifies the ConnectWise Manage setup an API integration needs
@@ -57,9 +57,12 @@ struct ConnArgs {
     /// file [env: CW_PROFILE]
     #[arg(long, global = true)]
     profile: Option<String>,
-    /// Seconds before one call times out.
+    /// Seconds before one call times out (connecting, sending and reading the whole answer).
     #[arg(long, global = true, default_value_t = 30)]
     timeout: u64,
+    /// Seconds the whole command may take, every call, retry and wait included.
+    #[arg(long, global = true, default_value_t = 600)]
+    command_timeout: u64,
     /// Retries of a call answered 429/503 (after Retry-After) or lost in transport.
     #[arg(long, global = true, default_value_t = 5)]
     retries: u32,
@@ -104,6 +107,8 @@ enum Command {
         #[arg(long)]
         read_only: bool,
     },
+    /// List the built-in integration profiles (id, name, rows, source). Needs no server.
+    Profiles,
 }
 
 /// The settings: each from its flag, else from `--env-file`, else from the environment.
@@ -152,28 +157,48 @@ async fn run(cli: &Cli) -> Result<(Report, Option<String>), Error> {
     let profile = profile(&settings)?;
     let conn = settings.integration()?;
     let retry = RetryPolicy { retries: cli.conn.retries, ..RetryPolicy::default() };
-    let client = Client::connect(&conn, retry, Duration::from_secs(cli.conn.timeout)).await?;
+    let limits = Limits {
+        timeout: Duration::from_secs(cli.conn.timeout),
+        command_timeout: Some(Duration::from_secs(cli.conn.command_timeout)),
+        ..Limits::default()
+    };
+    let client = Client::connect_with(&conn, retry, limits).await?;
     match &cli.command {
+        Command::Profiles => unreachable!("handled before connecting"),
         Command::Plan(args) => {
             Ok((provisioner::plan::plan(&client, &setup(args, profile), &args.key_file).await?, None))
         }
         Command::Apply { setup: args, new_key, show_private_key } => {
             let options = ApplyOptions { key_file: args.key_file.clone(), new_key: *new_key };
             let report = provisioner::apply::apply(&client, &conn, &setup(args, profile), &options).await?;
-            let shown = if *show_private_key && args.key_file.exists() {
-                provisioner::keyfile::read(&args.key_file).ok().map(|(c, _)| {
-                    use secrecy::ExposeSecret;
-                    format!("CW_PUBLIC_KEY={}\nCW_PRIVATE_KEY={}", c.public_key, c.private_key.expose_secret())
-                })
-            } else {
-                None
-            };
-            Ok((report, shown))
+            Ok((report, show_keys(*show_private_key, &args.key_file)))
         }
         Command::Verify { read_only } => {
             Ok((provisioner::verify::verify(&client, &profile, VerifyOptions { read_only: *read_only }).await?, None))
         }
     }
+}
+
+/// The key file's keys, for `--show-private-key`.
+fn show_keys(show: bool, key_file: &std::path::Path) -> Option<String> {
+    if !show || !key_file.exists() {
+        return None;
+    }
+    provisioner::keyfile::read(key_file).ok().map(|(c, _)| {
+        use secrecy::ExposeSecret;
+        format!("CW_PUBLIC_KEY={}\nCW_PRIVATE_KEY={}", c.public_key, c.private_key.expose_secret())
+    })
+}
+
+/// `provisioner profiles`: no settings, no server.
+fn list_profiles(json: bool) -> ExitCode {
+    let list = provisioner::profiles::list();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
+    } else {
+        print!("{}", provisioner::profiles::render(&list));
+    }
+    if list.iter().all(|p| p.error.is_none()) { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -186,6 +211,9 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    if matches!(cli.command, Command::Profiles) {
+        return list_profiles(cli.json);
+    }
     match run(&cli).await {
         Ok((report, shown)) => {
             if cli.json {
@@ -199,7 +227,7 @@ async fn main() -> ExitCode {
             if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }
         Err(e) => {
-            eprintln!("provisioner: {e}");
+            eprintln!("provisioner: {}", provisioner::chain(&e));
             ExitCode::from(2)
         }
     }

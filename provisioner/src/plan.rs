@@ -44,35 +44,57 @@ pub fn missing_levels<'p>(state: &State, profile: &'p Profile) -> Vec<Requiremen
     }
 }
 
+/// `UI only` on a real server, `to do` on the mock (whose console does the UI's part).
+fn todo_or_ui(mock: bool) -> Status {
+    if mock { Status::Todo } else { Status::UiOnly }
+}
+
 /// Assesses every step from what was read.
 pub fn assess(state: &State, setup: &Setup, mock: bool, key: &KeyStatus) -> Vec<StepReport> {
-    let todo_or_ui = |ui: bool| if ui { Status::UiOnly } else { Status::Todo };
-    let mut steps = Vec::new();
+    let mut steps = vec![integrator_step(state, setup)];
+    steps.extend(member_steps(state, setup));
+    steps.extend(key_steps(state, setup, mock, key));
+    steps.extend(role_steps(state, setup));
+    steps.extend(level_steps(state, setup, mock));
+    steps
+}
+
+/// S0.
+fn integrator_step(state: &State, setup: &Setup) -> StepReport {
     let gaps = state.integrator_gaps(setup.profile.integrator_flags());
-    steps.push(if setup.profile.integrator_login.is_none() {
+    if setup.profile.integrator_login.is_none() {
         row("S0", Status::Done, format!("the profile '{}' needs no integrator login", setup.profile.name))
     } else if gaps.is_empty() {
         row("S0", Status::Done, format!("integrator login '{}' is active with the API flags", setup.integrator))
     } else {
         row("S0", Status::Todo, format!("integrator login '{}' {}", setup.integrator, gaps.join(", ")))
-    });
-    let member = state.member.is_some();
-    let member_row = |id: &str, done: &str| {
-        if member {
-            row(id, Status::Done, done.to_owned())
+    }
+}
+
+/// S1–S4: the API member.
+fn member_steps(state: &State, setup: &Setup) -> Vec<StepReport> {
+    let member_row = |id: &str, done: String| {
+        if state.member.is_some() {
+            row(id, Status::Done, done)
         } else {
             row(id, Status::Todo, format!("create API member '{}'", setup.member))
         }
     };
-    steps.push(member_row("S1", &format!("keys are made for API member '{}'", setup.member)));
-    steps.push(member_row("S2", &format!("API member '{}' exists", setup.member)));
-    steps.push(member_row("S3", &format!("'{}' saved with name '{}'", setup.member, member_name(state))));
-    steps.push(member_row("S4", &format!("'{}' is in the API member list", setup.member)));
+    vec![
+        member_row("S1", format!("keys are made for API member '{}'", setup.member)),
+        member_row("S2", format!("API member '{}' exists", setup.member)),
+        member_row("S3", format!("'{}' saved with name '{}'", setup.member, member_name(state))),
+        member_row("S4", format!("'{}' is in the API member list", setup.member)),
+    ]
+}
+
+/// S5–S8: the key, as the key file and the member's keys show it.
+fn key_steps(state: &State, setup: &Setup, mock: bool, key: &KeyStatus) -> Vec<StepReport> {
     let (shown, lost) = state.keys_by_kind();
-    let key_steps = match key {
+    let (status, detail) = match key {
         KeyStatus::Works => (Status::Done, "the key file holds a key that authenticates".to_owned()),
         KeyStatus::Broken(why) => {
-            (todo_or_ui(!mock), format!("the key file's key does not work ({why}); make a new key"))
+            (todo_or_ui(mock), format!("the key file's key does not work ({why}); make a new key"))
         }
         KeyStatus::Missing if !shown.is_empty() => (
             Status::Failed,
@@ -82,54 +104,57 @@ pub fn assess(state: &State, setup: &Setup, mock: bool, key: &KeyStatus) -> Vec<
                 shown.len()
             ),
         ),
-        KeyStatus::Missing => (todo_or_ui(!mock), "no key yet: API Keys tab, +, description, Save".to_owned()),
+        KeyStatus::Missing => (todo_or_ui(mock), "no key yet: API Keys tab, +, description, Save".to_owned()),
     };
-    for id in ["S5", "S6", "S7", "S8"] {
-        steps.push(row(id, key_steps.0, key_steps.1.clone()));
-    }
-    if !lost.is_empty() {
-        let s7 = steps.iter_mut().find(|s| s.id == "S7").expect("S7 is listed");
-        s7.detail.push_str(&format!(
-            "; {} key(s) were saved with Save and Close: their private half is lost, delete them",
-            lost.len()
-        ));
-    }
-    steps.push(match state.role_id() {
+    let lost_note = (!lost.is_empty()).then(|| {
+        format!("; {} key(s) were saved with Save and Close: their private half is lost, delete them", lost.len())
+    });
+    ["S5", "S6", "S7", "S8"]
+        .into_iter()
+        .map(|id| {
+            let extra = if id == "S7" { lost_note.as_deref().unwrap_or_default() } else { "" };
+            row(id, status, format!("{detail}{extra}"))
+        })
+        .collect()
+}
+
+/// S9 and S9.1: the role, and the member holding it.
+fn role_steps(state: &State, setup: &Setup) -> [StepReport; 2] {
+    let role = match state.role_id() {
         Some(id) => row("S9", Status::Done, format!("security role '{}' (id {id})", setup.role)),
         None => row("S9", Status::Todo, format!("create security role '{}'", setup.role)),
-    });
-    steps.push(match (&state.member, state.member_has_role()) {
+    };
+    let held = match (&state.member, state.member_has_role()) {
         (Some(_), true) => row("S9.1", Status::Done, format!("'{}' holds role '{}'", setup.member, setup.role)),
-        (Some(m), false) => row(
-            "S9.1",
-            Status::Todo,
-            format!(
-                "'{}' holds '{}'; assign '{}'",
-                setup.member,
-                m["securityRole"]["name"].as_str().unwrap_or("no role"),
-                setup.role
-            ),
-        ),
+        (Some(m), false) => {
+            let now = m.security_role.as_ref().and_then(|r| r.name.as_deref()).unwrap_or("no role");
+            row("S9.1", Status::Todo, format!("'{}' holds '{now}'; assign '{}'", setup.member, setup.role))
+        }
         (None, _) => row("S9.1", Status::Todo, format!("assign '{}' to the new member", setup.role)),
-    });
+    };
+    [role, held]
+}
+
+/// One step per profile row: its levels and Customize items.
+fn level_steps(state: &State, setup: &Setup, mock: bool) -> Vec<StepReport> {
     let missing = missing_levels(state, &setup.profile);
     let items = state.role_levels.as_ref().map(|l| setup.profile.missing_items(l)).unwrap_or_default();
-    for r in &setup.profile.rows {
-        let gaps: Vec<String> = missing
-            .iter()
-            .filter(|m| m.function == r.function)
-            .map(ToString::to_string)
-            .chain(
-                items.iter().filter(|(f, _)| *f == r.function).map(|(f, i)| format!("{f}: Customize must include {i}")),
-            )
-            .collect();
-        steps.push(if gaps.is_empty() {
-            profile_row(r, Status::Done, levels_text(r))
-        } else {
-            profile_row(r, todo_or_ui(!mock), format!("set {}", gaps.join("; ")))
-        });
-    }
-    steps
+    setup
+        .profile
+        .rows
+        .iter()
+        .map(|r| {
+            let levels = missing.iter().filter(|m| m.function == r.function).map(ToString::to_string);
+            let customize =
+                items.iter().filter(|(f, _)| *f == r.function).map(|(f, i)| format!("{f}: Customize must include {i}"));
+            let gaps: Vec<String> = levels.chain(customize).collect();
+            if gaps.is_empty() {
+                profile_row(r, Status::Done, levels_text(r))
+            } else {
+                profile_row(r, todo_or_ui(mock), format!("set {}", gaps.join("; ")))
+            }
+        })
+        .collect()
 }
 
 /// `Add, Edit, Inquire Level = All` (or each level where they differ).
@@ -144,7 +169,7 @@ pub(crate) fn levels_text(r: &ProfileRow) -> String {
 }
 
 fn member_name(state: &State) -> String {
-    state.member.as_ref().and_then(|m| m["name"].as_str()).unwrap_or_default().to_owned()
+    state.member.as_ref().and_then(|m| m.name.clone()).unwrap_or_default()
 }
 
 /// Reads the server and the key file and reports every step. Changes nothing.
@@ -157,6 +182,7 @@ pub async fn plan(client: &Client, setup: &Setup, key_file: &Path) -> Result<Rep
         ok: steps.iter().all(|s| s.status != Status::Failed),
         server: client.api_root().to_owned(),
         mock: client.is_mock(),
+        profile: setup.profile.name.clone(),
         steps,
         ..Report::default()
     })

@@ -52,6 +52,9 @@ pub struct Report {
     pub server: String,
     /// Whether the server is mock-connectwise.
     pub mock: bool,
+    /// The profile checked against (verify).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub profile: String,
     /// One row per step.
     pub steps: Vec<StepReport>,
     /// Changes made (apply).
@@ -71,8 +74,9 @@ impl Report {
         for s in &self.steps {
             table.add_row([s.id.as_str(), s.title.as_str(), s.status.label(), s.detail.as_str()]);
         }
-        let mut out =
-            format!("{} against {}{}\n{table}\n", self.command, self.server, if self.mock { " (mock)" } else { "" });
+        let profile = if self.profile.is_empty() { String::new() } else { format!(", profile '{}'", self.profile) };
+        let mock = if self.mock { " (mock)" } else { "" };
+        let mut out = format!("{} against {}{mock}{profile}\n{table}\n", self.command, self.server);
         for (head, lines) in
             [("changes", &self.changes), ("do in the ConnectWise UI", &self.instructions), ("warnings", &self.warnings)]
         {

@@ -1,15 +1,21 @@
 //! `verify`: with the integration's own keys, checks that they authenticate, that the
-//! member's effective rights (`/system/mySecurity`) hold every level of S9.2–S9.8, and that
+//! member's effective rights (`/system/mySecurity`) hold every level of the profile, and that
 //! behaviour agrees (probes per level), and warns about privileges beyond the profile.
+//!
+//! Each profile row is one report step: a row the role falls short on fails, naming every
+//! missing level (`Finance > Agreements: Add Level = All missing (has None)`); each level
+//! beyond the profile is a warning naming the profile.
 //!
 //! Write probes change nothing: Add sends an empty body, which a permitted caller gets 400
 //! for (validation) and a refused one 403; Edit writes a field's current value back.
 
-use cw_model::{Action, Function, Profile, RoleLevels};
+use cw_model::{Action, Function, PermissionLevel, Profile, ProfileRow, RoleLevels};
+use serde::de::IgnoredAny;
 use serde_json::json;
 
+use crate::records::{AnyRecord, SettingRow};
 use crate::report::{Report, Status, StepReport};
-use crate::state::levels_from_rows;
+use crate::state::levels_from_settings;
 use crate::{Client, Error};
 
 /// What to probe.
@@ -19,115 +25,161 @@ pub struct VerifyOptions {
     pub read_only: bool,
 }
 
-/// The field an Edit probe writes back unchanged, per probed collection.
+/// A behavioural probe that was refused or failed: which call, and the server's answer
+/// (for a refusal, its 403 naming the missing level).
+#[derive(Debug, thiserror::Error)]
+#[error("{action} {path}: {source}")]
+pub struct ProbeFailure {
+    /// The action probed.
+    pub action: Action,
+    /// The collection probed.
+    pub path: &'static str,
+    /// What the server or the transport said.
+    #[source]
+    pub source: Error,
+}
+
+/// The fields an Edit probe may write back unchanged, in order of preference; the first the
+/// record holds as a string is used.
+const EDIT_FIELDS: [&str; 6] = ["name", "summary", "description", "firstName", "username", "identifier"];
+
+/// The field an Edit probe writes back unchanged, per probed collection (for documentation).
 fn edit_field(probe: &str) -> &'static str {
     match probe {
         "/service/tickets" => "summary",
         "/procurement/catalog" => "description",
+        "/system/members" => "firstName",
+        "/system/integratorlogins" => "username",
         _ => "name",
     }
 }
 
-/// One behavioural probe of `action` on `function`'s collection that changes no data; `Err`
-/// says what failed (for a refusal, the server's 403 message naming the missing level).
-pub async fn probe(client: &Client, function: Function, action: Action) -> Result<String, String> {
+/// 405: the endpoint takes no such method at all, so the probe says nothing about levels.
+fn unsupported(e: &Error) -> bool {
+    e.status() == Some(405)
+}
+
+/// One behavioural probe of `action` on `function`'s collection that changes no data; `Ok`
+/// says what was seen.
+pub async fn probe(client: &Client, function: Function, action: Action) -> Result<String, ProbeFailure> {
     let Some(path) = function.info().probe else {
         return Ok(format!("{function} has no probe; checked through /system/mySecurity only"));
     };
-    let refused = |e: &Error| format!("{} {path}: {e}", action.as_str());
+    let failed = |source| ProbeFailure { action, path, source };
     match action {
-        Action::Inquire => match client.get(&format!("{path}?pageSize=1")).await {
-            Ok(_) => Ok(format!("GET {path} answered")),
-            Err(e) => Err(refused(&e)),
-        },
-        Action::Add => match client.post(path, &json!({})).await {
-            Err(e) if e.status() == Some(400) => Ok(format!("POST {path} permitted (empty body refused as invalid)")),
-            Err(e) => Err(refused(&e)),
-            Ok(created) => Ok(format!("POST {path} created id {} (an empty body was accepted)", created["id"])),
-        },
-        Action::Edit => {
-            let first = client.get(&format!("{path}?pageSize=1&orderBy=id")).await.map_err(|e| refused(&e))?;
-            let Some(record) = first.as_array().and_then(|a| a.first()) else {
-                return Ok(format!("no record at {path} to probe Edit on"));
-            };
-            let field = edit_field(path);
-            let ops = json!([{ "op": "replace", "path": field, "value": record[field].clone() }]);
-            match client.patch(&format!("{path}/{}", record["id"]), &ops).await {
-                Ok(_) => Ok(format!("PATCH {path}/{} permitted (value unchanged)", record["id"])),
-                Err(e) => Err(refused(&e)),
-            }
+        Action::Inquire => {
+            let _: IgnoredAny = client.get(&format!("{path}?pageSize=1")).await.map_err(failed)?;
+            Ok(format!("GET {path} answered"))
         }
+        Action::Add => match client.post::<_, IgnoredAny>(path, &json!({})).await {
+            Err(e) if e.status() == Some(400) => Ok(format!("POST {path} permitted (empty body refused as invalid)")),
+            Err(e) if unsupported(&e) => Ok(format!("{path} takes no POST; Add checked through /system/mySecurity")),
+            Err(e) => Err(failed(e)),
+            Ok(_) => Ok(format!("POST {path} accepted an empty body")),
+        },
+        Action::Edit => probe_edit(client, path).await.map_err(failed),
         Action::Delete => Ok(String::new()),
     }
 }
 
+/// The Edit probe: the first record's field written back with its own value.
+async fn probe_edit(client: &Client, path: &'static str) -> Result<String, Error> {
+    let first: Vec<AnyRecord> = client.get(&format!("{path}?pageSize=1&orderBy=id")).await?;
+    let Some((id, record)) = first.first().and_then(|r| Some((r.id?, r))) else {
+        return Ok(format!("no record with an id at {path} to probe Edit on"));
+    };
+    let found = EDIT_FIELDS.iter().find_map(|f| record.fields.get(*f).filter(|v| v.is_string()).map(|v| (*f, v)));
+    let Some((field, value)) = found else {
+        return Ok(format!("{path}/{id} has no plain field to write back; Edit checked through /system/mySecurity"));
+    };
+    let ops = json!([{ "op": "replace", "path": field, "value": value }]);
+    match client.patch::<_, IgnoredAny>(&format!("{path}/{id}"), &ops).await {
+        Ok(_) => Ok(format!("PATCH {path}/{id} permitted ({field} unchanged)")),
+        Err(e) if unsupported(&e) => Ok(format!("{path} takes no PATCH; Edit checked through /system/mySecurity")),
+        Err(e) => Err(e),
+    }
+}
+
+fn step(id: &str, status: Status, detail: impl Into<String>) -> StepReport {
+    let title = crate::plan::SETUP_STEPS.iter().find(|(s, _)| *s == id).map_or("", |(_, t)| t);
+    StepReport { id: id.to_owned(), title: title.to_owned(), status, detail: detail.into() }
+}
+
 /// Verifies the integration's identity `client` is connected as against `profile`.
 pub async fn verify(client: &Client, profile: &Profile, options: VerifyOptions) -> Result<Report, Error> {
-    let mut report =
-        Report { command: "verify", server: client.api_root().to_owned(), mock: client.is_mock(), ..Report::default() };
-    let title = |id: &str| {
-        crate::plan::SETUP_STEPS.iter().find(|(s, _)| *s == id).map_or_else(String::new, |(_, t)| (*t).to_owned())
+    let mut report = Report {
+        command: "verify",
+        server: client.api_root().to_owned(),
+        mock: client.is_mock(),
+        profile: profile.name.clone(),
+        ..Report::default()
     };
-    if let Err(e) = client.get("/system/info").await {
-        report.steps.push(StepReport {
-            id: "S8".into(),
-            title: title("S8"),
-            status: Status::Failed,
-            detail: format!("the keys do not authenticate: {e}"),
-        });
+    if let Err(e) = client.get::<IgnoredAny>("/system/info").await {
+        report.steps.push(step("S8", Status::Failed, format!("the keys do not authenticate: {e}")));
         return Ok(report);
     }
-    report.steps.push(StepReport {
-        id: "S8".into(),
-        title: title("S8"),
-        status: Status::Done,
-        detail: "the keys authenticate".into(),
-    });
-    let rows = client.get_all("/system/mySecurity").await?;
-    let levels: RoleLevels = levels_from_rows(&rows);
-    report.steps.push(StepReport {
-        id: "S9.1".into(),
-        title: title("S9.1"),
-        status: if rows.is_empty() { Status::Failed } else { Status::Done },
-        detail: if rows.is_empty() {
-            "the member has no security role".into()
-        } else {
-            format!("the member's role grants {} setting rows", rows.len())
-        },
+    report.steps.push(step("S8", Status::Done, "the keys authenticate"));
+    let rows: Vec<SettingRow> = client.get_all("/system/mySecurity").await?;
+    let levels = levels_from_settings(&rows);
+    report.steps.push(if rows.is_empty() {
+        step("S9.1", Status::Failed, "the member has no security role")
+    } else {
+        step("S9.1", Status::Done, format!("the member's role grants {} setting rows", rows.len()))
     });
     for row in &profile.rows {
-        let mut failures = Vec::new();
-        let mut notes = Vec::new();
-        for r in profile.requirements().filter(|r| r.function == row.function) {
-            let has = levels.get(r.function, r.action);
-            if has < r.level {
-                failures.push(format!("{r} missing (has {has})"));
-            }
-        }
-        for (action, _) in row.actions() {
-            if action == Action::Delete || (options.read_only && action != Action::Inquire) {
-                continue;
-            }
-            match probe(client, row.function, action).await {
-                Ok(note) => notes.push(note),
-                Err(e) => failures.push(format!("probe failed: {e}")),
-            }
-        }
-        let status = if failures.is_empty() { Status::Done } else { Status::Failed };
-        report.steps.push(crate::plan::profile_row(
-            row,
-            status,
-            if failures.is_empty() { notes.join("; ") } else { failures.join("; ") },
-        ));
+        report.steps.push(verify_row(client, profile, row, &levels, options).await);
     }
-    for (function, action, level) in profile.excess(&levels) {
-        let needed = profile.row(function).map_or(cw_model::PermissionLevel::None, |r| r.level(action));
-        report.warnings.push(format!(
-            "{function}: {action} Level = {level} is more than the integration needs (least privilege: {needed})"
-        ));
-    }
+    report.warnings = beyond(profile, &levels);
     report.ok = report.steps.iter().all(|s| s.status == Status::Done);
     Ok(report)
+}
+
+/// One profile row: every level it needs held, and the probes of its actions agreeing.
+async fn verify_row(
+    client: &Client,
+    profile: &Profile,
+    row: &ProfileRow,
+    levels: &RoleLevels,
+    options: VerifyOptions,
+) -> StepReport {
+    let mut failures = Vec::new();
+    let mut notes = Vec::new();
+    for r in profile.requirements().filter(|r| r.function == row.function) {
+        let has = levels.get(r.function, r.action);
+        if has < r.level {
+            failures.push(format!("{r} missing (has {has})"));
+        }
+    }
+    for (action, _) in row.actions() {
+        if action == Action::Delete || (options.read_only && action != Action::Inquire) {
+            continue;
+        }
+        match probe(client, row.function, action).await {
+            Ok(note) if !notes.contains(&note) => notes.push(note),
+            Ok(_) => {}
+            Err(e) => failures.push(format!("probe failed: {e}")),
+        }
+    }
+    if failures.is_empty() {
+        crate::plan::profile_row(row, Status::Done, notes.join("; "))
+    } else {
+        crate::plan::profile_row(row, Status::Failed, failures.join("; "))
+    }
+}
+
+/// Levels the identity holds beyond the profile, one warning each, naming the profile.
+fn beyond(profile: &Profile, levels: &RoleLevels) -> Vec<String> {
+    profile
+        .excess(levels)
+        .into_iter()
+        .map(|(function, action, level)| {
+            let needed = profile.row(function).map_or(PermissionLevel::None, |r| r.level(action));
+            format!(
+                "{function}: {action} Level = {level} is beyond the profile '{}', which needs {needed} (least privilege)",
+                profile.name
+            )
+        })
+        .collect()
 }
 
 /// The probes as data, for documentation: `(step or label, action, what is called)`.

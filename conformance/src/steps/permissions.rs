@@ -54,7 +54,10 @@ async fn refused(w: &mut CwWorld, a: Act, f: Func, named: String) {
     let client = w.identity_client().await;
     match probe(&client, step_of(f).function, a.0).await {
         Ok(note) => panic!("{} {} was allowed: {note}", f.0, a.0),
-        Err(e) => assert!(e.contains("403") && e.contains(&named), "{e}"),
+        Err(e) => {
+            let e = e.to_string();
+            assert!(e.contains("403") && e.contains(&named), "{e}");
+        }
     }
 }
 
