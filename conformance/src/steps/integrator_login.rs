@@ -20,7 +20,7 @@ async fn login(w: &mut CwWorld, username: &str) -> Option<Value> {
 #[given(expr = "the administrator creates the integrator login {string} for the integration")]
 async fn create(w: &mut CwWorld, username: String) {
     let mut body = json!({ "username": username, "password": PASSWORD, "canAccessAllRecordsFlag": true });
-    for flag in cw_model::Profile::seed().integrator_flags() {
+    for flag in w.profile().integrator_flags() {
         body[flag.as_str()] = Value::Bool(true);
     }
     let (status, answer) = w.admin_call(Method::POST, "/system/integratorlogins", Some(body)).await;
@@ -49,7 +49,7 @@ async fn active(w: &mut CwWorld, username: String) {
 #[then(expr = "the integrator login {string} has the API flags the integration needs")]
 async fn flags(w: &mut CwWorld, username: String) {
     let found = login(w, &username).await.expect("the login exists");
-    for flag in cw_model::Profile::seed().integrator_flags() {
+    for flag in w.profile().integrator_flags() {
         assert_eq!(found[flag.as_str()], true, "{flag} of {found}");
     }
 }
