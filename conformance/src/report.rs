@@ -21,7 +21,8 @@ tr.passed td.status { background: #dff3e3; color: #185c2b; font-weight: 600; }
 tr.failed td.status { background: #fbe1e1; color: #8a1414; font-weight: 600; }
 tr.skipped td.status, tr.notrun td.status { background: #fff3d6; color: #6b4e00; font-weight: 600; }
 td.ok { background: #dff3e3; } td.short { background: #fbe1e1; font-weight: 600; }
-pre { white-space: pre-wrap; margin: 0; font-size: .85rem; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; font-size: .85rem; }
+td.by { font-size: .85rem; color: #444; width: 22rem; }
 .counts { font-size: 1.1rem; font-weight: 600; }
 ";
 
@@ -39,6 +40,9 @@ pub fn html(run: &RunConfig, summary: &Summary, outcomes: &[ScenarioOutcome], st
     let profile = run.profile();
     let (checked, all) = summary.steps_checked();
     let when = started.format(&Rfc3339).unwrap_or_else(|_| started.to_string());
+    let shown = started
+        .format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC"))
+        .unwrap_or_else(|_| when.clone());
     let mut outcomes: Vec<&ScenarioOutcome> = outcomes.iter().collect();
     outcomes.sort_by(|a, b| a.name.cmp(&b.name));
     page! {
@@ -52,7 +56,7 @@ pub fn html(run: &RunConfig, summary: &Summary, outcomes: &[ScenarioOutcome], st
             body {
                 h1 { "Initial setup in ConnectWise: " (profile.name) }
                 p.meta data-test="meta" {
-                    "Run at " time datetime=(when) { (when) } " against " code data-test="target" { (run.target()) }
+                    "Run at " time datetime=(when) { (shown) } " against " code data-test="target" { (run.target()) }
                     " with the profile " strong { (profile.name) }
                     @if let Some(source) = &profile.source { " (" a href=(source) { "source" } ")" }
                 }
@@ -70,7 +74,14 @@ pub fn html(run: &RunConfig, summary: &Summary, outcomes: &[ScenarioOutcome], st
                                 td { (s.title) }
                                 td.status { (s.status.label()) }
                                 td { @for m in &s.messages { pre { (m) } } }
-                                td { @for n in &s.scenarios { div { (n) } } }
+                                td.by {
+                                    @if !s.scenarios.is_empty() {
+                                        details {
+                                            summary { (s.scenarios.len()) @if s.scenarios.len() == 1 { " scenario" } @else { " scenarios" } }
+                                            @for n in &s.scenarios { div { (n) } }
+                                        }
+                                    }
+                                }
                             }
                         }
                     }

@@ -249,10 +249,12 @@ pub async fn run(run: RunConfig) -> Summary {
         Some(dir) => {
             let _ = std::fs::create_dir_all(dir);
             let open = |name: &str| std::fs::File::create(dir.join(name)).expect("a report file");
+            let out: Box<dyn std::io::Write> =
+                if run.quiet { Box::new(std::io::sink()) } else { Box::new(std::io::stdout()) };
             let w = CwWorld::cucumber()
                 .after(results::record)
                 .with_writer(
-                    writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, 0)
+                    writer::Basic::raw(out, writer::Coloring::Auto, 0)
                         .tee::<CwWorld, _>(
                             NoCli(writer::JUnit::raw(open("junit.xml"), 0))
                                 .discard_stats_writes()
