@@ -44,7 +44,13 @@ async fn all_steps(w: &mut CwWorld, status: String) {
         "done" => Status::Done,
         other => panic!("unknown status {other}"),
     };
+    let no_login = w.profile().integrator_login.is_none();
     for s in &report.steps {
+        if s.id == "S0" && no_login {
+            // The profile's page needs no integrator login: S0 is done from the start.
+            assert_eq!(s.status, Status::Done, "{} {}: {}", s.id, s.title, s.detail);
+            continue;
+        }
         assert_eq!(s.status, want, "{} {}: {}", s.id, s.title, s.detail);
     }
 }
