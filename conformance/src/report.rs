@@ -133,3 +133,30 @@ pub fn html(run: &RunConfig, summary: &Summary, outcomes: &[ScenarioOutcome], st
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{StepResult, fold};
+
+    #[test]
+    fn hostile_messages_and_names_are_escaped_in_the_report() {
+        let hostile = "<script>alert('x')</script> & \"quotes\"";
+        let outcome = ScenarioOutcome {
+            name: format!("x.feature: {hostile}"),
+            tags: vec!["S0".into()],
+            failure: Some(hostile.into()),
+            checks: Vec::new(),
+            held: None,
+        };
+        let steps: Vec<StepResult> = fold(cw_model::Profile::seed(), std::slice::from_ref(&outcome), &[]);
+        let summary = Summary { failed: 1, steps, ..Summary::default() };
+        let run = RunConfig::default();
+        let page = html(&run, &summary, &[outcome], OffsetDateTime::UNIX_EPOCH).into_string();
+        assert!(!page.contains("<script>"), "{page}");
+        assert!(page.contains("&lt;script&gt;alert"), "{page}");
+        assert!(page.contains(r#"<tr class="failed" data-test="step-S0">"#), "{page}");
+        assert!(page.contains("Steps checked: 1/18"), "{page}");
+        assert!(page.contains("1970-01-01 00:00:00 UTC"), "{page}");
+    }
+}

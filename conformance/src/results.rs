@@ -188,3 +188,51 @@ pub(crate) fn fold(profile: &Profile, outcomes: &[ScenarioOutcome], left_out: &[
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(tags: &[&str], failure: Option<&str>, checks: Vec<(&str, Result<(), String>)>) -> ScenarioOutcome {
+        ScenarioOutcome {
+            name: format!("x.feature: {}", tags.join(" ")),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            failure: failure.map(str::to_owned),
+            checks: checks.into_iter().map(|(s, r)| (s.to_owned(), r)).collect(),
+            held: None,
+        }
+    }
+
+    fn status(steps: &[StepResult], id: &str) -> StepStatus {
+        steps.iter().find(|s| s.id == id).map(|s| s.status).unwrap_or_else(|| panic!("no step {id}"))
+    }
+
+    #[test]
+    fn the_default_procedure_has_the_eighteen_step_ids_in_order() {
+        let ids: Vec<String> = procedure(Profile::seed()).into_iter().map(|(id, _)| id).collect();
+        assert_eq!(ids.len(), 18);
+        assert_eq!((ids[0].as_str(), ids[10].as_str(), ids[17].as_str()), ("S0", "S9.1", "S9.8"));
+    }
+
+    #[test]
+    fn a_step_fails_on_any_failing_scenario_or_check_and_is_never_passed_when_the_operator_skipped_it() {
+        let outcomes = vec![
+            outcome(&["S0", "needs-admin"], None, vec![]),
+            outcome(&["S5", "S6"], Some("S5-S8: the keys do not authenticate"), vec![]),
+            outcome(&["S6"], None, vec![]),
+            outcome(&["profile"], Some("S9.3: missing"), vec![("S9.2", Ok(())), ("S9.3", Err("S9.3: missing".into()))]),
+        ];
+        let left_out = vec![vec!["S9".to_owned(), "needs-admin".to_owned()]];
+        let steps = fold(Profile::seed(), &outcomes, &left_out);
+        assert_eq!(status(&steps, "S0"), StepStatus::Passed);
+        assert_eq!(status(&steps, "S5"), StepStatus::Failed);
+        assert_eq!(status(&steps, "S6"), StepStatus::Failed, "one of its two scenarios failed");
+        assert_eq!(status(&steps, "S9"), StepStatus::SkippedByOperator);
+        assert_eq!(status(&steps, "S9.2"), StepStatus::Passed, "a check of the generic scenario counts");
+        assert_eq!(status(&steps, "S9.3"), StepStatus::Failed);
+        assert_eq!(status(&steps, "S9.8"), StepStatus::NotRun);
+        let s93 = steps.iter().find(|s| s.id == "S9.3").map(|s| s.messages.clone()).unwrap_or_default();
+        assert_eq!(s93, ["S9.3: missing"]);
+        assert!(!StepStatus::SkippedByOperator.checked() && !StepStatus::NotRun.checked());
+    }
+}
