@@ -29,7 +29,7 @@ td.by { font-size: .85rem; color: #444; width: 22rem; }
 fn class(status: StepStatus) -> &'static str {
     match status {
         StepStatus::Passed => "passed",
-        StepStatus::Failed => "failed",
+        StepStatus::Failed | StepStatus::NotChecked => "failed",
         StepStatus::SkippedByOperator => "skipped",
         StepStatus::NotRun => "notrun",
     }

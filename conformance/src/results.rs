@@ -85,6 +85,9 @@ pub enum StepStatus {
     Passed,
     /// A scenario or check of the step failed.
     Failed,
+    /// Its scenarios failed only because no administrator identity was given: a failure, and
+    /// not checked.
+    NotChecked,
     /// The operator left it out (`CW_SKIP_ADMIN=1`): not checked, not passed.
     SkippedByOperator,
     /// No scenario of the step was selected.
@@ -102,6 +105,7 @@ impl StepStatus {
         match self {
             Self::Passed => "passed",
             Self::Failed => "failed",
+            Self::NotChecked => "not checked: needs CW_ADMIN_*",
             Self::SkippedByOperator => "skipped by the operator",
             Self::NotRun => "not run",
         }
@@ -175,7 +179,10 @@ pub(crate) fn fold(profile: &Profile, outcomes: &[ScenarioOutcome], left_out: &[
                 }
             }
             let skipped = left_out.iter().any(|tags| tags.contains(&r.id));
-            r.status = if failed {
+            let unchecked = r.messages.iter().all(|m| m.contains(crate::world::NEEDS_ADMIN));
+            r.status = if failed && unchecked {
+                StepStatus::NotChecked
+            } else if failed {
                 StepStatus::Failed
             } else if skipped {
                 StepStatus::SkippedByOperator
@@ -234,5 +241,19 @@ mod tests {
         let s93 = steps.iter().find(|s| s.id == "S9.3").map(|s| s.messages.clone()).unwrap_or_default();
         assert_eq!(s93, ["S9.3: missing"]);
         assert!(!StepStatus::SkippedByOperator.checked() && !StepStatus::NotRun.checked());
+    }
+
+    #[test]
+    fn a_step_failing_only_for_want_of_an_administrator_is_not_checked() {
+        let needs = format!("x.feature: S9: {}", crate::world::NEEDS_ADMIN);
+        let outcomes = vec![
+            outcome(&["S9", "needs-admin"], Some(&needs), vec![]),
+            outcome(&["S9.1", "needs-admin"], Some(&needs), vec![]),
+            outcome(&["S9.1"], Some("S9.1: 'SophosSync' holds the security role \"Admin\""), vec![]),
+        ];
+        let steps = fold(Profile::seed(), &outcomes, &[]);
+        assert_eq!(status(&steps, "S9"), StepStatus::NotChecked);
+        assert!(!StepStatus::NotChecked.checked());
+        assert_eq!(status(&steps, "S9.1"), StepStatus::Failed, "another failure was checked");
     }
 }

@@ -96,6 +96,7 @@ impl Summary {
         line += &format!("; steps checked: {checked}/{all}");
         for (status, what) in [
             (StepStatus::Failed, "failed"),
+            (StepStatus::NotChecked, "not checked (needs CW_ADMIN_PUBLIC_KEY and CW_ADMIN_PRIVATE_KEY)"),
             (StepStatus::SkippedByOperator, "skipped by the operator (CW_SKIP_ADMIN=1)"),
             (StepStatus::NotRun, "not run"),
         ] {

@@ -16,7 +16,8 @@ fn main() {
     let target = config.target();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
     let summary = runtime.block_on(conformance::run(config));
-    for step in summary.steps.iter().filter(|s| s.status == conformance::StepStatus::Failed) {
+    let failing = [conformance::StepStatus::Failed, conformance::StepStatus::NotChecked];
+    for step in summary.steps.iter().filter(|s| failing.contains(&s.status)) {
         println!("{} failed: {}", step.id, step.messages.join(" | "));
     }
     println!("conformance against {target}: {}", summary.counts_line());
