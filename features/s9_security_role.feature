@@ -26,7 +26,7 @@ profile (`CW_PROFILE`).
     When the administrator creates the security role "Sophos Integration"
     Then the security role "Sophos Integration" has a setting for every function of the permission table
 
-  @S9.1 @mock-only @destructive
+  @S9.1 @mock-only @destructive @default-profile
   Scenario: The built-in role named Member lacks the integration's levels until they are set
     Given a fresh ConnectWise tenant
     Then the security role "Member" is missing levels of the integration profile
