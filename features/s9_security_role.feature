@@ -1,6 +1,24 @@
 Feature: S9 - the keys' security role holds exactly the levels the integration needs
   Permissions come from security roles (System > Security Roles). The integration's role
-  holds the levels of S9.2-S9.8 at All; every other level stays None.
+  holds the levels of S9.2-S9.8 at All; every other level stays None. The Examples below are the
+default profile's table (`@default-profile`); `@profile` scenarios check every row of any
+profile (`CW_PROFILE`).
+
+  @S9 @needs-admin
+  Scenario: On the target, the profile's security role exists
+    Given the integration is set up on the target
+    Then the administrator finds the profile's security role
+
+  @S9.1 @needs-admin
+  Scenario: On the target, the integration's API member holds the profile's security role
+    Given the integration is set up on the target
+    When the integration asks who it is
+    Then the integration's API member holds the profile's security role
+
+  @profile
+  Scenario: Every level of the profile is held and usable
+    Given the integration is set up on the target
+    Then every level of the profile is in the integration's effective rights and usable
 
   @S9 @mock-only @destructive
   Scenario: A security role for the integration has a setting for every function
@@ -8,7 +26,7 @@ Feature: S9 - the keys' security role holds exactly the levels the integration n
     When the administrator creates the security role "Sophos Integration"
     Then the security role "Sophos Integration" has a setting for every function of the permission table
 
-  @S9.1 @mock-only @destructive
+  @S9.1 @mock-only @destructive @default-profile
   Scenario: The built-in role named Member lacks the integration's levels until they are set
     Given a fresh ConnectWise tenant
     Then the security role "Member" is missing levels of the integration profile
@@ -25,11 +43,12 @@ Feature: S9 - the keys' security role holds exactly the levels the integration n
     And the administrator adds an API key "Sophos Central integration" for "SophosSync" with "Save"
     Then the effective rights of "SophosSync" are exactly the integration profile
 
-  @S8 @S9.1
+  @profile
   Scenario: The integration's own keys pass verify
     Given the integration's identity
     Then verify passes for the integration's identity
 
+  @default-profile
   Scenario Outline: The integration's identity holds <function>: <action> Level = All
     Given the integration's identity
     Then its effective rights grant "<function>" <action> level All
@@ -78,7 +97,7 @@ Feature: S9 - the keys' security role holds exactly the levels the integration n
       | function             | action  |
       | System > API Reports | Inquire |
 
-  @mock-only
+  @mock-only @default-profile
   Scenario Outline: Without <function>: <action> Level = All the call is refused, naming the level
     Given a fresh ConnectWise tenant
     And an API member whose role has every integration level except "<function>" <action>

@@ -1,5 +1,6 @@
-//! The specification cannot drift: the Examples tables are the permission table, every step
-//! ID is tagged, and the generated `docs/permissions.md` is up to date.
+//! The specification cannot drift: the Examples tables are the default profile's table, every
+//! step ID is tagged (and checked read-only on a sandbox), every shipped profile's rows are
+//! proven, and the generated `docs/permissions.md` is up to date.
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +36,27 @@ fn every_step_id_of_the_procedure_is_tagged_on_a_scenario() {
         assert!(all.iter().any(|s| s.tags.contains(&id)), "no scenario is tagged @{id}");
     }
     assert_eq!(count, 18);
+}
+
+#[test]
+fn every_step_id_is_checked_read_only_by_a_scenario_that_runs_on_a_sandbox() {
+    let all = scenarios(&features()).unwrap();
+    for (id, _) in conformance::results::procedure(Profile::seed()) {
+        let on_sandbox = all.iter().any(|s| {
+            let has = |t: &str| s.tags.iter().any(|x| x == t);
+            has(&id) && !has("mock-only") && !has("destructive") && !has("ui")
+        });
+        assert!(on_sandbox, "no read-only scenario checks {id} on a sandbox");
+    }
+}
+
+#[test]
+fn every_row_of_every_shipped_profile_is_proven_by_a_scenario() {
+    for profile in Profile::builtins() {
+        let profile = profile.unwrap();
+        let md = conformance::doc::render_profile(&features(), &profile).unwrap();
+        assert!(!md.contains("**none**"), "{}: a row or step no scenario proves:\n{md}", profile.id);
+    }
 }
 
 #[test]

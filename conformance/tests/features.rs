@@ -1,6 +1,6 @@
 //! The living specification as part of `cargo test`: every feature in `features/` against a
 //! fresh embedded mock per scenario, or against a sandbox when `CW_*` are set (see README).
-//! Prints `N passed, N failed` and exits non-zero on any failure or skipped step.
+//! Prints `N passed, N failed; steps checked: N/M` and exits non-zero on any failure or skipped step.
 
 use std::path::Path;
 
@@ -13,14 +13,13 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let target = config.sandbox.as_ref().map_or_else(|| "the embedded mock".to_owned(), |s| s.url.clone());
+    let target = config.target();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
     let summary = runtime.block_on(conformance::run(config));
-    println!(
-        "conformance against {target}: {} passed, {} failed{}",
-        summary.passed,
-        summary.failed + summary.skipped,
-        if summary.errors > 0 { format!(", {} errors", summary.errors) } else { String::new() }
-    );
+    let failing = [conformance::StepStatus::Failed, conformance::StepStatus::NotChecked];
+    for step in summary.steps.iter().filter(|s| failing.contains(&s.status)) {
+        println!("{} failed: {}", step.id, step.messages.join(" | "));
+    }
+    println!("conformance against {target}: {}", summary.counts_line());
     std::process::exit(i32::from(!summary.ok()));
 }

@@ -9,6 +9,14 @@ use crate::CwWorld;
 
 const PASSWORD: &str = "Integrator-Passw0rd-42";
 
+/// The API flags an integrator login made for the integration gets: the run profile's, or
+/// the default profile's where the profile's page needs no integrator login.
+fn flags(w: &CwWorld) -> Vec<String> {
+    let profile = w.profile();
+    let own = profile.integrator_login.as_ref().map(|i| i.flags.clone());
+    own.unwrap_or_else(|| cw_model::Profile::seed().integrator_flags().to_vec())
+}
+
 async fn login(w: &mut CwWorld, username: &str) -> Option<Value> {
     let (status, body) =
         w.admin_call(Method::GET, &format!("/system/integratorlogins?conditions=username=\"{username}\""), None).await;
@@ -20,7 +28,7 @@ async fn login(w: &mut CwWorld, username: &str) -> Option<Value> {
 #[given(expr = "the administrator creates the integrator login {string} for the integration")]
 async fn create(w: &mut CwWorld, username: String) {
     let mut body = json!({ "username": username, "password": PASSWORD, "canAccessAllRecordsFlag": true });
-    for flag in cw_model::Profile::seed().integrator_flags() {
+    for flag in flags(w) {
         body[flag.as_str()] = Value::Bool(true);
     }
     let (status, answer) = w.admin_call(Method::POST, "/system/integratorlogins", Some(body)).await;
@@ -47,9 +55,9 @@ async fn active(w: &mut CwWorld, username: String) {
 }
 
 #[then(expr = "the integrator login {string} has the API flags the integration needs")]
-async fn flags(w: &mut CwWorld, username: String) {
+async fn has_flags(w: &mut CwWorld, username: String) {
     let found = login(w, &username).await.expect("the login exists");
-    for flag in cw_model::Profile::seed().integrator_flags() {
+    for flag in flags(w) {
         assert_eq!(found[flag.as_str()], true, "{flag} of {found}");
     }
 }

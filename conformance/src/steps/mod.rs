@@ -6,6 +6,7 @@ mod keys;
 mod permissions;
 mod provisioner;
 mod security_role;
+mod target;
 
 use std::str::FromStr;
 

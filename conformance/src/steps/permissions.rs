@@ -1,20 +1,20 @@
 //! S9.2–S9.8: each level of the integration profile, granted and missing.
 
 use cucumber::{given, then, when};
-use cw_model::{PermissionLevel, Profile, ProfileRow};
+use cw_model::{PermissionLevel, ProfileRow};
 use provisioner::verify::probe;
 
 use super::{Act, Func, Level};
 use crate::CwWorld;
 use crate::world::{RETRY, connection};
 
-/// The default profile's row of a function: its step ID names failures.
-fn step_of(f: Func) -> &'static ProfileRow {
-    Profile::seed().row(f.0).unwrap_or_else(|| panic!("{} is not in S9.2-S9.8", f.0))
+/// The run profile's row of a function: its step ID names failures.
+fn step_of(f: Func) -> ProfileRow {
+    crate::runner::config().profile().row(f.0).cloned().unwrap_or_else(|| panic!("{} is not a row of the profile", f.0))
 }
 
 fn step_id(f: Func) -> String {
-    step_of(f).step.clone().unwrap_or_else(|| f.0.label())
+    step_of(f).step.unwrap_or_else(|| f.0.label())
 }
 
 #[given("the integration's identity")]
@@ -26,7 +26,9 @@ async fn identity(w: &mut CwWorld) {
 async fn granted(w: &mut CwWorld, f: Func, a: Act, l: Level) {
     let client = w.identity_client().await;
     let rows = client.get_all("/system/mySecurity").await.expect("mySecurity answers");
-    let has = provisioner::state::levels_from_rows(&rows).get(f.0, a.0);
+    let held = provisioner::state::levels_from_rows(&rows);
+    let has = held.get(f.0, a.0);
+    w.held = Some(held);
     assert!(has >= l.0, "{}: {}: {} Level = {} required, the identity has {has}", step_id(f), f.0, a.0, l.0);
 }
 
@@ -40,7 +42,7 @@ async fn succeeds(w: &mut CwWorld, a: Act, f: Func) {
 
 #[given(expr = "an API member whose role has every integration level except {function} {action}")]
 async fn all_but(w: &mut CwWorld, f: Func, a: Act) {
-    let mut levels = cw_model::Profile::seed().levels();
+    let mut levels = w.profile().levels();
     levels.set(f.0, a.0, PermissionLevel::None);
     let app = w.mock().await;
     let creds = app.member_with_levels("Partial", &levels).await;
@@ -79,7 +81,7 @@ async fn verify_identity(w: &mut CwWorld) {
     let client =
         provisioner::Client::connect(&conn, RETRY, std::time::Duration::from_secs(30)).await.expect("connects");
     let report =
-        provisioner::verify::verify(&client, Profile::seed(), provisioner::verify::VerifyOptions { read_only: true })
+        provisioner::verify::verify(&client, &w.profile(), provisioner::verify::VerifyOptions { read_only: true })
             .await
             .expect("verify runs");
     assert!(report.ok, "{}", report.render());

@@ -2,7 +2,7 @@
 
 use cucumber::{given, then, when};
 use cw_model::console::{self, LevelChanges};
-use cw_model::{Function, Profile, RoleLevels};
+use cw_model::{Function, RoleLevels};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -49,7 +49,7 @@ async fn settings(w: &mut CwWorld, name: String) {
 #[then(expr = "the security role {string} is missing levels of the integration profile")]
 async fn missing(w: &mut CwWorld, name: String) {
     let levels = levels_of(w, &name).await;
-    assert!(!Profile::seed().missing(&levels).is_empty(), "{name} already holds the profile");
+    assert!(!w.profile().missing(&levels).is_empty(), "{name} already holds the profile");
 }
 
 #[when(expr = "the integration's levels are set on the security role {string}")]
@@ -57,7 +57,7 @@ async fn missing(w: &mut CwWorld, name: String) {
 async fn set_profile(w: &mut CwWorld, name: String) {
     let id = role(w, &name).await["id"].clone();
     let mut changes = LevelChanges::default();
-    for r in Profile::seed().requirements() {
+    for r in w.profile().requirements() {
         changes = changes.level(r.function, r.action, r.level);
     }
     let company = w.company().await;
@@ -69,7 +69,8 @@ async fn set_profile(w: &mut CwWorld, name: String) {
 #[then(expr = "the security role {string} holds every level of the integration profile")]
 async fn holds(w: &mut CwWorld, name: String) {
     let levels = levels_of(w, &name).await;
-    let gaps = Profile::seed().missing(&levels);
+    let profile = w.profile();
+    let gaps = profile.missing(&levels);
     assert!(gaps.is_empty(), "{name} lacks {gaps:?}");
 }
 
@@ -90,5 +91,5 @@ async fn effective(w: &mut CwWorld, member: String) {
     let rows = app.call(&creds, Method::GET, "/system/mySecurity?pageSize=1000", None).await;
     assert_eq!(rows.status, 200, "{}", rows.body);
     let levels = provisioner::state::levels_from_rows(rows.body.as_array().map_or(&[][..], Vec::as_slice));
-    assert_eq!(levels, cw_model::Profile::seed().levels());
+    assert_eq!(levels, w.profile().levels());
 }
