@@ -113,33 +113,42 @@ async fn the_sandbox_target_checks_every_step_and_each_mutation_fails_naming_its
     let role = provisioner::state::State::read(&client, &setup).await.expect("state").role_id().expect("a role");
     let levels = console::path::role_levels(&admin.company, &role.to_string());
     let set = |level| LevelChanges::default().level(Function::Agreements, Action::Edit, level).to_json();
-    client.console(Method::PUT, &levels, Some(&set(PermissionLevel::None))).await.expect("lowered");
+    client
+        .console::<_, serde_json::Value>(Method::PUT, &levels, Some(&set(PermissionLevel::None)))
+        .await
+        .expect("lowered");
     let lowered = sandbox_run(&identity, Some(&admin), false).await;
     assert_eq!(failed(&lowered), ["S9.3"], "{}", lowered.counts_line());
     let s93 = lowered.step("S9.3").expect("S9.3");
     assert!(s93.messages.iter().any(|m| m.contains("Finance > Agreements: Edit Level = All required")), "{s93:?}");
-    client.console(Method::PUT, &levels, Some(&set(PermissionLevel::All))).await.expect("restored");
+    client
+        .console::<_, serde_json::Value>(Method::PUT, &levels, Some(&set(PermissionLevel::All)))
+        .await
+        .expect("restored");
 
     // The integrator login deactivated: S0 fails.
-    let login = client.get("/system/integratorlogins?conditions=username=\"IntegrationSync\"").await.expect("logins");
+    let login: serde_json::Value =
+        client.get("/system/integratorlogins?conditions=username=\"IntegrationSync\"").await.expect("logins");
     let login_path = format!("/system/integratorlogins/{}", login[0]["id"]);
     let inactive = |flag: bool| json!([{ "op": "replace", "path": "inactiveFlag", "value": flag }]);
-    client.patch(&login_path, &inactive(true)).await.expect("deactivated");
+    client.patch::<_, serde_json::Value>(&login_path, &inactive(true)).await.expect("deactivated");
     let deactivated = sandbox_run(&identity, Some(&admin), false).await;
     assert_eq!(failed(&deactivated), ["S0"], "{}", deactivated.counts_line());
     let s0 = deactivated.step("S0").expect("S0");
     assert!(s0.messages.iter().any(|m| m.contains("is inactive")), "{s0:?}");
-    client.patch(&login_path, &inactive(false)).await.expect("reactivated");
+    client.patch::<_, serde_json::Value>(&login_path, &inactive(false)).await.expect("reactivated");
     assert!(sandbox_run(&identity, Some(&admin), false).await.ok(), "restored");
 
     // The member's key deleted: S5-S8 fail (and everything the keys did after them).
-    let keys = client
-        .console(Method::GET, &console::path::member_keys(&admin.company, &setup.member), None)
+    let keys: Vec<console::ApiKey> = client
+        .console(Method::GET, &console::path::member_keys(&admin.company, &setup.member), None::<&()>)
         .await
         .expect("keys");
-    for key in keys.as_array().into_iter().flatten() {
-        let id = u32::try_from(key["id"].as_u64().expect("a key id")).expect("a small id");
-        client.console(Method::DELETE, &console::path::key(&admin.company, id), None).await.expect("deleted");
+    for key in keys {
+        let _: serde_json::Value = client
+            .console(Method::DELETE, &console::path::key(&admin.company, key.id), None::<&()>)
+            .await
+            .expect("deleted");
     }
     let no_key = sandbox_run(&identity, Some(&admin), false).await;
     let no_key_failed = failed(&no_key);

@@ -20,6 +20,9 @@ pub(crate) struct Ctx<'a> {
     /// The API root for `*_href` links: `http://host:port/v4_6_release/apis/3.0`.
     pub(crate) base: &'a str,
     pub(crate) names: &'a Names,
+    /// The service board of the record being rendered, for its status's link
+    /// (`/service/boards/{board}/statuses/{id}`); set per record.
+    pub(crate) board: Option<i64>,
 }
 
 /// One record as a JSON object.
@@ -144,6 +147,14 @@ impl RecordJson<'_> {
 
     fn render(&self, out: &mut Vec<u8>) {
         let schema = self.doc.schema;
+        let board = match self.res {
+            Some(Res::Boards) => Some(i64::from(self.record.id)),
+            _ => match self.doc.get_named("board") {
+                Some(Val::Obj(b)) => b.int("id"),
+                _ => None,
+            },
+        };
+        let ctx = Ctx { board, ..self.ctx };
         let virtuals = [schema.id_key.map(|k| (k, Slot::Id)), schema.info_key.map(|k| (k, Slot::Info))];
         let mut obj = Obj::open(out);
         let mut pending = virtuals.into_iter().flatten().peekable();
@@ -156,7 +167,7 @@ impl RecordJson<'_> {
             match slot {
                 Slot::Id => write_int(out, i64::from(self.record.id)),
                 Slot::Info => self.write_info(out),
-                Slot::Prop(k, v) => write_val(out, self.ctx, &schema.at(k).ty, v, sel),
+                Slot::Prop(k, v) => write_val(out, ctx, &schema.at(k).ty, v, sel),
             }
         };
         for (k, v) in self.doc.entries() {
@@ -263,6 +274,20 @@ fn join_href(base: &str, path: &str, id: i64) -> String {
     href
 }
 
+/// The `_info` link of a reference: to a record the mock serves, or to a row of a setup
+/// table it serves (a status's link goes through the record's board).
+fn reference_link(ctx: Ctx<'_>, reference_schema: &str, id: i64) -> Option<(&'static str, String)> {
+    if let Some((res, key)) = Res::for_reference(reference_schema) {
+        return Some((key, join_href(ctx.base, res.info().path, id)));
+    }
+    let lookup = crate::resources::lookup_for(reference_schema)?;
+    let path = match lookup.path.split_once("{parentId}") {
+        Some((head, tail)) => format!("{head}{}{tail}", ctx.board?),
+        None => lookup.path.to_owned(),
+    };
+    Some((lookup.href, join_href(ctx.base, &path, id)))
+}
+
 /// A nested object; references to records the mock serves get an `_info` link to them.
 fn write_nested(out: &mut Vec<u8>, ctx: Ctx<'_>, doc: DocRef<'_>, fields: Option<&Fields>) {
     let schema = doc.schema;
@@ -274,12 +299,16 @@ fn write_nested(out: &mut Vec<u8>, ctx: Ctx<'_>, doc: DocRef<'_>, fields: Option
         }
     }
     let info_wanted = schema.info_key.is_some_and(|k| pick(fields, k) != Pick::Skip);
-    if let (true, Some((res, key)), Some(id)) = (info_wanted, Res::for_reference(&schema.name), doc.int("id")) {
+    let link = match (info_wanted, doc.int("id")) {
+        (true, Some(id)) => reference_link(ctx, &schema.name, id),
+        _ => None,
+    };
+    if let Some((key, href)) = link {
         let out = obj.key("_info");
         out.push(b'{');
         write_str(out, key);
         out.push(b':');
-        write_str(out, &join_href(ctx.base, res.info().path, id));
+        write_str(out, &href);
         out.push(b'}');
     }
     obj.close();
@@ -303,7 +332,7 @@ mod tests {
             Meta { entered_at: 1_700_000_000, updated_at: 1_700_000_060, entered_by: by, updated_by: by, parent: 0 };
         let record = Record::new(12, meta, Doc::encode(s, body.as_object().unwrap()));
         let fields = fields.map(|f| Fields::parse(s, f).unwrap());
-        let ctx = Ctx { base: "http://h/v4_6_release/apis/3.0", names: &names };
+        let ctx = Ctx { base: "http://h/v4_6_release/apis/3.0", names: &names, board: None };
         let json = RecordJson {
             ctx,
             doc: record.doc.view(s),
@@ -347,7 +376,7 @@ mod tests {
         let names = Names::default();
         let meta = Meta { entered_at: 0, updated_at: 0, entered_by: 0, updated_by: 0, parent: 0 };
         let record = Record::new(3, meta, Doc::encode(s, body.as_object().unwrap()));
-        let ctx = Ctx { base: "http://h", names: &names };
+        let ctx = Ctx { base: "http://h", names: &names, board: None };
         let json = RecordJson { ctx, doc: record.doc.view(s), record: &record, res: None, fields: None };
         let v: serde_json::Value = serde_json::from_slice(&write_one(&json)).unwrap();
         assert_eq!(v["identifier"], "Q\"1");

@@ -350,9 +350,113 @@ impl Res {
     }
 }
 
+/// A setup table the mock serves read-only from the tenant's `lookups` (fixtures): the
+/// reference schema its rows have, its route, the `_info` key of references to it, and the
+/// security-role row that governs reading it. References to these carry `_info` links as
+/// references to records do (assumption A13.8).
+#[derive(Debug)]
+pub(crate) struct Lookup {
+    /// The reference schema, which is also the key of the tenant's `lookups`.
+    pub(crate) schema: &'static str,
+    /// The collection route; `{parentId}` is a service board for statuses.
+    pub(crate) path: &'static str,
+    /// The key of the link in a reference's `_info`.
+    pub(crate) href: &'static str,
+    /// Capitalised noun for 404s.
+    pub(crate) title: &'static str,
+    pub(crate) function: Function,
+}
+
+/// The setup tables served read-only, at their ConnectWise routes.
+pub(crate) const LOOKUPS: &[Lookup] = &[
+    Lookup {
+        schema: "SystemLocationReference",
+        path: "/system/locations",
+        href: "location_href",
+        title: "Location",
+        function: Function::TableSetup,
+    },
+    Lookup {
+        schema: "SystemDepartmentReference",
+        path: "/system/departments",
+        href: "department_href",
+        title: "Department",
+        function: Function::TableSetup,
+    },
+    Lookup {
+        schema: "CompanyStatusReference",
+        path: "/company/companies/statuses",
+        href: "status_href",
+        title: "CompanyStatus",
+        function: Function::CompanyMaintenance,
+    },
+    Lookup {
+        schema: "CompanyTypeReference",
+        path: "/company/companies/types",
+        href: "type_href",
+        title: "CompanyType",
+        function: Function::CompanyMaintenance,
+    },
+    Lookup {
+        schema: "ContactReference",
+        path: "/company/contacts",
+        href: "contact_href",
+        title: "Contact",
+        function: Function::Contacts,
+    },
+    Lookup {
+        schema: "AgreementTypeReference",
+        path: "/finance/agreements/types",
+        href: "type_href",
+        title: "AgreementType",
+        function: Function::Agreements,
+    },
+    Lookup {
+        schema: "ProductSubCategoryReference",
+        path: "/procurement/subcategories",
+        href: "subcategory_href",
+        title: "ProductSubCategory",
+        function: Function::ProductCatalog,
+    },
+    Lookup {
+        schema: "ProductTypeReference",
+        path: "/procurement/types",
+        href: "type_href",
+        title: "ProductType",
+        function: Function::ProductCatalog,
+    },
+    Lookup {
+        schema: "PriorityReference",
+        path: "/service/priorities",
+        href: "priority_href",
+        title: "Priority",
+        function: Function::TableSetup,
+    },
+    Lookup {
+        schema: "ServiceStatusReference",
+        path: "/service/boards/{parentId}/statuses",
+        href: "status_href",
+        title: "ServiceStatus",
+        function: Function::TableSetup,
+    },
+];
+
+/// The served setup table whose rows a reference schema points at.
+pub(crate) fn lookup_for(reference_schema: &str) -> Option<&'static Lookup> {
+    LOOKUPS.iter().find(|l| l.schema == reference_schema)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_lookup_is_a_reference_schema_with_an_id() {
+        for l in LOOKUPS {
+            let s = schema(l.schema);
+            assert!(s.is_reference() && s.prop("id").is_some() && s.info_key.is_some(), "{}", l.schema);
+        }
+    }
 
     #[test]
     fn every_field_required_on_updates_is_required_on_create_or_defaulted() {

@@ -416,3 +416,81 @@ async fn generated_members_carry_the_same_flags_and_filter_on_them() {
     assert_eq!(last.body[0]["partnerPortalFlag"], false);
     assert!(last.body[0]["inactiveFlag"].is_boolean());
 }
+
+/// Every `*_href` inside `v`, at any depth.
+fn hrefs(v: &Value, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                match x.as_str() {
+                    Some(s) if k.ends_with("_href") => out.push((k.clone(), s.to_owned())),
+                    _ => hrefs(x, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| hrefs(x, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_reference_link_in_a_record_leads_to_the_record_it_names() {
+    let app = TestApp::spawn().await;
+    let mut links = Vec::new();
+    for path in [
+        "/service/tickets/1",
+        "/finance/agreements/1",
+        "/company/companies/2",
+        "/service/boards/1",
+        "/procurement/catalog/1",
+        "/finance/agreements/1/additions/1",
+        "/system/members/jdoe",
+    ] {
+        let record = app.get(path).await.expect(200).body;
+        hrefs(&record, &mut links);
+    }
+
+    let kinds: std::collections::BTreeSet<&str> = links.iter().map(|(k, _)| k.as_str()).collect();
+    for kind in [
+        "status_href",
+        "priority_href",
+        "type_href",
+        "contact_href",
+        "location_href",
+        "department_href",
+        "subcategory_href",
+        "company_href",
+        "board_href",
+        "securityRole_href",
+        "catalog_href",
+    ] {
+        assert!(kinds.contains(kind), "no {kind} in {kinds:?}");
+    }
+    assert!(links.len() >= 12, "{links:?}");
+    for (_, link) in links {
+        let res = app.send(common::with_url(app.request(&app.admin, Method::GET, ""), &link)).await;
+        assert_eq!(res.status, 200, "{link}: {}", res.body);
+        let id = link.rsplit('/').next().unwrap();
+        if let Ok(id) = id.parse::<u64>() {
+            assert_eq!(res.body["id"].as_u64(), Some(id), "{link}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn setup_tables_are_served_read_only_with_conditions_and_paging() {
+    let app = TestApp::spawn().await;
+    let statuses = app.get("/service/boards/1/statuses?conditions=name like \">%\"").await.expect(200);
+    let priorities = app.get("/service/priorities/count").await.expect(200);
+    let paged = app.get("/system/locations?pageSize=1").await.expect(200);
+    let missing_board = app.get("/service/boards/999/statuses").await;
+    let missing_row = app.get("/company/contacts/999").await;
+    let write = app.call(&app.admin, Method::POST, "/system/locations", Some(json!({ "name": "x" }))).await;
+
+    assert_eq!(statuses.body.as_array().map(Vec::len), Some(1));
+    assert_eq!(statuses.body[0]["name"], ">Closed");
+    assert_eq!(priorities.body["count"], 2);
+    assert!(link(&paged).is_some_and(|l| l.contains("rel=\"next\"")));
+    assert_eq!((missing_board.status, missing_row.status), (404, 404));
+    assert_eq!(write.status, 405);
+}

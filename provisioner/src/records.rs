@@ -72,6 +72,9 @@ pub struct ApiMember {
     /// The security role.
     #[serde(default)]
     pub security_role: Option<Reference>,
+    /// Deactivated.
+    #[serde(default)]
+    pub inactive_flag: bool,
 }
 
 /// One row of a role's settings (`/system/securityRoles/{id}/settings`) or of a member's

@@ -5,6 +5,7 @@
 use cucumber::{given, then, when};
 use provisioner::state::{State, levels_from_rows};
 use provisioner::verify::probe;
+use serde_json::Value;
 
 use crate::CwWorld;
 
@@ -39,7 +40,7 @@ async fn integrator_login(w: &mut CwWorld) {
 #[when("the integration asks who it is")]
 async fn who_am_i(w: &mut CwWorld) {
     let client = w.identity_client().await;
-    let rows = client
+    let rows: Value = client
         .get("/system/mySecurity?pageSize=1")
         .await
         .unwrap_or_else(|e| panic!("S5-S8: the integration's keys do not authenticate: {e}"));
@@ -75,18 +76,19 @@ async fn listed_api_member(w: &mut CwWorld) {
         )
     });
     assert!(
-        member["identifier"].as_str().is_some_and(|i| i.eq_ignore_ascii_case(&me)),
-        "S1: the integration's keys belong to '{me}', not to the API member {member}"
+        member.identifier.eq_ignore_ascii_case(&me),
+        "S1: the integration's keys belong to '{me}', not to the API member {}",
+        member.identifier
     );
-    assert_ne!(member["inactiveFlag"].as_bool(), Some(true), "S3: the API member '{me}' is inactive");
-    assert_eq!(member["name"].as_str(), Some(profile.member.name.as_str()), "S3: the API member's name: {member}");
+    assert!(!member.inactive_flag, "S3: the API member '{me}' is inactive");
+    assert_eq!(member.name.as_deref(), Some(profile.member.name.as_str()), "S3: the API member's name: {member:?}");
 }
 
 #[then("that member is not the administrator's own login")]
 async fn not_shared(w: &mut CwWorld) {
     let me = whoami(w);
     let admin = w.target_admin().await;
-    let rows = admin.get("/system/mySecurity?pageSize=1").await.unwrap_or_else(|e| panic!("{e}"));
+    let rows: Value = admin.get("/system/mySecurity?pageSize=1").await.unwrap_or_else(|e| panic!("{e}"));
     let theirs = rows[0]["member"]["identifier"].as_str().unwrap_or_default().to_owned();
     assert!(!theirs.eq_ignore_ascii_case(&me), "S1: the integration shares the administrator's login '{me}'");
 }
@@ -105,8 +107,8 @@ async fn member_holds_role(w: &mut CwWorld) {
     let me = whoami(w);
     let role = w.profile().role;
     let state = state(w).await;
-    let held = state.member.as_ref().map(|m| m["securityRole"]["name"].clone()).unwrap_or_default();
-    assert!(state.member_has_role(), "S9.1: '{me}' holds the security role {held}, not '{role}'");
+    let held = state.member.as_ref().and_then(|m| m.security_role.as_ref()).and_then(|r| r.name.clone());
+    assert!(state.member_has_role(), "S9.1: '{me}' holds the security role {held:?}, not '{role}'");
 }
 
 // Every row of any profile

@@ -389,6 +389,53 @@ pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
             "maxWorkFlowRecordsAllowed": 100
         }))),
         E::ReportData | E::ReportColumns | E::ReportCount => report(call, endpoint, access),
+        E::LookupList(i) | E::LookupCount(i) | E::LookupGet(i) => lookup(call, endpoint, usize::from(i)),
+    }
+}
+
+/// A setup table served read-only from the tenant's lookups. Everyone with the level sees
+/// every row: setup tables have no owner.
+fn lookup(call: &Call<'_>, endpoint: Endpoint, index: usize) -> Result<Reply, ApiError> {
+    let Some(lookup) = crate::resources::LOOKUPS.get(index) else {
+        return Err(ApiError::internal(&format!("no lookup {index}")));
+    };
+    let nested = lookup.path.contains("{parentId}");
+    let board = nested.then(|| call.int(0));
+    let id = call.int(usize::from(nested));
+    let noun = lookup.schema.trim_end_matches("Reference");
+    let base = call.base();
+    let access = Access::system();
+    let store = &call.app.store;
+    match endpoint {
+        Endpoint::LookupGet(_) => {
+            let fields = call.fields(schema(lookup.schema), noun)?;
+            let body = store
+                .read_tenant(call.company(), |t| {
+                    let table = t.lookup_table(lookup, board)?;
+                    get_row(&table, id, fields.as_ref(), &t.names, &base)
+                        .ok_or_else(|| StoreError::NotFound(format!("{} {id}", lookup.title)))
+                })
+                .map_err(|e| call.fail(e, noun, None))?;
+            Ok(Reply::ok(body, false))
+        }
+        Endpoint::LookupCount(_) => {
+            let q = call.list_query(schema(lookup.schema), noun)?;
+            let n = store
+                .read_tenant(call.company(), |t| {
+                    Ok(count_table(&t.lookup_table(lookup, board)?, None, &q, access, &t.names).0)
+                })
+                .map_err(|e| call.fail(e, noun, None))?;
+            Ok(Reply::ok(to_bytes(&json!({ "count": n })), false))
+        }
+        _ => {
+            let q = call.list_query(schema(lookup.schema), noun)?;
+            let listed = store
+                .read_tenant(call.company(), |t| {
+                    Ok(list_table(&t.lookup_table(lookup, board)?, None, None, &q, access, &t.names, &base))
+                })
+                .map_err(|e| call.fail(e, noun, None))?;
+            Ok(call.list_reply(listed, &q.paging))
+        }
     }
 }
 

@@ -3,8 +3,10 @@
 //!
 //! One dispatcher serves `apis/3.0` ([`api`]): it finds the route ([`routes`]), checks the
 //! `clientId` and `Authorization` headers and the security-role level the route needs
-//! ([`auth`]), runs the endpoint ([`endpoints`]) and renders every failure as ConnectWise's
-//! error body ([`error`]).
+//! ([`auth`]), reads `Accept` and `Content-Type` as media types ([`media`]), runs the endpoint
+//! ([`endpoints`]) and renders every failure as ConnectWise's error body ([`error`]). Every
+//! request is first stamped with the site root links are built from (`--public-url`, else the
+//! scheme served and the `Host` used).
 
 pub(crate) mod auth;
 pub(crate) mod endpoints;

@@ -35,6 +35,10 @@ pub(crate) enum Endpoint {
     ReportData,
     ReportColumns,
     ReportCount,
+    /// A setup table served read-only (an index into [`crate::resources::LOOKUPS`]).
+    LookupList(u8),
+    LookupCount(u8),
+    LookupGet(u8),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,6 +103,13 @@ fn build() -> Vec<Route> {
         if info.writes.delete {
             routes.push(route("DELETE", &item, E::Delete(res), Some((f, Action::Delete))));
         }
+    }
+    for (i, lookup) in crate::resources::LOOKUPS.iter().enumerate() {
+        let i = u8::try_from(i).unwrap_or(u8::MAX);
+        let needs = Some((lookup.function, Action::Inquire));
+        routes.push(route("GET", lookup.path, E::LookupList(i), needs));
+        routes.push(route("GET", &format!("{}/count", lookup.path), E::LookupCount(i), needs));
+        routes.push(route("GET", &format!("{}/{{id}}", lookup.path), E::LookupGet(i), needs));
     }
     let members = Some((Function::MemberMaintenance, Action::Inquire));
     let roles = Some((Function::SecurityRoles, Action::Inquire));

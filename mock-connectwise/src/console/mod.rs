@@ -9,8 +9,8 @@
 //! `--console-token`, asks every caller for the token.
 
 pub(crate) mod guard;
-mod state;
 mod journal;
+mod state;
 mod traffic;
 mod ui;
 

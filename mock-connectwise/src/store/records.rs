@@ -136,7 +136,7 @@ pub(crate) fn render_page(
     names: &Names,
     base: &str,
 ) -> Listed {
-    let ctx = Ctx { base, names };
+    let ctx = Ctx { base, names, board: None };
     let last_id = page.last().map(|r| r.id);
     let items: Vec<RecordJson<'_>> = page
         .into_iter()
@@ -148,7 +148,7 @@ pub(crate) fn render_page(
 /// One row of a (virtual) table, rendered.
 pub(crate) fn get_row(table: &Table, id: u32, fields: Option<&Fields>, names: &Names, base: &str) -> Option<Vec<u8>> {
     let record = table.get(id)?;
-    let ctx = Ctx { base, names };
+    let ctx = Ctx { base, names, board: None };
     Some(write_one(&RecordJson { ctx, doc: record.doc.view(table.schema), record, res: None, fields }))
 }
 
@@ -175,6 +175,33 @@ pub(crate) fn count_table(
 }
 
 impl Tenant {
+    /// A served setup table (`resources::LOOKUPS[index]`) as a table of its reference schema,
+    /// so lists, counts, conditions and paging work as on any collection. Its rows are dated
+    /// and signed like the tenant's first security role: they came with the tenant.
+    pub(crate) fn lookup_table(
+        &self,
+        lookup: &crate::resources::Lookup,
+        board: Option<u32>,
+    ) -> Result<Table, StoreError> {
+        if lookup.path.contains("{parentId}") {
+            let board = board.unwrap_or(0);
+            if self.table(Res::Boards).get(board).is_none() {
+                return Err(StoreError::NotFound(format!("Board {board}")));
+            }
+        }
+        let schema = crate::schema::schema(lookup.schema);
+        let meta = self.table(Res::SecurityRoles).iter().next().map_or(
+            Meta { entered_at: 0, updated_at: 0, entered_by: 0, updated_by: 0, parent: 0 },
+            |r| Meta { parent: 0, ..r.meta },
+        );
+        let mut table = Table::new(schema, None);
+        for row in self.lookups.get(lookup.schema).into_iter().flatten() {
+            let Some(id) = row.get("id").and_then(Value::as_u64).and_then(|i| u32::try_from(i).ok()) else { continue };
+            table.insert(Record::new(id, meta, Doc::encode(schema, row)));
+        }
+        Ok(table)
+    }
+
     /// The parent record's id, checked to exist, for child collections.
     pub(crate) fn parent_of(&self, res: Res, parent: Option<u32>) -> Result<Option<u32>, StoreError> {
         match (res.info().parent, parent) {
@@ -206,7 +233,7 @@ impl Tenant {
     }
 
     pub(crate) fn render(&self, res: Res, rec: &Record, fields: Option<&Fields>, base: &str) -> Vec<u8> {
-        let ctx = Ctx { base, names: &self.names };
+        let ctx = Ctx { base, names: &self.names, board: None };
         write_one(&RecordJson { ctx, doc: rec.doc.view(res.schema()), record: rec, res: Some(res), fields })
     }
 
