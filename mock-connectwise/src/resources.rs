@@ -19,6 +19,8 @@ pub(crate) enum Res {
     Catalog,
     Tickets,
     Boards,
+    /// `/service/priorities`, a System > Table Setup table (issue 16's second Customize item).
+    Priorities,
 }
 
 /// The writes a collection accepts.
@@ -302,11 +304,27 @@ const RESOURCES: &[Resource] = &[
         defaults: &[("inactiveFlag", DefaultValue::Bool(false))],
         secret: None,
     },
+    Resource {
+        res: Res::Priorities,
+        schema: "Priority",
+        noun: "priority",
+        title: "Priority",
+        path: "/service/priorities",
+        function: Function::TableSetup,
+        writes: CRUD,
+        unique: Some("name"),
+        unique_with: &[],
+        parent: None,
+        id_space: Res::Priorities,
+        refs: &[],
+        defaults: &[],
+        secret: None,
+    },
 ];
 
 impl Res {
     /// Every collection.
-    pub(crate) const ALL: [Res; 10] = [
+    pub(crate) const ALL: [Res; 11] = [
         Res::Members,
         Res::ApiMembers,
         Res::SecurityRoles,
@@ -317,6 +335,7 @@ impl Res {
         Res::Catalog,
         Res::Tickets,
         Res::Boards,
+        Res::Priorities,
     ];
 
     /// How this collection behaves.

@@ -7,6 +7,7 @@
 //! error body ([`error`]).
 
 pub(crate) mod auth;
+pub(crate) mod customize;
 pub(crate) mod endpoints;
 pub(crate) mod error;
 pub(crate) mod routes;
@@ -342,7 +343,9 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
     // An integrator login's authority is its API flags (checked above), not a security role.
     let needs = if matches!(caller.via, crate::store::Via::Integrator { .. }) { None } else { route.needs };
     let soft = app.store.soft_mode();
-    let permit = match auth::permit(&caller, needs, soft) {
+    let permit = match auth::permit(&caller, needs, soft)
+        .and_then(|p| customize::permit(&caller, needs, route.endpoint, p, soft))
+    {
         Ok(p) => p,
         Err(e) => {
             if let Some((function, action)) = needs {
@@ -379,6 +382,9 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
             Err(_) => return outcome.map(endpoints::Reply::into_response),
         };
         let would_refuse = permit.would_refuse || (soft && needed.is_some_and(|n| n > granted));
+        if let (Some(_), Some(item)) = (needed, customize::setup_item(route.endpoint)) {
+            app.store.record_item(&caller.company, &caller.identifier, function, item);
+        }
         app.store.record_use(
             &caller.company,
             &caller.identifier,

@@ -80,6 +80,8 @@ pub(crate) struct TenantFixture {
     #[serde(default)]
     boards: Vec<Value>,
     #[serde(default)]
+    priorities: Vec<Value>,
+    #[serde(default)]
     integrator_logins: Vec<Value>,
     #[serde(default)]
     companies: Vec<Value>,
@@ -256,6 +258,7 @@ impl TenantFixture {
             (Res::ApiMembers, &self.api_members),
             (Res::Members, &self.members),
             (Res::Boards, &self.boards),
+            (Res::Priorities, &self.priorities),
             (Res::IntegratorLogins, &self.integrator_logins),
             (Res::Companies, &self.companies),
             (Res::Catalog, &self.catalog),

@@ -6,7 +6,7 @@
 //! otherwise `My` suffices. In soft mode nothing is refused, so one run of a workload shows
 //! everything it needs at once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -31,6 +31,8 @@ pub(crate) struct Usage {
 #[derive(Debug, Default)]
 pub(crate) struct PermissionJournal {
     members: BTreeMap<(String, String), BTreeMap<(Function, Action), Usage>>,
+    /// Customize sub-items each member's successful calls used, per row (issue 16).
+    items: BTreeMap<(String, String), BTreeMap<Function, BTreeSet<String>>>,
 }
 
 /// One call, as recorded.
@@ -61,6 +63,9 @@ struct RoleRow {
     edit_level: PermissionLevel,
     delete_level: PermissionLevel,
     inquire_level: PermissionLevel,
+    /// The Customize list the calls needed, for rows whose routes name sub-items.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customize: Option<Vec<String>>,
 }
 
 #[derive(Serialize)]
@@ -100,6 +105,13 @@ impl PermissionJournal {
 
     pub(crate) fn clear(&mut self) {
         self.members.clear();
+        self.items.clear();
+    }
+
+    /// Records a Customize sub-item a successful call used.
+    pub(crate) fn record_item(&mut self, company: &str, member: &str, function: Function, item: &str) {
+        let key = (company.to_ascii_lowercase(), member.to_owned());
+        self.items.entry(key).or_default().entry(function).or_default().insert(item.to_owned());
     }
 
     /// The least role that would have allowed `member`'s successful calls.
@@ -110,6 +122,10 @@ impl PermissionJournal {
             if u.calls > 0 {
                 role.set(f, a, u.needed);
             }
+        }
+        // Only the sub-items used: the least Customize list of each row that names them.
+        for (&f, items) in self.items.get(&(company.to_ascii_lowercase(), member.to_owned())).into_iter().flatten() {
+            role.set_customize(f, Some(items.clone()));
         }
         Some(role)
     }
@@ -148,9 +164,11 @@ impl PermissionJournal {
                             edit_level: role.get(f, Action::Edit),
                             delete_level: role.get(f, Action::Delete),
                             inquire_level: role.get(f, Action::Inquire),
+                            customize: role.customize(f).map(|i| i.iter().cloned().collect()),
                         })
                         .collect(),
-                    matches_integration_profile: role == profile,
+                    // Levels decide the match; a derived Customize list only narrows the role.
+                    matches_integration_profile: role.granted().eq(profile.granted()),
                     unused_profile_levels: cmp(&profile, &role),
                     beyond_profile: cmp(&role, &profile),
                 }

@@ -235,6 +235,11 @@ impl Store {
         self.permissions().record(company, member, u);
     }
 
+    /// Records that a member's successful call used a Customize sub-item of `function`.
+    pub(crate) fn record_item(&self, company: &str, member: &str, function: crate::permissions::Function, item: &str) {
+        self.permissions().record_item(company, member, function, item);
+    }
+
     /// The permission journal as JSON (see [`journal`]).
     pub fn permission_report(&self) -> serde_json::Value {
         self.permissions().report(self.soft_mode())
