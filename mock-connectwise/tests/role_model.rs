@@ -149,3 +149,132 @@ async fn the_role_screen_saves_a_customize_list_one_item_per_line() {
     assert!(page.contains("id=\"TableSetup-customize\""), "the screen has the Customize list");
     assert!(page.contains(">Service / Service Board</textarea>"), "the screen shows the saved list");
 }
+
+/// The id of an API member by identifier.
+async fn api_member_id(app: &TestApp, identifier: &str) -> u64 {
+    let found = app.get(&format!("/system/apiMembers?conditions=identifier=\"{identifier}\"")).await.expect(200);
+    found.body[0]["id"].as_u64().expect("an API member with that identifier")
+}
+
+/// Sets fields of an API member as the admin (`PATCH` replace operations).
+async fn patch_api_member(app: &TestApp, identifier: &str, fields: Value) {
+    let id = api_member_id(app, identifier).await;
+    let ops: Vec<Value> = fields
+        .as_object()
+        .expect("an object")
+        .iter()
+        .map(|(k, v)| json!({ "op": "replace", "path": k, "value": v }))
+        .collect();
+    app.call(&app.admin, Method::PATCH, &format!("/system/apiMembers/{id}"), Some(Value::Array(ops))).await.expect(200);
+}
+
+fn ids(list: &Value) -> Vec<u64> {
+    list.as_array().expect("a list").iter().filter_map(|r| r["id"].as_u64()).collect()
+}
+
+#[tokio::test]
+async fn add_at_my_creates_a_ticket_the_member_reads_at_inquire_my_while_others_stay_invisible() {
+    let app = TestApp::spawn().await;
+    let me = app.member_with_levels("MyTickets", &levels(&[(Function::ServiceTickets, PermissionLevel::My)])).await;
+    let ticket = |summary: &str| json!({ "summary": summary, "company": { "identifier": "AcmeCorp" } });
+
+    let created = app.call(&me, Method::POST, "/service/tickets", Some(ticket("mine"))).await.expect(201);
+    let mine = created.body["id"].as_u64().expect("id");
+    let listed = app.call(&me, Method::GET, "/service/tickets?pageSize=1000", None).await.expect(200);
+    let counted = app.call(&me, Method::GET, "/service/tickets/count", None).await.expect(200);
+    let read = app.call(&me, Method::GET, &format!("/service/tickets/{mine}"), None).await;
+    let others = app.call(&me, Method::GET, "/service/tickets/1", None).await;
+
+    assert_eq!(ids(&listed.body), vec![mine], "only the member's own ticket is listed");
+    assert_eq!(counted.body["count"], 1);
+    read.expect(200);
+    assert_eq!(others.status, 403, "{}", others.body);
+    assert!(others.message().contains("Service Desk > Service Tickets: Inquire Level = All required"));
+}
+
+#[tokio::test]
+async fn my_reaches_tickets_the_member_owns_or_is_assigned_to_not_only_those_it_entered() {
+    let app = TestApp::spawn().await;
+    let me = app.member_with_levels("Assignee", &levels(&[(Function::ServiceTickets, PermissionLevel::My)])).await;
+    let create = |body: Value| async {
+        let t = app.call(&app.admin, Method::POST, "/service/tickets", Some(body)).await.expect(201);
+        t.body["id"].as_u64().expect("id")
+    };
+    let company = json!({ "identifier": "AcmeCorp" });
+    let owned = create(json!({ "summary": "owned", "company": company, "owner": { "identifier": "Assignee" } })).await;
+    let assigned = create(json!({ "summary": "assigned", "company": company, "resources": "jdoe, assignee" })).await;
+    let foreign = create(json!({ "summary": "foreign", "company": company, "resources": "jdoe" })).await;
+
+    let listed = app.call(&me, Method::GET, "/service/tickets?pageSize=1000", None).await.expect(200);
+    let counted = app.call(&me, Method::GET, "/service/tickets/count", None).await.expect(200);
+    let edit = json!([{ "op": "replace", "path": "summary", "value": "assigned, edited" }]);
+    let edited = app.call(&me, Method::PATCH, &format!("/service/tickets/{assigned}"), Some(edit.clone())).await;
+    let refused = app.call(&me, Method::PATCH, &format!("/service/tickets/{foreign}"), Some(edit)).await;
+
+    assert_eq!(ids(&listed.body), vec![owned, assigned]);
+    assert_eq!(counted.body["count"], 2);
+    edited.expect(200);
+    assert_eq!(refused.status, 403, "{}", refused.body);
+}
+
+#[tokio::test]
+async fn a_location_level_member_does_not_see_another_locations_company() {
+    let app = TestApp::spawn().await;
+    let me = app.member_with_levels("Tampa", &levels(&[(Function::CompanyMaintenance, PermissionLevel::All)])).await;
+    patch_api_member(
+        &app,
+        "Tampa",
+        json!({ "structureLevel": { "id": 2, "name": "Location" }, "securityLocation": { "id": 1 } }),
+    )
+    .await;
+    let company = |ident: &str, location: u64| json!({ "identifier": ident, "name": ident, "site": { "name": "Main" }, "territory": { "id": location } });
+    let here = app.call(&app.admin, Method::POST, "/company/companies", Some(company("HereCo", 1))).await.expect(201);
+    let there = app.call(&app.admin, Method::POST, "/company/companies", Some(company("ThereCo", 2))).await.expect(201);
+    let (here, there) = (here.body["id"].as_u64().unwrap(), there.body["id"].as_u64().unwrap());
+
+    let listed = app.call(&me, Method::GET, "/company/companies?pageSize=1000", None).await.expect(200);
+    let all = app.call(&app.admin, Method::GET, "/company/companies/count", None).await.expect(200);
+    let counted = app.call(&me, Method::GET, "/company/companies/count", None).await.expect(200);
+    let by_id = app.call(&me, Method::GET, &format!("/company/companies/{there}"), None).await;
+    let filtered = app
+        .call(&me, Method::GET, "/company/companies/count?conditions=identifier=\"ThereCo\"", None)
+        .await
+        .expect(200);
+
+    let seen = ids(&listed.body);
+    assert!(seen.contains(&here), "its own location's company is listed");
+    assert!(!seen.contains(&there), "another location's company is not listed");
+    assert_eq!(counted.body["count"].as_u64(), all.body["count"].as_u64().map(|n| n - 1));
+    assert_eq!(by_id.status, 404, "{}", by_id.body);
+    assert_eq!(filtered.body["count"], 0);
+    app.call(&app.admin, Method::GET, &format!("/company/companies/{there}"), None).await.expect(200);
+}
+
+#[tokio::test]
+async fn an_excluded_boards_tickets_and_the_board_itself_are_invisible() {
+    let app = TestApp::spawn().await;
+    let rows = [(Function::ServiceTickets, PermissionLevel::All), (Function::TableSetup, PermissionLevel::All)];
+    let me = app.member_with_levels("NoAlerts", &levels(&rows)).await;
+    let alerts =
+        app.get("/service/boards?conditions=name=\"Alerts\"").await.expect(200).body[0]["id"].as_u64().unwrap();
+    patch_api_member(&app, "NoAlerts", json!({ "excludedServiceBoardIds": [alerts] })).await;
+    let on_alerts = app.get(&format!("/service/tickets?conditions=board/id={alerts}")).await.expect(200);
+    let on_alerts = ids(&on_alerts.body);
+    assert!(!on_alerts.is_empty(), "the fixtures have a ticket on Alerts");
+
+    let tickets = app.call(&me, Method::GET, "/service/tickets?pageSize=1000", None).await.expect(200);
+    let all = app.call(&app.admin, Method::GET, "/service/tickets/count", None).await.expect(200);
+    let counted = app.call(&me, Method::GET, "/service/tickets/count", None).await.expect(200);
+    let ticket = app.call(&me, Method::GET, &format!("/service/tickets/{}", on_alerts[0]), None).await;
+    let boards = app.call(&me, Method::GET, "/service/boards", None).await.expect(200);
+    let board = app.call(&me, Method::GET, &format!("/service/boards/{alerts}"), None).await;
+
+    let seen = ids(&tickets.body);
+    assert!(on_alerts.iter().all(|t| !seen.contains(t)), "no ticket of the excluded board is listed");
+    assert!(!seen.is_empty(), "tickets of other boards are");
+    let hidden = u64::try_from(on_alerts.len()).unwrap();
+    assert_eq!(counted.body["count"].as_u64(), all.body["count"].as_u64().map(|n| n - hidden));
+    assert_eq!(ticket.status, 404, "{}", ticket.body);
+    assert!(!ids(&boards.body).contains(&alerts));
+    assert_eq!(board.status, 404);
+}

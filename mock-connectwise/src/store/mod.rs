@@ -15,7 +15,8 @@
 //! - [`roles`]: security-role levels, settings and `mySecurity`;
 //! - [`reports`]: API report data;
 //! - [`fixtures`]: loading fixture sets and generated bulk data;
-//! - [`journal`]: the permission journal (what each member's calls needed).
+//! - [`journal`]: the permission journal (what each member's calls needed);
+//! - [`visibility`]: which records a caller sees and owns (`My`, member level, excluded boards).
 
 pub(crate) mod access;
 pub(crate) mod fixtures;
@@ -27,6 +28,7 @@ pub(crate) mod roles;
 pub(crate) mod secrets;
 pub(crate) mod table;
 pub(crate) mod tenant;
+pub(crate) mod visibility;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};

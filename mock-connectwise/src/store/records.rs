@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::secrets::{KeyGen, SecretHash};
 use super::table::{Meta, Names, Record, Table};
 use super::tenant::Tenant;
+use super::visibility::Visibility;
 use super::{Listed, One, StoreError};
 use crate::doc::{Doc, DocRef, Val};
 use crate::query::BoundQuery;
@@ -25,7 +26,8 @@ use crate::validate::{FieldError, FieldErrorCode, Mode, validate};
 pub(crate) struct Access<'a> {
     /// The caller's member identifier (compared with `_info.enteredBy`).
     pub(crate) caller: &'a str,
-    /// Level `My`: only records the caller entered are visible and writable.
+    /// Level `My`: only the caller's own records (owned, assigned or entered; see
+    /// [`super::visibility`]) are visible and writable.
     pub(crate) own_only: bool,
     /// Whether to report if records entered by others were involved (soft mode needs it).
     pub(crate) track_others: bool,
@@ -90,12 +92,29 @@ pub(crate) fn select_page<'t>(
     access: Access<'_>,
     names: &Names,
 ) -> (Vec<&'t Record>, usize, bool) {
+    select_visible(table, parent, q, access, names, &Visibility::entered_only(names.lookup(access.caller)))
+}
+
+/// [`select_page`] of the records `vis` lets the caller see, with its notion of "own".
+fn select_visible<'t>(
+    table: &'t Table,
+    parent: Option<u32>,
+    q: &BoundQuery,
+    access: Access<'_>,
+    names: &Names,
+    vis: &Visibility<'_>,
+) -> (Vec<&'t Record>, usize, bool) {
     let caller = names.lookup(access.caller);
     let after = q.paging.after_id.map_or(0, |a| u32::try_from(a.max(0)).unwrap_or(u32::MAX));
     let size = q.paging.size as usize;
     let skip = (q.paging.page as usize - 1).saturating_mul(size);
     let view = |rec: &'t Record| RowView { rec, schema: table.schema, names };
-    let unfiltered = q.filters.is_empty() && q.custom.is_none() && parent.is_none() && !access.own_only;
+    let unfiltered = q.filters.is_empty()
+        && q.custom.is_none()
+        && parent.is_none()
+        && !access.own_only
+        && !vis.narrows()
+        && !(access.track_others && vis.owns_beyond_entry());
     if unfiltered && q.order.is_by_id() && after == 0 {
         // The common case: no filter, id order. Paging is arithmetic over the sorted records,
         // and whether others' records are involved follows from per-member counts.
@@ -107,10 +126,10 @@ pub(crate) fn select_page<'t>(
     let mut rows: Vec<&Record> = table
         .iter_after(after)
         .filter(|r| parent.is_none_or(|p| r.meta.parent == p))
-        .filter(|r| !access.own_only || Some(r.meta.entered_by) == caller)
+        .filter(|r| vis.sees(r) && (!access.own_only || vis.owns(r)))
         .filter(|r| q.matches(&view(r)))
         .collect();
-    let others = access.track_others && rows.iter().any(|r| Some(r.meta.entered_by) != caller);
+    let others = access.track_others && rows.iter().any(|r| !vis.owns(r));
     let total = rows.len();
     if !q.order.is_by_id() {
         let cmp = |a: &&'t Record, b: &&'t Record| q.order.compare(&view(a), &view(b));
@@ -135,7 +154,22 @@ pub(crate) fn list_table(
     names: &Names,
     base: &str,
 ) -> Listed {
-    let (page, total, others) = select_page(table, parent, q, access, names);
+    list_visible(table, res, parent, q, access, names, base, &Visibility::entered_only(names.lookup(access.caller)))
+}
+
+/// [`list_table`] of the records `vis` lets the caller see.
+#[allow(clippy::too_many_arguments)] // list_table's arguments and the visibility
+fn list_visible(
+    table: &Table,
+    res: Option<Res>,
+    parent: Option<u32>,
+    q: &BoundQuery,
+    access: Access<'_>,
+    names: &Names,
+    base: &str,
+    vis: &Visibility<'_>,
+) -> Listed {
+    let (page, total, others) = select_visible(table, parent, q, access, names, vis);
     let ctx = Ctx { base, names };
     let last_id = page.last().map(|r| r.id);
     let items: Vec<RecordJson<'_>> = page
@@ -160,8 +194,20 @@ pub(crate) fn count_table(
     access: Access<'_>,
     names: &Names,
 ) -> (usize, bool) {
+    count_visible(table, parent, q, access, names, &Visibility::entered_only(names.lookup(access.caller)))
+}
+
+/// [`count_table`] of the records `vis` lets the caller see.
+fn count_visible(
+    table: &Table,
+    parent: Option<u32>,
+    q: &BoundQuery,
+    access: Access<'_>,
+    names: &Names,
+    vis: &Visibility<'_>,
+) -> (usize, bool) {
     let caller = names.lookup(access.caller);
-    if q.filters.is_empty() && q.custom.is_none() && parent.is_none() {
+    if q.filters.is_empty() && q.custom.is_none() && parent.is_none() && !vis.narrows() && !vis.owns_beyond_entry() {
         // Unfiltered: the per-member counts answer without a scan.
         let mine = table.entered_by(caller);
         let total = table.iter_after(0).len();
@@ -171,9 +217,9 @@ pub(crate) fn count_table(
     let n = table
         .iter()
         .filter(|r| parent.is_none_or(|p| r.meta.parent == p))
-        .filter(|r| !access.own_only || Some(r.meta.entered_by) == caller)
+        .filter(|r| vis.sees(r) && (!access.own_only || vis.owns(r)))
         .filter(|r| q.matches(&RowView { rec: r, schema: table.schema, names }))
-        .inspect(|r| others |= access.track_others && Some(r.meta.entered_by) != caller)
+        .inspect(|r| others |= access.track_others && !vis.owns(r))
         .count();
     (n, others)
 }
@@ -200,9 +246,14 @@ impl Tenant {
             .ok_or_else(|| StoreError::NotFound(format!("{} {id}", res.info().title)))
     }
 
-    /// Refuses a `My`-level caller a record someone else entered; reports whether it is such.
-    fn check_owner(&self, rec: &Record, access: Access<'_>) -> Result<bool, StoreError> {
-        let others = self.names.lookup(access.caller) != Some(rec.meta.entered_by);
+    /// Hides a record the caller does not see (404) and refuses a `My`-level caller one that
+    /// is not its own; reports whether it is someone else's.
+    fn check_owner(&self, res: Res, rec: &Record, access: Access<'_>) -> Result<bool, StoreError> {
+        let vis = self.visibility(res, access);
+        if !vis.sees(rec) {
+            return Err(StoreError::NotFound(format!("{} {}", res.info().title, rec.id)));
+        }
+        let others = !vis.owns(rec);
         if others && access.own_only {
             return Err(StoreError::NotOwn { entered_by: self.names.name(rec.meta.entered_by).to_owned() });
         }
@@ -223,7 +274,8 @@ impl Tenant {
         base: &str,
     ) -> Result<Listed, StoreError> {
         let parent = self.parent_of(res, parent)?;
-        Ok(list_table(self.table(res), Some(res), parent, q, access, &self.names, base))
+        let vis = self.visibility(res, access);
+        Ok(list_visible(self.table(res), Some(res), parent, q, access, &self.names, base, &vis))
     }
 
     pub(crate) fn count(
@@ -234,7 +286,7 @@ impl Tenant {
         access: Access<'_>,
     ) -> Result<(usize, bool), StoreError> {
         let parent = self.parent_of(res, parent)?;
-        Ok(count_table(self.table(res), parent, q, access, &self.names))
+        Ok(count_visible(self.table(res), parent, q, access, &self.names, &self.visibility(res, access)))
     }
 
     pub(crate) fn get(
@@ -247,7 +299,7 @@ impl Tenant {
         base: &str,
     ) -> Result<One, StoreError> {
         let rec = self.record(res, parent, id)?;
-        let others = self.check_owner(rec, access)?;
+        let others = self.check_owner(res, rec, access)?;
         Ok(One { id, body: self.render(res, rec, fields, base), others })
     }
 
@@ -300,7 +352,7 @@ impl Tenant {
     ) -> Result<One, StoreError> {
         let (access, now, keys, base) = (w.access, w.now, w.keys, w.base);
         let rec = self.record(res, parent, id)?;
-        let others = self.check_owner(rec, access)?;
+        let others = self.check_owner(res, rec, access)?;
         let old_meta = rec.meta;
         let parent = (old_meta.parent != 0).then_some(old_meta.parent);
         let (obj, secret) = self.prepare(res, parent, body, mode, Some(id))?;
@@ -341,7 +393,7 @@ impl Tenant {
         access: Access<'_>,
     ) -> Result<bool, StoreError> {
         let rec = self.record(res, parent, id)?;
-        let others = self.check_owner(rec, access)?;
+        let others = self.check_owner(res, rec, access)?;
         let users = self.referrers(res, id);
         if !users.is_empty() {
             return Err(StoreError::Conflict(format!(
