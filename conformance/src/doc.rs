@@ -88,7 +88,10 @@ pub fn render_profile(features: &Path, profile: &Profile) -> Result<String, Stri
          (`mock-connectwise/src/permissions.rs`) and the scenarios in `features/`. Do not edit by hand:\n\
          `cargo test -p conformance` fails when this file is out of date.\n"
     );
-    let _ = writeln!(md, "Security role levels are `None`, `My` (only the member's own records: owned, assigned or entered) or `All`.");
+    let _ = writeln!(
+        md,
+        "Security role levels are `None`, `My` (only the member's own records: owned, assigned or entered) or `All`."
+    );
     let _ = writeln!(md, "Every level not listed stays `None` (least privilege).\n");
     let _ = writeln!(md, "| step | module > function | levels | the integration uses it to | probe | proven by |");
     let _ = writeln!(md, "|---|---|---|---|---|---|");

@@ -220,7 +220,8 @@ async fn my_reaches_tickets_the_member_owns_or_is_assigned_to_not_only_those_it_
 #[tokio::test]
 async fn a_location_level_member_does_not_see_another_locations_company() {
     let app = TestApp::spawn().await;
-    let me = app.member_with_levels("Tampa", &levels(&[(Function::CompanyMaintenance, PermissionLevel::All)])).await;
+    let rows = [(Function::CompanyMaintenance, PermissionLevel::All), (Function::Agreements, PermissionLevel::All)];
+    let me = app.member_with_levels("Tampa", &levels(&rows)).await;
     patch_api_member(
         &app,
         "Tampa",
@@ -231,6 +232,9 @@ async fn a_location_level_member_does_not_see_another_locations_company() {
     let here = app.call(&app.admin, Method::POST, "/company/companies", Some(company("HereCo", 1))).await.expect(201);
     let there = app.call(&app.admin, Method::POST, "/company/companies", Some(company("ThereCo", 2))).await.expect(201);
     let (here, there) = (here.body["id"].as_u64().unwrap(), there.body["id"].as_u64().unwrap());
+    let agreement = json!({ "name": "There", "type": { "id": 1 }, "company": { "id": there }, "contact": { "id": 1 } });
+    let agreement = app.call(&app.admin, Method::POST, "/finance/agreements", Some(agreement)).await.expect(201);
+    let agreement = agreement.body["id"].as_u64().unwrap();
 
     let listed = app.call(&me, Method::GET, "/company/companies?pageSize=1000", None).await.expect(200);
     let all = app.call(&app.admin, Method::GET, "/company/companies/count", None).await.expect(200);
@@ -247,6 +251,11 @@ async fn a_location_level_member_does_not_see_another_locations_company() {
     assert_eq!(counted.body["count"].as_u64(), all.body["count"].as_u64().map(|n| n - 1));
     assert_eq!(by_id.status, 404, "{}", by_id.body);
     assert_eq!(filtered.body["count"], 0);
+    let agreements = app.call(&me, Method::GET, "/finance/agreements?pageSize=1000", None).await.expect(200);
+    assert!(!ids(&agreements.body).contains(&agreement), "the hidden company's agreement is not listed");
+    assert!(!ids(&agreements.body).is_empty(), "agreements of companies without a territory are");
+    let by_id = app.call(&me, Method::GET, &format!("/finance/agreements/{agreement}"), None).await;
+    assert_eq!(by_id.status, 404, "{}", by_id.body);
     app.call(&app.admin, Method::GET, &format!("/company/companies/{there}"), None).await.expect(200);
 }
 

@@ -5,7 +5,8 @@
 //!   `resources` (README A10, A16.1).
 //! - **The member's level**: a member or API member whose `structureLevel` is below Corporate
 //!   sees only the records of its `securityLocation`: companies by `territory`, tickets by
-//!   `location` (A16.2). A record with no location is seen at every level.
+//!   `location` (A16.2), and agreements and tickets of a company it does not see. A record
+//!   with no location is seen at every level.
 //! - **Excluded boards**: the member's `excludedServiceBoardIds` hide those boards and the
 //!   tickets on them (A16.3).
 //!
@@ -26,6 +27,8 @@ const OWNER: &[(Res, &str)] = &[(Res::Tickets, "owner")];
 const ASSIGNED: &[(Res, &str)] = &[(Res::Tickets, "resources")];
 /// The system-location reference that places a record at a location.
 const LOCATION: &[(Res, &str)] = &[(Res::Companies, "territory"), (Res::Tickets, "location")];
+/// The company reference of a record: a company the caller does not see hides it too.
+const COMPANY: &[(Res, &str)] = &[(Res::Agreements, "company"), (Res::Tickets, "company")];
 /// The board reference of a record (a board itself is matched by its id).
 const BOARD: &[(Res, &str)] = &[(Res::Tickets, "board")];
 
@@ -90,6 +93,8 @@ pub(crate) struct Visibility<'a> {
     assigned: Option<u16>,
     /// The location field and the location seen, when the caller is below Corporate.
     location: Option<(u16, Option<u32>)>,
+    /// The company field and the companies hidden (sorted), when the caller is below Corporate.
+    companies: Option<(u16, Vec<u32>)>,
     /// The board field (`None`: the record is a board) and the boards hidden.
     boards: Option<(Option<u16>, Vec<u32>)>,
 }
@@ -105,13 +110,14 @@ impl<'a> Visibility<'a> {
             owner: None,
             assigned: None,
             location: None,
+            companies: None,
             boards: None,
         }
     }
 
     /// Whether some records may be hidden (so counts cannot be answered from indexes).
     pub(crate) fn narrows(&self) -> bool {
-        self.location.is_some() || self.boards.is_some()
+        self.location.is_some() || self.companies.is_some() || self.boards.is_some()
     }
 
     /// Whether "own" reaches beyond "entered by" for this collection.
@@ -126,6 +132,11 @@ impl<'a> Visibility<'a> {
         if let Some((field, seen)) = self.location {
             let at = ref_id(doc.get(field));
             if at.is_some() && at != seen {
+                return false;
+            }
+        }
+        if let Some((field, hidden)) = &self.companies {
+            if ref_id(doc.get(*field)).is_some_and(|c| hidden.binary_search(&c).is_ok()) {
                 return false;
             }
         }
@@ -174,6 +185,17 @@ impl Tenant {
         let member = self.member_by_identifier(access.caller);
         let scope = member.and_then(|(r, id)| self.table(r).view(id)).map(Scope::of).unwrap_or_default();
         let location = scope.location.and_then(|seen| key(LOCATION, res, schema).map(|k| (k, seen)));
+        let companies = scope.location.and_then(|seen| {
+            let field = key(COMPANY, res, schema)?;
+            let table = self.table(Res::Companies);
+            let territory = table.schema.prop(LOCATION[0].1)?.0;
+            let hidden: Vec<u32> = table
+                .iter()
+                .filter(|c| ref_id(c.doc.view(table.schema).get(territory)).is_some_and(|t| Some(t) != seen))
+                .map(|c| c.id)
+                .collect();
+            Some((field, hidden))
+        });
         let board_field = if res == Res::Boards { Some(None) } else { key(BOARD, res, schema).map(Some) };
         let boards =
             board_field.filter(|_| !scope.excluded_boards.is_empty()).map(|f| (f, scope.excluded_boards.clone()));
@@ -185,6 +207,7 @@ impl Tenant {
             owner: key(OWNER, res, schema),
             assigned: key(ASSIGNED, res, schema),
             location,
+            companies,
             boards,
         }
     }
@@ -220,7 +243,8 @@ mod tests {
 
     #[test]
     fn every_field_of_the_tables_exists_in_its_schema() {
-        for table in [OWNER, ASSIGNED, LOCATION, BOARD] {
+        assert_eq!(LOCATION[0].0, Res::Companies, "companies' location field comes first");
+        for table in [OWNER, ASSIGNED, LOCATION, COMPANY, BOARD] {
             for (res, field) in table {
                 assert!(res.schema().prop(field).is_some(), "{}.{field}", res.info().schema);
             }
