@@ -17,6 +17,7 @@ Feature: S9 - security roles as ConnectWise has them
     When the role of "BoardsOnly" limits "System > Table Setup" to "Service / Service Board"
     Then "BoardsOnly" can read "/service/boards"
     And "BoardsOnly" can read "/service/boards/count"
+    And "BoardsOnly" can read "/service/boards/1/statuses"
     And "BoardsOnly" reading "/service/priorities" is refused with 403 naming "System > Table Setup: Service / Priority is not in the role's Customize list"
     And the role of "BoardsOnly" reports customFlag true on "System > Table Setup"
 

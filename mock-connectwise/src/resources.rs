@@ -21,6 +21,8 @@ pub(crate) enum Res {
     Boards,
     /// `/service/priorities`, a System > Table Setup table (issue 16's second Customize item).
     Priorities,
+    /// `/service/boards/{parentId}/statuses`, a board's statuses (Table Setup's board item).
+    BoardStatuses,
 }
 
 /// The writes a collection accepts.
@@ -320,11 +322,28 @@ const RESOURCES: &[Resource] = &[
         defaults: &[],
         secret: None,
     },
+    Resource {
+        res: Res::BoardStatuses,
+        schema: "BoardStatus",
+        noun: "boardStatus",
+        title: "BoardStatus",
+        path: "/service/boards/{parentId}/statuses",
+        function: Function::TableSetup,
+        writes: CRUD,
+        unique: None,
+        unique_with: &[],
+        // The parent is the `board` reference, set from the path.
+        parent: Some((Res::Boards, "board")),
+        id_space: Res::BoardStatuses,
+        refs: &[],
+        defaults: &[],
+        secret: None,
+    },
 ];
 
 impl Res {
     /// Every collection.
-    pub(crate) const ALL: [Res; 11] = [
+    pub(crate) const ALL: [Res; 12] = [
         Res::Members,
         Res::ApiMembers,
         Res::SecurityRoles,
@@ -336,6 +355,7 @@ impl Res {
         Res::Tickets,
         Res::Boards,
         Res::Priorities,
+        Res::BoardStatuses,
     ];
 
     /// How this collection behaves.

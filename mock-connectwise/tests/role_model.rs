@@ -69,6 +69,8 @@ async fn a_customize_list_of_service_board_lets_boards_through_and_refuses_prior
     let boards = app.call(&creds, Method::GET, "/service/boards", None).await;
     let counted = app.call(&creds, Method::GET, "/service/boards/count", None).await;
     let board = app.call(&creds, Method::GET, "/service/boards/1", None).await;
+    let statuses = app.call(&creds, Method::GET, "/service/boards/1/statuses", None).await;
+    let status = app.call(&creds, Method::GET, "/service/boards/1/statuses/1", None).await;
     let priorities = app.call(&creds, Method::GET, "/service/priorities", None).await;
     let priority = app.call(&creds, Method::GET, "/service/priorities/1", None).await;
     let admin = app.call(&app.admin, Method::GET, "/service/priorities", None).await;
@@ -76,6 +78,8 @@ async fn a_customize_list_of_service_board_lets_boards_through_and_refuses_prior
     boards.expect(200);
     counted.expect(200);
     board.expect(200);
+    assert_eq!(statuses.expect(200).body.as_array().map(Vec::len), Some(2), "the board's statuses");
+    status.expect(200);
     admin.expect(200);
     for refused in [&priorities, &priority] {
         assert_eq!(refused.status, 403, "{}", refused.body);
@@ -286,4 +290,21 @@ async fn an_excluded_boards_tickets_and_the_board_itself_are_invisible() {
     assert_eq!(ticket.status, 404, "{}", ticket.body);
     assert!(!ids(&boards.body).contains(&alerts));
     assert_eq!(board.status, 404);
+}
+
+#[tokio::test]
+async fn a_board_status_is_created_under_its_board_and_names_it() {
+    let app = TestApp::spawn().await;
+
+    let created = app
+        .call(&app.admin, Method::POST, "/service/boards/1/statuses", Some(json!({ "name": "Waiting" })))
+        .await
+        .expect(201);
+    let id = created.body["id"].as_u64().expect("id");
+    let under_board = app.get(&format!("/service/boards/1/statuses/{id}")).await;
+    let under_other = app.get(&format!("/service/boards/2/statuses/{id}")).await;
+
+    assert_eq!(created.body["board"]["id"], 1, "{}", created.body);
+    under_board.expect(200);
+    assert_eq!(under_other.status, 404);
 }

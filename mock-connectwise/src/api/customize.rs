@@ -84,6 +84,7 @@ mod tests {
     fn boards_and_priorities_are_separate_items_and_tickets_none() {
         assert_eq!(setup_item(Endpoint::List(Res::Boards)), Some("Service / Service Board"));
         assert_eq!(setup_item(Endpoint::Delete(Res::Priorities)), Some("Service / Priority"));
+        assert_eq!(setup_item(Endpoint::Get(Res::BoardStatuses)), Some("Service / Service Board"), "a board's child");
         assert_eq!(setup_item(Endpoint::List(Res::Tickets)), None);
         assert_eq!(setup_item(Endpoint::MySecurity), None);
     }

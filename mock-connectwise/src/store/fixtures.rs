@@ -268,6 +268,13 @@ impl TenantFixture {
                 self.add_keys(&mut tenant, res, id, r, keys, now)?;
             }
         }
+        // A board's statuses are nested in it, as an agreement's additions are.
+        for b in &self.boards {
+            let board = b.get("name").and_then(Value::as_str).and_then(|n| tenant.table(Res::Boards).find_unique(n));
+            for status in b.get("statuses").and_then(Value::as_array).into_iter().flatten() {
+                self.insert(&mut tenant, Res::BoardStatuses, board, status, keys, now)?;
+            }
+        }
         for a in &self.agreements {
             let id = self.insert(&mut tenant, Res::Agreements, None, a, keys, now)?;
             for addition in a.get("additions").and_then(Value::as_array).into_iter().flatten() {

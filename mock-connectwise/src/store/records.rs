@@ -458,7 +458,10 @@ impl Tenant {
         }
         if let (Some((_, field)), Some(p)) = (info.parent, parent) {
             obj.retain(|k, _| !k.eq_ignore_ascii_case(field));
-            obj.insert(field.to_owned(), Value::from(p));
+            // An id field (`agreementId`) or a reference (a board status's `board`).
+            let is_ref = schema.prop(field).is_some_and(|(_, prop)| matches!(prop.ty, Type::Object(_)));
+            let value = if is_ref { serde_json::json!({ "id": p }) } else { Value::from(p) };
+            obj.insert(field.to_owned(), value);
         }
         let secret = match info.secret {
             Some(name) => {
