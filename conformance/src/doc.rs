@@ -100,7 +100,10 @@ pub fn render_profile(features: &Path, profile: &Profile) -> Result<String, Stri
         if default_rows { String::new() } else { format!(" -- --profile {}", profile.id) },
         profile.id,
     );
-    let _ = writeln!(md, "Security role levels are `None`, `My` (only records the member entered) or `All`.");
+    let _ = writeln!(
+        md,
+        "Security role levels are `None`, `My` (only the member's own records: owned, assigned or entered) or `All`."
+    );
     let _ = writeln!(md, "Every level not listed stays `None` (least privilege).\n");
     if let Some(login) = &profile.integrator_login {
         let _ = writeln!(md, "Integrator login (S0): `{}` with {}.\n", login.username, login.flags.join(", "));

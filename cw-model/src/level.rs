@@ -1,9 +1,10 @@
 //! Levels and actions: the cells of a security-role row, and the one rule for what a level
 //! lets a caller do ([`PermissionLevel::grant`]).
 //!
-//! **Level semantics.** `All` allows the action on every record. `My` allows Inquire, Edit and
-//! Delete only on the caller's own records (assumption A10 in README: "own" is decided per
-//! resource by the server), and lists show only those; `My` grants nothing for Add. `None`
+//! **Level semantics.** `All` allows the action on every record. `My` allows the action only on
+//! the caller's own records, and lists show only those: records the caller owns, is assigned to
+//! or entered, decided per resource by the server (README A10). `My` allows Add, and the record
+//! added is the caller's own (four vendors ship Service Tickets with Add = My, A10). `None`
 //! allows nothing.
 
 use std::fmt;
@@ -72,9 +73,9 @@ impl PermissionLevel {
     pub fn grant(self, action: Action) -> Grant {
         match (self, action) {
             (Self::All, _) => Grant::Every,
-            // ConnectWise offers `My` for Add only on member-owned functions (A10).
-            (Self::None, _) | (Self::My, Action::Add) => Grant::Nothing,
+            // Add at `My` creates a record entered by, and so owned by, the caller (A10).
             (Self::My, _) => Grant::OwnOnly,
+            (Self::None, _) => Grant::Nothing,
         }
     }
 
@@ -195,7 +196,7 @@ mod tests {
     }
 
     #[test]
-    fn all_allows_everything_my_only_own_records_and_never_add() {
+    fn all_allows_everything_and_my_only_own_records_including_the_one_it_adds() {
         use Ownership::{Others, Own};
         for a in Action::ALL {
             assert!(PermissionLevel::All.allows(a, Others));
@@ -203,13 +204,14 @@ mod tests {
         }
         assert!(PermissionLevel::My.allows(Action::Edit, Own));
         assert!(!PermissionLevel::My.allows(Action::Edit, Others));
-        assert!(!PermissionLevel::My.allows(Action::Add, Own));
+        assert!(PermissionLevel::My.allows(Action::Add, Own));
+        assert!(!PermissionLevel::My.allows(Action::Add, Others));
     }
 
     #[test]
     fn the_level_needed_is_the_lowest_that_allows() {
         assert_eq!(PermissionLevel::needed(Action::Inquire, Ownership::Own), PermissionLevel::My);
         assert_eq!(PermissionLevel::needed(Action::Inquire, Ownership::Others), PermissionLevel::All);
-        assert_eq!(PermissionLevel::needed(Action::Add, Ownership::Own), PermissionLevel::All);
+        assert_eq!(PermissionLevel::needed(Action::Add, Ownership::Own), PermissionLevel::My);
     }
 }

@@ -33,6 +33,19 @@ impl fmt::Display for Requirement<'_> {
     }
 }
 
+/// The rows whose "Customize" link vendors' published roles use (`vendor-roles.json`: Table
+/// Setup 16 vendors, Resource Scheduling 2, Agreements 2, Configurations 1); the UI offers a
+/// Customize list on these. Any row may still carry one through the levels document.
+pub const CUSTOMIZABLE: &[Function] =
+    &[Function::Configurations, Function::Agreements, Function::ResourceScheduling, Function::TableSetup];
+
+/// A Customize list from text, one item per line (blank lines and surrounding spaces dropped);
+/// `None` when no item is left, which lifts the limit.
+pub fn customize_from_lines(text: &str) -> Option<BTreeSet<String>> {
+    let items: BTreeSet<String> = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    (!items.is_empty()).then_some(items)
+}
+
 /// The levels of one security role.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoleLevels {
@@ -127,6 +140,14 @@ mod tests {
         assert!(r.allows(Function::ServiceTickets, Action::Inquire, Ownership::Own));
         assert!(!r.allows(Function::ServiceTickets, Action::Inquire, Ownership::Others));
         assert!(!r.allows(Function::ServiceTickets, Action::Edit, Ownership::Own));
+    }
+
+    #[test]
+    fn a_customize_list_is_read_one_item_per_line() {
+        let items = customize_from_lines("Service / Service Board\r\n\n  Service / Priority  \n").unwrap();
+        assert_eq!(items, BTreeSet::from(["Service / Priority".to_owned(), "Service / Service Board".to_owned()]));
+        assert_eq!(customize_from_lines(" \n\n"), None);
+        assert!(CUSTOMIZABLE.contains(&Function::TableSetup));
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub(crate) enum Res {
     Catalog,
     Tickets,
     Boards,
+    /// `/service/priorities`, a System > Table Setup table (issue 16's second Customize item).
+    Priorities,
+    /// `/service/boards/{parentId}/statuses`, a board's statuses (Table Setup's board item).
+    BoardStatuses,
 }
 
 /// The writes a collection accepts.
@@ -302,11 +306,44 @@ const RESOURCES: &[Resource] = &[
         defaults: &[("inactiveFlag", DefaultValue::Bool(false))],
         secret: None,
     },
+    Resource {
+        res: Res::Priorities,
+        schema: "Priority",
+        noun: "priority",
+        title: "Priority",
+        path: "/service/priorities",
+        function: Function::TableSetup,
+        writes: CRUD,
+        unique: Some("name"),
+        unique_with: &[],
+        parent: None,
+        id_space: Res::Priorities,
+        refs: &[],
+        defaults: &[],
+        secret: None,
+    },
+    Resource {
+        res: Res::BoardStatuses,
+        schema: "BoardStatus",
+        noun: "boardStatus",
+        title: "BoardStatus",
+        path: "/service/boards/{parentId}/statuses",
+        function: Function::TableSetup,
+        writes: CRUD,
+        unique: None,
+        unique_with: &[],
+        // The parent is the `board` reference, set from the path.
+        parent: Some((Res::Boards, "board")),
+        id_space: Res::BoardStatuses,
+        refs: &[],
+        defaults: &[],
+        secret: None,
+    },
 ];
 
 impl Res {
     /// Every collection.
-    pub(crate) const ALL: [Res; 10] = [
+    pub(crate) const ALL: [Res; 12] = [
         Res::Members,
         Res::ApiMembers,
         Res::SecurityRoles,
@@ -317,6 +354,8 @@ impl Res {
         Res::Catalog,
         Res::Tickets,
         Res::Boards,
+        Res::Priorities,
+        Res::BoardStatuses,
     ];
 
     /// How this collection behaves.

@@ -480,16 +480,24 @@ async fn every_reference_link_in_a_record_leads_to_the_record_it_names() {
 #[tokio::test]
 async fn setup_tables_are_served_read_only_with_conditions_and_paging() {
     let app = TestApp::spawn().await;
-    let statuses = app.get("/service/boards/1/statuses?conditions=name like \">%\"").await.expect(200);
-    let priorities = app.get("/service/priorities/count").await.expect(200);
+    // Board statuses and priorities are stored collections with writes (tests/role_model.rs);
+    // the tables below are served read-only from the tenant's lookups.
+    let types = app.get("/company/companies/types?conditions=name like \"C%\"").await.expect(200);
+    let departments = app.get("/system/departments/count").await.expect(200);
     let paged = app.get("/system/locations?pageSize=1").await.expect(200);
     let missing_board = app.get("/service/boards/999/statuses").await;
     let missing_row = app.get("/company/contacts/999").await;
     let write = app.call(&app.admin, Method::POST, "/system/locations", Some(json!({ "name": "x" }))).await;
 
-    assert_eq!(statuses.body.as_array().map(Vec::len), Some(1));
-    assert_eq!(statuses.body[0]["name"], ">Closed");
-    assert_eq!(priorities.body["count"], 2);
+    assert!(
+        types
+            .body
+            .as_array()
+            .is_some_and(|t| !t.is_empty() && t.iter().all(|r| r["name"].as_str().is_some_and(|n| n.starts_with('C')))),
+        "{}",
+        types.body
+    );
+    assert!(departments.body["count"].as_u64().is_some_and(|n| n >= 1), "{}", departments.body);
     assert!(link(&paged).is_some_and(|l| l.contains("rel=\"next\"")));
     assert_eq!((missing_board.status, missing_row.status), (404, 404));
     assert_eq!(write.status, 405);

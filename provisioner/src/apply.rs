@@ -156,11 +156,24 @@ async fn ensure_role(client: &Client, setup: &Setup, progress: &mut Progress) ->
 
 /// S9.2–S9.8: levels change only in the UI; the mock's console stands in for it.
 async fn ensure_levels(client: &Client, setup: &Setup, role_id: u64, progress: &mut Progress) -> Result<(), Error> {
-    let levels = crate::state::role_levels(client, role_id).await?;
+    let levels = if client.is_mock() {
+        // The API reports only that a row is customised (`customFlag`); the console shows the list.
+        let path = console::path::role_levels(client.company(), &role_id.to_string());
+        client.console::<(), console::RoleLevelsView>(Method::GET, &path, None).await?.to_levels()
+    } else {
+        crate::state::role_levels(client, role_id).await?
+    };
+    // Rows whose Customize list is not exactly the profile's (least privilege both ways).
+    let lists: Vec<&cw_model::ProfileRow> = setup
+        .profile
+        .rows
+        .iter()
+        .filter(|r| r.customize.is_some() && levels.customize(r.function) != r.customize.as_ref())
+        .collect();
     let now = State { role_levels: Some(levels), ..State::default() };
     let missing = missing_levels(&now, &setup.profile);
     let items = now.role_levels.as_ref().map(|l| setup.profile.missing_items(l)).unwrap_or_default();
-    if missing.is_empty() && items.is_empty() {
+    if missing.is_empty() && items.is_empty() && (lists.is_empty() || !client.is_mock()) {
         return Ok(());
     }
     if !client.is_mock() {
@@ -187,13 +200,16 @@ async fn ensure_levels(client: &Client, setup: &Setup, role_id: u64, progress: &
     for r in &missing {
         update = update.level(r.function, r.action, r.level);
     }
-    for r in setup.profile.rows.iter().filter(|r| items.iter().any(|(f, _)| *f == r.function)) {
+    for r in &lists {
         update = update.customize(r.function, r.customize.clone());
     }
     let path = console::path::role_levels(client.company(), &role_id.to_string());
     let _: IgnoredAny = client.console(Method::PATCH, &path, Some(&update.to_json())).await?;
     progress.changes.extend(missing.iter().map(|r| format!("{}: set {r} (mock console)", r.step_or_label())));
-    progress.changes.extend(items.iter().map(|(f, i)| format!("{f}: Customize now includes {i} (mock console)")));
+    progress.changes.extend(lists.iter().map(|r| {
+        let items: Vec<&str> = r.customize.iter().flatten().map(String::as_str).collect();
+        format!("{}: Customize list set to {} (mock console)", r.function, items.join(", "))
+    }));
     Ok(())
 }
 

@@ -141,7 +141,13 @@ async fn a_profile_derived_from_a_soft_mode_run_is_exactly_the_role_the_run_need
     assert!(verified.ok && verified.warnings.is_empty(), "{}", verified.render());
     let role_id = app.get(&format!("/system/apiMembers?conditions=identifier=\"{}\"", profile.member.identifier)).await;
     let role_id = role_id.expect(200).body[0]["securityRole"]["id"].as_u64().expect("the member has a role");
-    let role = provisioner::state::role_levels(&client, role_id).await.expect("the role's levels");
+    // The API shows only that a row is customised; the mock's console shows the list too.
+    let role = app
+        .console(Method::GET, &cw_model::console::path::role_levels(&app.admin.company, &role_id.to_string()), None)
+        .await
+        .expect(200);
+    let role =
+        serde_json::from_value::<cw_model::console::RoleLevelsView>(role.body).expect("a levels view").to_levels();
     assert_eq!(profile.levels(), minimal, "the file says what the journal derived");
     assert_eq!(role, minimal, "the applied role holds exactly what the run needed");
     assert!(profile.excess(&role).is_empty() && profile.missing(&role).is_empty());

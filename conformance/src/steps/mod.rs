@@ -5,6 +5,7 @@ mod integrator_login;
 mod keys;
 mod permissions;
 mod provisioner;
+mod role_model;
 mod security_role;
 mod target;
 

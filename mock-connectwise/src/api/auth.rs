@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use base64::Engine;
 
 use super::error::ApiError;
-use crate::permissions::{Action, Function, PermissionLevel};
+use crate::permissions::{Action, Function, Grant, PermissionLevel};
 use crate::store::records::Access;
 use crate::store::{Caller, Via};
 
@@ -77,7 +77,7 @@ pub(crate) fn client_id(headers: &HeaderMap) -> Result<String, ApiError> {
 #[derive(Debug)]
 pub(crate) struct Permit {
     pub(crate) granted: PermissionLevel,
-    /// `My`: the call may only see or touch records the caller entered.
+    /// `My`: the call may only see or touch the caller's own records (owned, assigned or entered).
     pub(crate) own_only: bool,
     /// The level falls short and the mock is in soft mode: allowed, but recorded as refused.
     pub(crate) would_refuse: bool,
@@ -89,14 +89,11 @@ pub(crate) fn permit(caller: &Caller, needs: Option<(Function, Action)>, soft: b
         return Ok(Permit { granted: PermissionLevel::All, own_only: false, would_refuse: false });
     };
     let granted = caller.levels.get(function, action);
-    // `My` narrows Inquire, Edit and Delete to the caller's own records; it grants no Add.
-    let sufficient = match (action, granted) {
-        (_, PermissionLevel::All) => true,
-        (Action::Add, _) | (_, PermissionLevel::None) => false,
-        (_, PermissionLevel::My) => true,
-    };
-    if sufficient {
-        return Ok(Permit { granted, own_only: granted == PermissionLevel::My && !soft, would_refuse: false });
+    // The one rule (`PermissionLevel::grant`): `My` narrows every action to own records.
+    match granted.grant(action) {
+        Grant::Every => return Ok(Permit { granted, own_only: false, would_refuse: false }),
+        Grant::OwnOnly => return Ok(Permit { granted, own_only: !soft, would_refuse: false }),
+        Grant::Nothing => {}
     }
     if soft {
         return Ok(Permit { granted, own_only: false, would_refuse: true });

@@ -9,6 +9,7 @@
 //! scheme served and the `Host` used).
 
 pub(crate) mod auth;
+pub(crate) mod customize;
 pub(crate) mod endpoints;
 pub(crate) mod error;
 pub(crate) mod media;
@@ -389,7 +390,9 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
     // An integrator login's authority is its API flags (checked above), not a security role.
     let needs = if matches!(caller.via, crate::store::Via::Integrator { .. }) { None } else { route.needs };
     let soft = app.store.soft_mode();
-    let permit = match auth::permit(&caller, needs, soft) {
+    let permit = match auth::permit(&caller, needs, soft)
+        .and_then(|p| customize::permit(&caller, needs, route.endpoint, p, soft))
+    {
         Ok(p) => p,
         Err(e) => {
             if let Some((function, action)) = needs {
@@ -419,15 +422,19 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
     if let Some((function, action)) = needs {
         let granted = permit.granted;
         let needed = match &outcome {
-            Ok(reply) => Some(if action == crate::permissions::Action::Add || reply.others {
-                crate::permissions::PermissionLevel::All
-            } else {
-                crate::permissions::PermissionLevel::My
-            }),
+            // The one rule: the lowest level that allows this call on records of this ownership
+            // (a record the call adds is the caller's own).
+            Ok(reply) => Some(crate::permissions::PermissionLevel::needed(
+                action,
+                if reply.others { crate::permissions::Ownership::Others } else { crate::permissions::Ownership::Own },
+            )),
             Err(e) if e.status == StatusCode::FORBIDDEN => None,
             Err(_) => return outcome.map(endpoints::Reply::into_response),
         };
         let would_refuse = permit.would_refuse || (soft && needed.is_some_and(|n| n > granted));
+        if let (Some(_), Some(item)) = (needed, customize::setup_item(route.endpoint)) {
+            app.store.record_item(&caller.company, &caller.identifier, function, item);
+        }
         app.store.record_use(
             &caller.company,
             &caller.identifier,

@@ -80,6 +80,8 @@ pub(crate) struct TenantFixture {
     #[serde(default)]
     boards: Vec<Value>,
     #[serde(default)]
+    priorities: Vec<Value>,
+    #[serde(default)]
     integrator_logins: Vec<Value>,
     #[serde(default)]
     companies: Vec<Value>,
@@ -256,6 +258,7 @@ impl TenantFixture {
             (Res::ApiMembers, &self.api_members),
             (Res::Members, &self.members),
             (Res::Boards, &self.boards),
+            (Res::Priorities, &self.priorities),
             (Res::IntegratorLogins, &self.integrator_logins),
             (Res::Companies, &self.companies),
             (Res::Catalog, &self.catalog),
@@ -263,6 +266,13 @@ impl TenantFixture {
             for r in records {
                 let id = self.insert(&mut tenant, res, None, r, keys, now)?;
                 self.add_keys(&mut tenant, res, id, r, keys, now)?;
+            }
+        }
+        // A board's statuses are nested in it, as an agreement's additions are.
+        for b in &self.boards {
+            let board = b.get("name").and_then(Value::as_str).and_then(|n| tenant.table(Res::Boards).find_unique(n));
+            for status in b.get("statuses").and_then(Value::as_array).into_iter().flatten() {
+                self.insert(&mut tenant, Res::BoardStatuses, board, status, keys, now)?;
             }
         }
         for a in &self.agreements {

@@ -7,7 +7,7 @@
 //! everything it needs at once, and [`PermissionJournal::profile`] writes that role down as an
 //! integration profile file, ready for `provisioner apply --profile`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -34,6 +34,8 @@ pub(crate) struct Usage {
 #[derive(Debug, Default)]
 pub(crate) struct PermissionJournal {
     members: BTreeMap<(String, String), BTreeMap<(Function, Action), Usage>>,
+    /// Customize sub-items each member's successful calls used, per row (issue 16).
+    items: BTreeMap<(String, String), BTreeMap<Function, BTreeSet<String>>>,
 }
 
 /// One call, as recorded.
@@ -64,6 +66,9 @@ struct RoleRow {
     edit_level: PermissionLevel,
     delete_level: PermissionLevel,
     inquire_level: PermissionLevel,
+    /// The Customize list the calls needed, for rows whose routes name sub-items.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customize: Option<Vec<String>>,
 }
 
 #[derive(Serialize)]
@@ -103,6 +108,13 @@ impl PermissionJournal {
 
     pub(crate) fn clear(&mut self) {
         self.members.clear();
+        self.items.clear();
+    }
+
+    /// Records a Customize sub-item a successful call used.
+    pub(crate) fn record_item(&mut self, company: &str, member: &str, function: Function, item: &str) {
+        let key = (company.to_ascii_lowercase(), member.to_owned());
+        self.items.entry(key).or_default().entry(function).or_default().insert(item.to_owned());
     }
 
     /// The least role that would have allowed `member`'s successful calls.
@@ -113,6 +125,10 @@ impl PermissionJournal {
             if u.calls > 0 {
                 role.set(f, a, u.needed);
             }
+        }
+        // Only the sub-items used: the least Customize list of each row that names them.
+        for (&f, items) in self.items.get(&(company.to_ascii_lowercase(), member.to_owned())).into_iter().flatten() {
+            role.set_customize(f, Some(items.clone()));
         }
         Some(role)
     }
@@ -148,7 +164,7 @@ impl PermissionJournal {
                     step: None,
                     function,
                     levels: Action::ALL.map(|a| role.get(function, a)),
-                    customize: None,
+                    customize: role.customize(function).cloned(),
                     purpose: Some(format!("recorded calls: {}", calls.join(", "))),
                 }
             })
@@ -211,9 +227,11 @@ impl PermissionJournal {
                             edit_level: role.get(f, Action::Edit),
                             delete_level: role.get(f, Action::Delete),
                             inquire_level: role.get(f, Action::Inquire),
+                            customize: role.customize(f).map(|i| i.iter().cloned().collect()),
                         })
                         .collect(),
-                    matches_integration_profile: role == profile,
+                    // Levels decide the match; a derived Customize list only narrows the role.
+                    matches_integration_profile: role.granted().eq(profile.granted()),
                     unused_profile_levels: cmp(&profile, &role),
                     beyond_profile: cmp(&role, &profile),
                 }

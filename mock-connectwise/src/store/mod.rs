@@ -20,7 +20,8 @@
 //! - [`roles`]: security-role levels, settings and `mySecurity`;
 //! - [`reports`]: API report data;
 //! - [`fixtures`]: loading fixture sets and generated bulk data;
-//! - [`journal`]: the permission journal (what each member's calls needed).
+//! - [`journal`]: the permission journal (what each member's calls needed);
+//! - [`visibility`]: which records a caller sees and owns (`My`, member level, excluded boards).
 
 pub(crate) mod access;
 pub(crate) mod derived;
@@ -36,6 +37,7 @@ pub(crate) mod roles;
 pub(crate) mod secrets;
 pub(crate) mod table;
 pub(crate) mod tenant;
+pub(crate) mod visibility;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -288,6 +290,11 @@ impl Store {
 
     pub(crate) fn record_use(&self, company: &str, member: &str, u: Use) {
         self.permissions().record(company, member, u);
+    }
+
+    /// Records that a member's successful call used a Customize sub-item of `function`.
+    pub(crate) fn record_item(&self, company: &str, member: &str, function: crate::permissions::Function, item: &str) {
+        self.permissions().record_item(company, member, function, item);
     }
 
     /// The permission journal as JSON (see [`journal`]).

@@ -16,8 +16,9 @@
 
 use std::time::{Duration, Instant};
 
-use super::records::{Access, RowView, list_table};
+use super::records::{Access, RowView};
 use super::table::{Names, Record, Table};
+use super::visibility::Visibility;
 use super::{Listed, Store, StoreError};
 use crate::query::plan::{Probe, Shape, shape};
 use crate::query::{BoundQuery, QueryError};
@@ -138,6 +139,7 @@ impl Scan {
     }
 
     /// Examines records until all are done or `until` passes.
+    #[allow(clippy::too_many_arguments)] // the query, who asks, and how long it may take
     pub(crate) fn run(
         &mut self,
         table: &Table,
@@ -145,13 +147,14 @@ impl Scan {
         q: &BoundQuery,
         access: Access<'_>,
         names: &Names,
+        vis: &Visibility<'_>,
         until: Option<Instant>,
     ) {
         self.slices += 1;
-        let caller = names.lookup(access.caller);
         let matches = |r: &Record| {
             parent.is_none_or(|p| r.meta.parent == p)
-                && (!access.own_only || Some(r.meta.entered_by) == caller)
+                && vis.sees(r)
+                && (!access.own_only || vis.owns(r))
                 && q.matches(&RowView { rec: r, schema: table.schema, names })
         };
         let step = |n: usize, rec: &Record, cursor: &mut u32, matched: &mut Vec<u32>| {
@@ -205,16 +208,17 @@ impl Scan {
         q: &BoundQuery,
         access: Access<'_>,
         names: &Names,
+        vis: &Visibility<'_>,
     ) -> Vec<&'t Record> {
         let recheck = self.slices > 1;
-        let caller = names.lookup(access.caller);
         self.matched
             .iter()
             .filter_map(|&id| table.get(id))
             .filter(|r| {
                 !recheck
                     || (parent.is_none_or(|p| r.meta.parent == p)
-                        && (!access.own_only || Some(r.meta.entered_by) == caller)
+                        && vis.sees(r)
+                        && (!access.own_only || vis.owns(r))
                         && q.matches(&RowView { rec: r, schema: table.schema, names }))
             })
             .collect()
@@ -229,12 +233,12 @@ pub(crate) fn order_and_page<'t>(
     q: &BoundQuery,
     access: Access<'_>,
     names: &Names,
+    vis: &Visibility<'_>,
 ) -> (Vec<&'t Record>, usize, bool) {
-    let caller = names.lookup(access.caller);
     let size = q.paging.size as usize;
     let skip = (q.paging.page as usize - 1).saturating_mul(size);
     let view = |rec: &'t Record| RowView { rec, schema: table.schema, names };
-    let others = access.track_others && rows.iter().any(|r| Some(r.meta.entered_by) != caller);
+    let others = access.track_others && rows.iter().any(|r| !vis.owns(r));
     let total = rows.len();
     if !q.order.is_by_id() {
         let cmp = |a: &&'t Record, b: &&'t Record| q.order.compare(&view(a), &view(b));
@@ -251,11 +255,13 @@ pub(crate) fn order_and_page<'t>(
 
 /// Whether a query needs no scan at all (no filter, no `My` restriction, no parent, id order
 /// from the start): its page is arithmetic over the records.
-fn unfiltered(q: &BoundQuery, parent: Option<u32>, access: Access<'_>) -> bool {
+fn unfiltered(q: &BoundQuery, parent: Option<u32>, access: Access<'_>, vis: &Visibility<'_>) -> bool {
     q.filters.is_empty()
         && q.custom.is_none()
         && parent.is_none()
         && !access.own_only
+        && !vis.narrows()
+        && !(access.track_others && vis.owns_beyond_entry())
         && q.order.is_by_id()
         && q.paging.after_id.is_none_or(|a| a <= 0)
 }
@@ -298,11 +304,14 @@ impl Store {
         access: Access<'_>,
         base: &str,
     ) -> Result<Listed, StoreError> {
-        self.query(company, res, parent, q, access, |table, t, parent, scan| match scan {
-            None => list_table(table, Some(res), parent, q, access, &t.names, base),
+        self.query(company, res, parent, q, access, |table, t, parent, vis, scan| match scan {
+            None => {
+                let (page, total, others) = super::records::select_visible(table, parent, q, access, &t.names, vis);
+                super::records::render_page(table, Some(res), page, total, others, q, &t.names, base)
+            }
             Some(scan) => {
-                let rows = scan.records(table, parent, q, access, &t.names);
-                let (page, total, others) = order_and_page(table, rows, q, access, &t.names);
+                let rows = scan.records(table, parent, q, access, &t.names, vis);
+                let (page, total, others) = order_and_page(table, rows, q, access, &t.names, vis);
                 super::records::render_page(table, Some(res), page, total, others, q, &t.names, base)
             }
         })
@@ -317,12 +326,11 @@ impl Store {
         q: &BoundQuery,
         access: Access<'_>,
     ) -> Result<(usize, bool), StoreError> {
-        self.query(company, res, parent, q, access, |table, t, parent, scan| match scan {
-            None => super::records::count_table(table, parent, q, access, &t.names),
+        self.query(company, res, parent, q, access, |table, t, parent, vis, scan| match scan {
+            None => super::records::count_visible(table, parent, q, access, &t.names, vis),
             Some(scan) => {
-                let rows = scan.records(table, parent, q, access, &t.names);
-                let caller = t.names.lookup(access.caller);
-                let others = access.track_others && rows.iter().any(|r| Some(r.meta.entered_by) != caller);
+                let rows = scan.records(table, parent, q, access, &t.names, vis);
+                let others = access.track_others && rows.iter().any(|r| !vis.owns(r));
                 (rows.len(), others)
             }
         })
@@ -337,7 +345,7 @@ impl Store {
         parent: Option<u32>,
         q: &BoundQuery,
         access: Access<'_>,
-        finish: impl Fn(&Table, &super::tenant::Tenant, Option<u32>, Option<&Scan>) -> R,
+        finish: impl Fn(&Table, &super::tenant::Tenant, Option<u32>, &Visibility<'_>, Option<&Scan>) -> R,
     ) -> Result<R, StoreError> {
         let started = Instant::now();
         let budget = self.query_budget();
@@ -347,13 +355,14 @@ impl Store {
             let t = guard.tenant(company)?;
             let parent = t.parent_of(res, parent)?;
             let table = t.table(res);
-            if scan.is_none() && unfiltered(q, parent, access) {
-                return Ok(Some(finish(table, t, parent, None)));
+            let vis = t.visibility(res, access);
+            if scan.is_none() && unfiltered(q, parent, access, &vis) {
+                return Ok(Some(finish(table, t, parent, &vis, None)));
             }
             let s = scan.get_or_insert_with(|| Scan::new(table, parent, q));
-            s.run(table, parent, q, access, &t.names, Some(Instant::now() + SLICE));
+            s.run(table, parent, q, access, &t.names, &vis, Some(Instant::now() + SLICE));
             if s.done {
-                return Ok(Some(finish(table, t, parent, Some(s))));
+                return Ok(Some(finish(table, t, parent, &vis, Some(s))));
             }
             let total = table.count();
             drop(guard);

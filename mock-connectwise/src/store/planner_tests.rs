@@ -128,7 +128,7 @@ fn by_scan<'t>(table: &'t Table, q: &BoundQuery, access: Access<'_>, names: &Nam
         .filter(|r| !access.own_only || Some(r.meta.entered_by) == caller)
         .filter(|r| q.matches(&RowView { rec: r, schema: table.schema, names }))
         .collect();
-    let (page, total, others) = order_and_page(table, rows, q, access, names);
+    let (page, total, others) = order_and_page(table, rows, q, access, names, &Visibility::entered_only(caller));
     (page.iter().map(|r| r.id).collect(), total, others)
 }
 
@@ -221,7 +221,7 @@ fn an_indexed_lookup_examines_only_its_candidates() {
     ] {
         let q = bind(cond, None, 1, 25, None);
         let mut scan = Scan::new(&table, None, &q);
-        scan.run(&table, None, &q, Access::system(), &names, None);
+        scan.run(&table, None, &q, Access::system(), &names, &Visibility::entered_only(None), None);
         assert!(scan.done);
         assert!(scan.examined <= examined, "{cond}: examined {}", scan.examined);
     }
@@ -240,12 +240,28 @@ fn a_scan_stops_at_its_deadline_and_resumes_where_it_stopped() {
     let q = bind("lastName like '%mith%'", None, 1, 25, None);
     let mut scan = Scan::new(&table, None, &q);
     // A deadline already past: the scan stops after its first batch of 64.
-    scan.run(&table, None, &q, Access::system(), &names, Some(std::time::Instant::now()));
+    scan.run(
+        &table,
+        None,
+        &q,
+        Access::system(),
+        &names,
+        &Visibility::entered_only(None),
+        Some(std::time::Instant::now()),
+    );
     assert!(!scan.done);
     assert_eq!(scan.examined, 64);
     while !scan.done {
-        scan.run(&table, None, &q, Access::system(), &names, Some(std::time::Instant::now()));
+        scan.run(
+            &table,
+            None,
+            &q,
+            Access::system(),
+            &names,
+            &Visibility::entered_only(None),
+            Some(std::time::Instant::now()),
+        );
     }
     assert_eq!(scan.examined, 5000);
-    assert_eq!(scan.records(&table, None, &q, Access::system(), &names).len(), 5000);
+    assert_eq!(scan.records(&table, None, &q, Access::system(), &names, &Visibility::entered_only(None)).len(), 5000);
 }

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::secrets::{KeyGen, SecretHash};
 use super::table::{Meta, Names, Record, Table};
 use super::tenant::Tenant;
+use super::visibility::Visibility;
 use super::{Listed, One, StoreError};
 use crate::doc::{Doc, DocRef, Val};
 use crate::query::BoundQuery;
@@ -25,7 +26,8 @@ use crate::validate::{FieldError, FieldErrorCode, Mode, validate};
 pub(crate) struct Access<'a> {
     /// The caller's member identifier (compared with `_info.enteredBy`).
     pub(crate) caller: &'a str,
-    /// Level `My`: only records the caller entered are visible and writable.
+    /// Level `My`: only the caller's own records (owned, assigned or entered; see
+    /// [`super::visibility`]) are visible and writable.
     pub(crate) own_only: bool,
     /// Whether to report if records entered by others were involved (soft mode needs it).
     pub(crate) track_others: bool,
@@ -90,11 +92,28 @@ pub(crate) fn select_page<'t>(
     access: Access<'_>,
     names: &Names,
 ) -> (Vec<&'t Record>, usize, bool) {
+    select_visible(table, parent, q, access, names, &Visibility::entered_only(names.lookup(access.caller)))
+}
+
+/// [`select_page`] of the records `vis` lets the caller see, with its notion of "own".
+pub(crate) fn select_visible<'t>(
+    table: &'t Table,
+    parent: Option<u32>,
+    q: &BoundQuery,
+    access: Access<'_>,
+    names: &Names,
+    vis: &Visibility<'_>,
+) -> (Vec<&'t Record>, usize, bool) {
     let caller = names.lookup(access.caller);
     let after = q.paging.after_id.map_or(0, |a| u32::try_from(a.max(0)).unwrap_or(u32::MAX));
     let size = q.paging.size as usize;
     let skip = (q.paging.page as usize - 1).saturating_mul(size);
-    let unfiltered = q.filters.is_empty() && q.custom.is_none() && parent.is_none() && !access.own_only;
+    let unfiltered = q.filters.is_empty()
+        && q.custom.is_none()
+        && parent.is_none()
+        && !access.own_only
+        && !vis.narrows()
+        && !(access.track_others && vis.owns_beyond_entry());
     if unfiltered && q.order.is_by_id() && after == 0 {
         // The common case: no filter, id order. Paging is arithmetic over the sorted records,
         // and whether others' records are involved follows from per-member counts.
@@ -105,9 +124,9 @@ pub(crate) fn select_page<'t>(
     }
     // Filtered: the planner picks an index or scans (see `planner`).
     let mut scan = super::planner::Scan::new(table, parent, q);
-    scan.run(table, parent, q, access, names, None);
-    let rows = scan.records(table, parent, q, access, names);
-    super::planner::order_and_page(table, rows, q, access, names)
+    scan.run(table, parent, q, access, names, vis, None);
+    let rows = scan.records(table, parent, q, access, names, vis);
+    super::planner::order_and_page(table, rows, q, access, names, vis)
 }
 
 /// Lists a table: filter, order, page, render.
@@ -120,7 +139,22 @@ pub(crate) fn list_table(
     names: &Names,
     base: &str,
 ) -> Listed {
-    let (page, total, others) = select_page(table, parent, q, access, names);
+    list_visible(table, res, parent, q, access, names, base, &Visibility::entered_only(names.lookup(access.caller)))
+}
+
+/// [`list_table`] of the records `vis` lets the caller see.
+#[allow(clippy::too_many_arguments)] // list_table's arguments and the visibility
+fn list_visible(
+    table: &Table,
+    res: Option<Res>,
+    parent: Option<u32>,
+    q: &BoundQuery,
+    access: Access<'_>,
+    names: &Names,
+    base: &str,
+    vis: &Visibility<'_>,
+) -> Listed {
+    let (page, total, others) = select_visible(table, parent, q, access, names, vis);
     render_page(table, res, page, total, others, q, names, base)
 }
 
@@ -160,17 +194,29 @@ pub(crate) fn count_table(
     access: Access<'_>,
     names: &Names,
 ) -> (usize, bool) {
+    count_visible(table, parent, q, access, names, &Visibility::entered_only(names.lookup(access.caller)))
+}
+
+/// [`count_table`] of the records `vis` lets the caller see.
+pub(crate) fn count_visible(
+    table: &Table,
+    parent: Option<u32>,
+    q: &BoundQuery,
+    access: Access<'_>,
+    names: &Names,
+    vis: &Visibility<'_>,
+) -> (usize, bool) {
     let caller = names.lookup(access.caller);
-    if q.filters.is_empty() && q.custom.is_none() && parent.is_none() {
+    if q.filters.is_empty() && q.custom.is_none() && parent.is_none() && !vis.narrows() && !vis.owns_beyond_entry() {
         // Unfiltered: the per-member counts answer without a scan.
         let mine = table.entered_by(caller);
         let total = table.iter_after(0).len();
         return if access.own_only { (mine, false) } else { (total, access.track_others && total > mine) };
     }
     let mut scan = super::planner::Scan::new(table, parent, q);
-    scan.run(table, parent, q, access, names, None);
-    let rows = scan.records(table, parent, q, access, names);
-    let others = access.track_others && rows.iter().any(|r| Some(r.meta.entered_by) != caller);
+    scan.run(table, parent, q, access, names, vis, None);
+    let rows = scan.records(table, parent, q, access, names, vis);
+    let others = access.track_others && rows.iter().any(|r| !vis.owns(r));
     (rows.len(), others)
 }
 
@@ -223,9 +269,14 @@ impl Tenant {
             .ok_or_else(|| StoreError::NotFound(format!("{} {id}", res.info().title)))
     }
 
-    /// Refuses a `My`-level caller a record someone else entered; reports whether it is such.
-    fn check_owner(&self, rec: &Record, access: Access<'_>) -> Result<bool, StoreError> {
-        let others = self.names.lookup(access.caller) != Some(rec.meta.entered_by);
+    /// Hides a record the caller does not see (404) and refuses a `My`-level caller one that
+    /// is not its own; reports whether it is someone else's.
+    fn check_owner(&self, res: Res, rec: &Record, access: Access<'_>) -> Result<bool, StoreError> {
+        let vis = self.visibility(res, access);
+        if !vis.sees(rec) {
+            return Err(StoreError::NotFound(format!("{} {}", res.info().title, rec.id)));
+        }
+        let others = !vis.owns(rec);
         if others && access.own_only {
             return Err(StoreError::NotOwn { entered_by: self.names.name(rec.meta.entered_by).to_owned() });
         }
@@ -246,7 +297,8 @@ impl Tenant {
         base: &str,
     ) -> Result<Listed, StoreError> {
         let parent = self.parent_of(res, parent)?;
-        Ok(list_table(self.table(res), Some(res), parent, q, access, &self.names, base))
+        let vis = self.visibility(res, access);
+        Ok(list_visible(self.table(res), Some(res), parent, q, access, &self.names, base, &vis))
     }
 
     pub(crate) fn get(
@@ -259,7 +311,7 @@ impl Tenant {
         base: &str,
     ) -> Result<One, StoreError> {
         let rec = self.record(res, parent, id)?;
-        let others = self.check_owner(rec, access)?;
+        let others = self.check_owner(res, rec, access)?;
         Ok(One { id, body: self.render(res, rec, fields, base), others })
     }
 
@@ -317,7 +369,7 @@ impl Tenant {
     ) -> Result<One, StoreError> {
         let (access, now, keys, base) = (w.access, w.now, w.keys, w.base);
         let rec = self.record(res, parent, id)?;
-        let others = self.check_owner(rec, access)?;
+        let others = self.check_owner(res, rec, access)?;
         let old_meta = rec.meta;
         let parent = (old_meta.parent != 0).then_some(old_meta.parent);
         let (obj, secret) = self.prepare(res, parent, body, mode, Some(id), w)?;
@@ -360,7 +412,7 @@ impl Tenant {
         access: Access<'_>,
     ) -> Result<bool, StoreError> {
         let rec = self.record(res, parent, id)?;
-        let others = self.check_owner(rec, access)?;
+        let others = self.check_owner(res, rec, access)?;
         let users = self.referrers(res, id);
         if !users.is_empty() {
             return Err(StoreError::Conflict(format!(
@@ -426,7 +478,10 @@ impl Tenant {
         }
         if let (Some((_, field)), Some(p)) = (info.parent, parent) {
             obj.retain(|k, _| !k.eq_ignore_ascii_case(field));
-            obj.insert(field.to_owned(), Value::from(p));
+            // An id field (`agreementId`) or a reference (a board status's `board`).
+            let is_ref = schema.prop(field).is_some_and(|(_, prop)| matches!(prop.ty, Type::Object(_)));
+            let value = if is_ref { serde_json::json!({ "id": p }) } else { Value::from(p) };
+            obj.insert(field.to_owned(), value);
         }
         let secret = match info.secret {
             Some(name) => {

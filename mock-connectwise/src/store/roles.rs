@@ -101,7 +101,8 @@ fn function_rows(schema_name: &str, meta: Meta, levels: &RoleLevels, member: Opt
             "moduleFunctionIdentifier": info.function_identifier,
             "reportFlag": false,
             "restrictFlag": false,
-            "customFlag": false,
+            // A Customize list limits the row to its sub-items (System > Table Setup ...).
+            "customFlag": levels.customize(f).is_some(),
             "moduleDescription": info.module,
             "moduleIdentifier": info.module_identifier,
             "moduleName": info.module,

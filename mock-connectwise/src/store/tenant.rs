@@ -87,7 +87,9 @@ impl Tenant {
 
     /// A member or API member by identifier (ignoring case).
     pub(crate) fn member_by_identifier(&self, identifier: &str) -> Option<(Res, u32)> {
-        [Res::Members, Res::ApiMembers]
+        // An API member first: its `/system/members` twin (same id) is derived from it and
+        // carries only the fields the two share.
+        [Res::ApiMembers, Res::Members]
             .into_iter()
             .find_map(|r| self.table(r).find_unique(identifier).map(|id| (r, id)))
     }

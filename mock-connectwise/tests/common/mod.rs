@@ -43,6 +43,8 @@ pub fn create_body(path: &str) -> Option<Value> {
         }),
         "/service/boards" => json!({ "name": unique("Board "), "location": { "id": 1 }, "department": { "id": 1 } }),
         "/service/tickets" => json!({ "summary": unique("Probe ticket "), "company": { "identifier": "AcmeCorp" } }),
+        "/service/priorities" => json!({ "name": unique("Priority "), "color": "Blue" }),
+        "/service/boards/{parentId}/statuses" => json!({ "name": unique("Status ") }),
         "/system/members" => json!({
             "identifier": unique("m"), "firstName": "Pat", "lastName": "Probe", "licenseClass": "F",
             "hireDate": "2024-01-01T00:00:00Z", "defaultEmail": "Office", "defaultPhone": "Office",
@@ -66,6 +68,8 @@ pub fn patch_body(path: &str) -> Option<Value> {
         "/procurement/catalog/{id}" => ("description", json!(unique("Patched "))),
         "/service/boards/{id}" => ("name", json!(unique("Board "))),
         "/service/tickets/{id}" => ("summary", json!(unique("Patched "))),
+        "/service/priorities/{id}" => ("sortOrder", json!(9)),
+        "/service/boards/{parentId}/statuses/{id}" => ("sortOrder", json!(5)),
         "/system/members/{id}" => ("title", json!(unique("Title "))),
         "/system/apiMembers/{id}" => ("name", json!(unique("Name "))),
         "/system/securityroles/{id}" => ("name", json!(unique("Role "))),

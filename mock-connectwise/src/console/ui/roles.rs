@@ -1,6 +1,7 @@
 //! System > Security Roles: the list with a badge per role (does it hold the integration
 //! profile?), and a role's settings grouped by module with Add / Edit / Delete / Inquire
-//! selectors, saved through the same store the API enforces (S9–S9.8).
+//! selectors and, on rows that can be customised, a Customize list (one sub-item per line,
+//! empty = not customised), saved through the same store the API enforces (S9–S9.8).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -17,6 +18,7 @@ use crate::api::error::ApiError;
 use crate::api::{AppState, site};
 use crate::permissions::{Action, Function, PermissionLevel, Profile, RoleLevels};
 use crate::resources::Res;
+use cw_model::role::{CUSTOMIZABLE, customize_from_lines};
 
 static SAVES: AtomicU64 = AtomicU64::new(1);
 
@@ -47,8 +49,8 @@ fn settings(levels: &RoleLevels) -> Markup {
             @for (i, &f) in Function::ALL.iter().enumerate() {
                 @let info = f.info();
                 @if starts_module(i) {
-                    tr { th colspan="5" { (info.module) } }
-                    tr { th { "function" } th { "Add Level" } th { "Edit Level" } th { "Delete Level" } th { "Inquire Level" } }
+                    tr { th colspan="6" { (info.module) } }
+                    tr { th { "function" } th { "Add Level" } th { "Edit Level" } th { "Delete Level" } th { "Inquire Level" } th { "Customize" } }
                 }
                 tr {
                     td { (info.function) }
@@ -63,8 +65,22 @@ fn settings(levels: &RoleLevels) -> Markup {
                             }
                         }
                     }
+                    td { (customize_cell(f, levels)) }
                 }
             }
+        }
+    }
+}
+
+/// The Customize list of a row, editable where the row can be customised (or already is).
+fn customize_cell(f: Function, levels: &RoleLevels) -> Markup {
+    let list = levels.customize(f);
+    let text = list.map(|items| items.iter().map(String::as_str).collect::<Vec<_>>().join("\n")).unwrap_or_default();
+    let id = f.info().function_identifier;
+    html! {
+        @if CUSTOMIZABLE.contains(&f) || list.is_some() {
+            textarea name={ (id) "|customize" } id={ (id) "-customize" } rows="2" cols="28"
+                placeholder="not customised: every sub-item" { (text) }
         }
     }
 }
@@ -135,6 +151,11 @@ async fn save_role(
             if let Some(level) = field(&f, &name).and_then(|v| v.parse::<PermissionLevel>().ok()) {
                 changes.levels.push((function, action, level));
             }
+        }
+        // A row's Customize text area, when the form has one: empty lifts the list.
+        let name = format!("{}|customize", function.info().function_identifier);
+        if let Some(text) = field(&f, &name) {
+            changes.customize.push((function, customize_from_lines(text)));
         }
     }
     match app.store.write_tenant(&company, |t, _, now| t.set_levels(id, &changes, now)) {
