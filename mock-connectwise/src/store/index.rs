@@ -237,6 +237,14 @@ impl Indexes {
 
     /// Ids (ascending) of records whose text at `target` starts with `prefix` (folded).
     pub(crate) fn prefix(&self, target: &Target, prefix: &[char], docs: &impl Docs) -> Option<Vec<u32>> {
+        let mut ids = self.prefix_range(target, prefix, docs)?.to_vec();
+        ids.sort_unstable();
+        Some(ids)
+    }
+
+    /// The ids of records whose text at `target` starts with `prefix` (folded), in the order
+    /// of that text (folded), then id.
+    pub(crate) fn prefix_range<'s>(&'s self, target: &Target, prefix: &[char], docs: &impl Docs) -> Option<&'s [u32]> {
         let Target::Doc(path) = target else { return None };
         let i = self.find(&On::Path(path.clone()), KeyKind::Text, true)?;
         let key = path[0];
@@ -244,9 +252,7 @@ impl Indexes {
         let text = |id: u32| docs.doc_of(id).and_then(|d| d.str_at(key)).unwrap_or("");
         let lo = ord.partition_point(|&id| cmp_prefix(text(id), prefix).is_lt());
         let hi = lo + ord[lo..].partition_point(|&id| cmp_prefix(text(id), prefix).is_eq());
-        let mut ids = ord[lo..hi].to_vec();
-        ids.sort_unstable();
-        Some(ids)
+        Some(&ord[lo..hi])
     }
 
     fn build_eq(&self, i: usize, docs: &impl Docs) -> EqIndex {

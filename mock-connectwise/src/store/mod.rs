@@ -22,6 +22,7 @@
 //! - [`journal`]: the permission journal (what each member's calls needed).
 
 pub(crate) mod access;
+pub(crate) mod bulk;
 pub(crate) mod fixtures;
 pub(crate) mod index;
 pub(crate) mod journal;

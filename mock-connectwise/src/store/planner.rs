@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 use super::records::{Access, RowView, list_table};
 use super::table::{Names, Record, Table};
 use super::{Listed, Store, StoreError};
+use crate::doc::Val;
+use crate::query::filter::{Target, cmp_ci, first_value, order_values};
 use crate::query::plan::{Probe, Shape, shape};
 use crate::query::{BoundQuery, QueryError};
 use crate::resources::Res;
@@ -120,6 +122,8 @@ pub(crate) struct Scan {
     matched: Vec<u32>,
     examined: usize,
     slices: u32,
+    /// The table's version when the scan began.
+    version: u64,
     done: bool,
 }
 
@@ -133,6 +137,7 @@ impl Scan {
             matched: Vec::new(),
             examined: 0,
             slices: 0,
+            version: table.version(),
             done: false,
         }
     }
@@ -168,9 +173,12 @@ impl Scan {
             Some(ids) => {
                 let start = ids.partition_point(|&c| c <= *cursor);
                 let mut stopped = false;
+                let mut pos = 0;
                 for &id in &ids[start..] {
                     n += 1;
-                    match table.get(id) {
+                    let (found, at) = table.get_from(pos, id);
+                    pos = at;
+                    match found {
                         Some(rec) if step(n, rec, cursor, matched) => {
                             stopped = true;
                             break;
@@ -197,7 +205,8 @@ impl Scan {
         self.done = !stopped;
     }
 
-    /// The matching records (checked again if the lock was let go between slices), in id order.
+    /// The matching records (checked again if records changed while the lock was let go
+    /// between slices), in id order.
     pub(crate) fn records<'t>(
         &self,
         table: &'t Table,
@@ -206,11 +215,16 @@ impl Scan {
         access: Access<'_>,
         names: &Names,
     ) -> Vec<&'t Record> {
-        let recheck = self.slices > 1;
+        let recheck = table.version() != self.version;
         let caller = names.lookup(access.caller);
+        let mut pos = 0;
         self.matched
             .iter()
-            .filter_map(|&id| table.get(id))
+            .filter_map(|&id| {
+                let (found, at) = table.get_from(pos, id);
+                pos = at;
+                found
+            })
             .filter(|r| {
                 !recheck
                     || (parent.is_none_or(|p| r.meta.parent == p)
@@ -224,11 +238,11 @@ impl Scan {
 /// Orders and pages matching records (in id order): the page, the total, and whether any
 /// match was entered by someone other than the caller.
 pub(crate) fn order_and_page<'t>(
-    table: &Table,
-    mut rows: Vec<&'t Record>,
+    table: &'t Table,
+    rows: Vec<&'t Record>,
     q: &BoundQuery,
     access: Access<'_>,
-    names: &Names,
+    names: &'t Names,
 ) -> (Vec<&'t Record>, usize, bool) {
     let caller = names.lookup(access.caller);
     let size = q.paging.size as usize;
@@ -236,17 +250,89 @@ pub(crate) fn order_and_page<'t>(
     let view = |rec: &'t Record| RowView { rec, schema: table.schema, names };
     let others = access.track_others && rows.iter().any(|r| Some(r.meta.entered_by) != caller);
     let total = rows.len();
-    if !q.order.is_by_id() {
-        let cmp = |a: &&'t Record, b: &&'t Record| q.order.compare(&view(a), &view(b));
+    if let Some(page) = page_by_index(table, &rows, q, names, skip, size) {
+        return (page, total, others);
+    }
+    if let Some((first, desc)) = q.order.first_key() {
+        // The first sort key is read once per record, not once per comparison; the rest
+        // only break its ties.
+        let mut keyed: Vec<_> = rows.into_iter().map(|r| (first_value(&view(r), first), r)).collect();
+        let cmp = |a: &(Option<Val<'t>>, &'t Record), b: &(Option<Val<'t>>, &'t Record)| {
+            let o = order_values(a.0, b.0);
+            let o = if desc { o.reverse() } else { o };
+            o.then_with(|| q.order.compare(&view(a.1), &view(b.1)))
+        };
         let wanted = skip.saturating_add(size);
         if wanted < total / 2 {
             // Only the first `wanted` in order matter: partition, then sort just those.
-            rows.select_nth_unstable_by(wanted, cmp);
-            rows.truncate(wanted);
+            keyed.select_nth_unstable_by(wanted, cmp);
+            keyed.truncate(wanted);
         }
-        rows.sort_by(cmp);
+        keyed.sort_by(cmp);
+        return (keyed.into_iter().skip(skip).take(size).map(|(_, r)| r).collect(), total, others);
     }
     (rows.into_iter().skip(skip).take(size).collect(), total, others)
+}
+
+/// The page of `rows` (the matches, in id order) in `q`'s order, read off an ordered index
+/// when the first sort key is a text field the query also asks a prefix of (`lastName like
+/// 'S%'`, `orderBy=lastName desc, firstName`): that prefix's slice of the index is already
+/// in order, so it is walked (skipping non-matches) until the page is full, sorting only each
+/// run of equal values by the remaining keys. `None` when no index fits.
+fn page_by_index<'t>(
+    table: &'t Table,
+    rows: &[&'t Record],
+    q: &BoundQuery,
+    names: &'t Names,
+    skip: usize,
+    size: usize,
+) -> Option<Vec<&'t Record>> {
+    let (first, desc) = q.order.first_key()?;
+    let Target::Doc(path) = first else { return None };
+    let [key] = path.as_slice() else { return None };
+    let prefix = conjunction_prefix(&shape(q), first)?;
+    let slice = table.indexes.prefix_range(first, &prefix, &table.rows())?;
+    // Matches as a bitset over ids: a slice entry that does not match costs one bit test.
+    let max = rows.last()?.id as usize;
+    let mut member = vec![0u64; max / 64 + 1];
+    for r in rows {
+        member[r.id as usize / 64] |= 1 << (r.id % 64);
+    }
+    let is_match = |id: u32| member.get(id as usize / 64).is_some_and(|w| w & (1 << (id % 64)) != 0);
+    let view = |rec: &'t Record| RowView { rec, schema: table.schema, names };
+    let wanted = skip.saturating_add(size);
+    let (mut out, mut run): (Vec<&'t Record>, Vec<&'t Record>) = (Vec::new(), Vec::new());
+    let text = |r: &'t Record| r.doc.view(table.schema).str_at(*key).unwrap_or("");
+    let flush = |run: &mut Vec<&'t Record>, out: &mut Vec<&'t Record>| {
+        run.sort_by(|a, b| q.order.compare(&view(a), &view(b)));
+        out.append(run);
+    };
+    let ids: Box<dyn Iterator<Item = &u32>> = if desc { Box::new(slice.iter().rev()) } else { Box::new(slice.iter()) };
+    for &id in ids.filter(|&&id| is_match(id)) {
+        let rec = table.get(id)?;
+        if run.first().is_some_and(|r| cmp_ci(text(r), text(rec)).is_ne()) {
+            flush(&mut run, &mut out);
+            if out.len() >= wanted {
+                break;
+            }
+        }
+        run.push(rec);
+    }
+    flush(&mut run, &mut out);
+    // Every match holds the prefix, so a full walk meets them all; if not, sort instead.
+    if out.len() < wanted && out.len() != rows.len() {
+        return None;
+    }
+    Some(out.into_iter().skip(skip).take(size).collect())
+}
+
+/// The prefix a top-level `and` of the query asks of `target`, if any.
+fn conjunction_prefix(s: &Shape<'_>, target: &Target) -> Option<Vec<char>> {
+    match s {
+        Shape::All(parts) => parts.iter().find_map(|p| conjunction_prefix(p, target)),
+        Shape::Probe(t, Probe::Prefix(p)) if *t == target => Some(p.clone()),
+        _ => None,
+    }
 }
 
 /// Whether a query needs no scan at all (no filter, no `My` restriction, no parent, id order
@@ -370,7 +456,7 @@ impl Store {
                     ),
                 }));
             }
-            std::thread::yield_now();
+            // No yield needed: the lock prefers a waiting writer, so it goes first.
             Ok(None)
         };
         if let Some(done) = slice(&mut scan)? {

@@ -88,7 +88,7 @@ pub(crate) fn select_page<'t>(
     parent: Option<u32>,
     q: &BoundQuery,
     access: Access<'_>,
-    names: &Names,
+    names: &'t Names,
 ) -> (Vec<&'t Record>, usize, bool) {
     let caller = names.lookup(access.caller);
     let after = q.paging.after_id.map_or(0, |a| u32::try_from(a.max(0)).unwrap_or(u32::MAX));

@@ -111,6 +111,9 @@ pub(crate) struct Table {
     /// answered without a scan.
     entered: HashMap<u32, usize>,
     pub(crate) indexes: Indexes,
+    /// Changes with every write (see [`next_version`]), so a query that let go of the lock
+    /// knows whether anything changed meanwhile.
+    version: u64,
 }
 
 /// The records as the indexes read them.
@@ -149,6 +152,13 @@ fn fold_hash(hasher: &DefaultHashBuilder, value: &str) -> u64 {
     h.finish()
 }
 
+/// A value never handed out before in this process: a table's version after each change,
+/// so versions of different tables (a reset replaces them all) never match either.
+fn next_version() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 fn position(records: &[Record], id: u32) -> Result<usize, usize> {
     records.binary_search_by_key(&id, |r| r.id)
 }
@@ -171,7 +181,7 @@ impl Table {
         });
         let indexes =
             Indexes::for_schema(schema, unique.as_ref().map(|u| schema.props[usize::from(u.key)].name.as_str()), false);
-        Self { schema, records: Vec::new(), unique, entered: HashMap::new(), indexes }
+        Self { schema, records: Vec::new(), unique, entered: HashMap::new(), indexes, version: next_version() }
     }
 
     /// The table of a child collection: its records are also indexed by parent.
@@ -184,6 +194,11 @@ impl Table {
     /// The records as the indexes read them.
     pub(crate) fn rows(&self) -> Rows<'_> {
         Rows { records: &self.records, schema: self.schema }
+    }
+
+    /// Changes whenever a record is inserted, updated or removed.
+    pub(crate) fn version(&self) -> u64 {
+        self.version
     }
 
     /// How many records the table holds.
@@ -243,6 +258,21 @@ impl Table {
 
     pub(crate) fn get(&self, id: u32) -> Option<&Record> {
         position(&self.records, id).ok().map(|i| &self.records[i])
+    }
+
+    /// The record `id` and its position, searching forward from position `from` (ids asked
+    /// in ascending order cost a few steps each instead of a full binary search).
+    pub(crate) fn get_from(&self, from: usize, id: u32) -> (Option<&Record>, usize) {
+        let rest = self.records.get(from..).unwrap_or_default();
+        let mut step = 1;
+        while step < rest.len() && rest[step - 1].id < id {
+            step *= 2;
+        }
+        let window = &rest[..step.min(rest.len())];
+        match window.binary_search_by_key(&id, |r| r.id) {
+            Ok(i) => (Some(&window[i]), from + i),
+            Err(i) => (None, from + i),
+        }
     }
 
     /// A view of a record's document.
@@ -311,6 +341,7 @@ impl Table {
     }
 
     fn index(&mut self, id: u32) {
+        self.version = next_version();
         let Self { records, schema, unique, indexes, .. } = self;
         indexes.add(id, &Rows { records, schema });
         let Some(u) = unique else { return };
@@ -323,6 +354,7 @@ impl Table {
     }
 
     fn unindex(&mut self, id: u32) {
+        self.version = next_version();
         let Self { records, schema, unique, indexes, .. } = self;
         indexes.remove(id, &Rows { records, schema });
         let Some(u) = unique else { return };
