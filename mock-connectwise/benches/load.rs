@@ -177,7 +177,11 @@ async fn start_binary(members: usize) -> (Duration, u64, u64) {
         client
             .get(format!("{url}/v4_6_release/apis/3.0/system/members?conditions={}", encode(cond)))
             .basic_auth(
-                format!("{}+{}", env.get("CW_COMPANY").map_or("", String::as_str), env.get("CW_PUBLIC_KEY").map_or("", String::as_str)),
+                format!(
+                    "{}+{}",
+                    env.get("CW_COMPANY").map_or("", String::as_str),
+                    env.get("CW_PUBLIC_KEY").map_or("", String::as_str)
+                ),
                 env.get("CW_PRIVATE_KEY"),
             )
             .header("clientId", env.get("CW_CLIENT_ID").map_or("", String::as_str))
@@ -221,14 +225,18 @@ async fn spawn(members: usize) -> TestApp {
 async fn identifiers(app: &TestApp) -> Vec<String> {
     let mut out = Vec::new();
     for page in 1..=10 {
-        let got = app.get(&format!("/system/members?pageSize=1000&page={}&fields=identifier", page * 9)).await.expect(200);
-        out.extend(got.body.as_array().into_iter().flatten().filter_map(|m| m["identifier"].as_str().map(str::to_owned)));
+        let got =
+            app.get(&format!("/system/members?pageSize=1000&page={}&fields=identifier", page * 9)).await.expect(200);
+        out.extend(
+            got.body.as_array().into_iter().flatten().filter_map(|m| m["identifier"].as_str().map(str::to_owned)),
+        );
     }
     out.into_iter().step_by(10).collect()
 }
 
 fn lookups(api: &str, creds: &Creds, path: &str, values: Vec<String>) -> MakeRequest {
-    let urls: Vec<_> = values.into_iter().map(|v| authed(api, creds, Method::GET, &path.replace("{}", &encode(&v)))).collect();
+    let urls: Vec<_> =
+        values.into_iter().map(|v| authed(api, creds, Method::GET, &path.replace("{}", &encode(&v)))).collect();
     Arc::new(move |c: &reqwest::Client, n| urls[n as usize % urls.len()](c))
 }
 
@@ -292,7 +300,10 @@ async fn run(opts: Options) {
             let f = authed(&api, &admin, Method::GET, "/system/members?pageSize=25");
             Arc::new(move |c: &reqwest::Client, _| f(c))
         }),
-        ("GET members, identifier lookup (100k)".into(), lookups(&api, &admin, "/system/members?conditions=identifier%3D%22{}%22", idents.clone())),
+        (
+            "GET members, identifier lookup (100k)".into(),
+            lookups(&api, &admin, "/system/members?conditions=identifier%3D%22{}%22", idents.clone()),
+        ),
         ("GET members, conditions + orderBy (100k)".into(), {
             let f = authed(&api, &admin, Method::GET, filtered);
             Arc::new(move |c: &reqwest::Client, _| f(c))
@@ -476,7 +487,12 @@ async fn mixed(app: &TestApp, idents: &[String], opts: &Options) {
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let long = tokio::spawn({
         let (stop, client) = (stop.clone(), reqwest::Client::new());
-        let f = authed(&app.api, &app.admin, Method::GET, &format!("/system/members?conditions={}", encode(&pathological())));
+        let f = authed(
+            &app.api,
+            &app.admin,
+            Method::GET,
+            &format!("/system/members?conditions={}", encode(&pathological())),
+        );
         async move {
             let mut ran = Vec::new();
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -497,7 +513,9 @@ async fn mixed(app: &TestApp, idents: &[String], opts: &Options) {
     table.load_style(UTF8_FULL_CONDENSED);
     table.set_header(["mixed 90/10 read/write, 100k members", "req/s", "p50 ms", "p99 ms", "errors", "target"]);
     let (alone_p99, with_p99) = (alone.pct(0.99), with.pct(0.99));
-    for (name, s, target) in [("alone", &mut alone, "p99 < 5 ms"), ("while a 1 s pathological query runs", &mut with, "")] {
+    for (name, s, target) in
+        [("alone", &mut alone, "p99 < 5 ms"), ("while a 1 s pathological query runs", &mut with, "")]
+    {
         table.add_row([
             name.to_owned(),
             format!("{:.0}", s.rps()),

@@ -9,13 +9,14 @@
 //!
 //! Indexed are the fields integrations look records up by: `identifier`, `name`,
 //! `firstName`, `lastName` (equality and prefix), every reference's `id` (`company/id`,
-//! `board/id`, `status/id`, ...) and the parent record of child collections. The unique field
+//! `board/id`, `status/id`, ...), `inactiveFlag` and `closedFlag`, and the parent record of
+//! child collections. Keys of numbers, times and flags are the values themselves, so those
+//! indexes are exact; text keys are hashes, so text candidates are checked. The unique field
 //! (a member's identifier) is answered by the table's unique index.
 //!
 //! Each index is built the first time a query asks for it (a million-member start stays
 //! fast, and memory goes only to indexes in use), then kept in step by every write.
 
-use std::hash::BuildHasher;
 use std::sync::OnceLock;
 
 use hashbrown::{DefaultHashBuilder, HashMap};
@@ -99,9 +100,7 @@ struct EqIndex {
 
 impl EqIndex {
     fn hash(&self, key: &Key<'_>) -> u64 {
-        let mut h = self.hasher.build_hasher();
-        key.hash_into(&mut h);
-        std::hash::Hasher::finish(&h)
+        key.bits(&self.hasher)
     }
 
     fn add(&mut self, key: &Key<'_>, id: u32) {
@@ -163,6 +162,9 @@ impl std::fmt::Debug for Indexes {
 /// Field names indexed for equality and prefix wherever a schema has them as text.
 const NAMED: [&str; 4] = ["identifier", "name", "firstName", "lastName"];
 
+/// Flags integrations filter on, indexed for equality.
+const FLAGS: [&str; 2] = ["inactiveFlag", "closedFlag"];
+
 /// Reads a record's document (by id) for the ordered index's comparisons.
 pub(crate) trait Docs {
     fn doc_of(&self, id: u32) -> Option<DocRef<'_>>;
@@ -184,6 +186,9 @@ impl Indexes {
                         defs.push(Def { on: On::Path(vec![key]), kind: KeyKind::Text, ordered: false });
                     }
                     defs.push(Def { on: On::Path(vec![key]), kind: KeyKind::Text, ordered: true });
+                }
+                Type::Bool if FLAGS.iter().any(|n| n.eq_ignore_ascii_case(&prop.name)) => {
+                    defs.push(Def { on: On::Path(vec![key]), kind: KeyKind::Flag, ordered: false });
                 }
                 Type::Object(target) => {
                     let target = SCHEMAS.get(*target);

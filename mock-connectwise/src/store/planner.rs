@@ -21,7 +21,7 @@ use super::table::{Names, Record, Table};
 use super::{Listed, Store, StoreError};
 use crate::doc::Val;
 use crate::query::filter::{Target, cmp_ci, first_value, order_values};
-use crate::query::plan::{Probe, Shape, shape};
+use crate::query::plan::{Key, KeyKind, Probe, Shape, shape};
 use crate::query::{BoundQuery, QueryError};
 use crate::resources::Res;
 
@@ -32,69 +32,82 @@ pub(crate) const SLICE: Duration = Duration::from_millis(1);
 /// ([`Store::set_query_budget`]).
 pub(crate) const DEFAULT_BUDGET: Duration = Duration::from_secs(2);
 
-/// The ids (ascending) of the records an index says may match, or `None` for "scan them all".
-pub(crate) fn candidates(table: &Table, parent: Option<u32>, q: &BoundQuery) -> Option<Vec<u32>> {
+/// The ids (ascending) of the records an index says may match, and whether they are exactly
+/// the matches (every filter, the parent and the custom fields answered by exact indexes), or
+/// `None` for "scan them all".
+pub(crate) fn candidates(table: &Table, parent: Option<u32>, q: &BoundQuery) -> Option<(Vec<u32>, bool)> {
     let rows = table.rows();
     let by_parent = parent.and_then(|p| table.indexes.children(p, &rows));
+    let parent_covered = parent.is_none() || by_parent.is_some();
     let by_filter = plan(table, &shape(q));
+    let filters_covered = q.filters.is_empty() || by_filter.as_ref().is_some_and(|(_, exact)| *exact);
+    let exact = parent_covered && filters_covered && q.custom.is_none();
     match (by_parent, by_filter) {
-        (Some(a), Some(b)) => Some(intersect(&a, &b)),
-        (a, b) => a.or(b),
+        (Some(a), Some((b, _))) => Some((intersect(&a, &b), exact)),
+        (Some(a), None) => Some((a, exact)),
+        (None, Some((b, _))) => Some((b, exact)),
+        (None, None) => None,
     }
 }
 
-fn plan(table: &Table, s: &Shape<'_>) -> Option<Vec<u32>> {
+/// Candidates for one part of a filter, and whether they are exactly its matches.
+fn plan(table: &Table, s: &Shape<'_>) -> Option<(Vec<u32>, bool)> {
     match s {
         Shape::Opaque => None,
         Shape::Ids(ids) => {
             let mut ids = ids.clone();
             ids.sort_unstable();
             ids.dedup();
-            Some(ids)
+            Some((ids, true))
         }
-        Shape::Probe(target, probe) => {
-            let rows = table.rows();
-            match probe {
-                Probe::Keys(keys) => {
-                    let unique = matches!(target, crate::query::filter::Target::Doc(p) if p.len() == 1 && Some(p[0]) == table.unique_key());
-                    let texts: Option<Vec<&str>> = keys
-                        .iter()
-                        .map(|k| match k {
-                            crate::query::plan::Key::Text(t) => Some(*t),
-                            _ => None,
-                        })
-                        .collect();
-                    match texts.filter(|_| unique) {
-                        Some(texts) => {
-                            let mut ids = Vec::new();
-                            for t in texts {
-                                ids.extend(table.find_unique_all(t)?);
-                            }
-                            ids.sort_unstable();
-                            ids.dedup();
-                            Some(ids)
-                        }
-                        None => table.indexes.lookup(target, keys, &rows),
+        Shape::Probe(target, Probe::Keys(keys)) => {
+            let unique = matches!(target, Target::Doc(p) if p.len() == 1 && Some(p[0]) == table.unique_key());
+            let texts: Option<Vec<&str>> = keys
+                .iter()
+                .map(|k| match k {
+                    Key::Text(t) => Some(*t),
+                    _ => None,
+                })
+                .collect();
+            match texts.filter(|_| unique) {
+                // The unique index compares the values themselves: exact.
+                Some(texts) => {
+                    let mut ids = Vec::new();
+                    for t in texts {
+                        ids.extend(table.find_unique_all(t)?);
                     }
+                    ids.sort_unstable();
+                    ids.dedup();
+                    Some((ids, true))
                 }
-                Probe::Prefix(prefix) => table.indexes.prefix(target, prefix, &rows),
+                None => {
+                    let ids = table.indexes.lookup(target, keys, &table.rows())?;
+                    Some((ids, keys.iter().all(|k| k.kind() != KeyKind::Text)))
+                }
             }
         }
+        Shape::Probe(target, Probe::Prefix(prefix, exact)) => {
+            Some((table.indexes.prefix(target, prefix, &table.rows())?, *exact))
+        }
         Shape::All(parts) => {
-            let mut sets: Vec<Vec<u32>> = parts.iter().filter_map(|p| plan(table, p)).collect();
+            let planned: Vec<Option<(Vec<u32>, bool)>> = parts.iter().map(|p| plan(table, p)).collect();
+            let exact = planned.iter().all(|p| p.as_ref().is_some_and(|(_, e)| *e));
+            let mut sets: Vec<Vec<u32>> = planned.into_iter().flatten().map(|(ids, _)| ids).collect();
             sets.sort_by_key(Vec::len);
             let mut sets = sets.into_iter();
             let first = sets.next()?;
-            Some(sets.fold(first, |acc, s| intersect(&acc, &s)))
+            Some((sets.fold(first, |acc, s| intersect(&acc, &s)), exact))
         }
         Shape::Any(parts) => {
-            let mut all = Vec::new();
+            let (mut all, mut exact) = (Vec::new(), true);
             for p in parts {
-                all.extend(plan(table, p)?);
+                let (ids, e) = plan(table, p)?;
+                all.extend(ids);
+                exact &= e;
             }
             all.sort_unstable();
             all.dedup();
-            Some(all)
+            Some((all, exact))
         }
     }
 }
@@ -117,6 +130,8 @@ fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
 #[derive(Debug)]
 pub(crate) struct Scan {
     candidates: Option<Vec<u32>>,
+    /// Whether the candidates are exactly the matches (no record needs reading).
+    exact: bool,
     /// Every record with an id up to here has been examined.
     cursor: u32,
     matched: Vec<u32>,
@@ -131,8 +146,13 @@ impl Scan {
     /// A scan of `table` for `q`, starting after `q`'s `pageId`.
     pub(crate) fn new(table: &Table, parent: Option<u32>, q: &BoundQuery) -> Self {
         let cursor = q.paging.after_id.map_or(0, |a| u32::try_from(a.max(0)).unwrap_or(u32::MAX));
+        let (candidates, exact) = match candidates(table, parent, q) {
+            Some((ids, exact)) => (Some(ids), exact),
+            None => (None, false),
+        };
         Self {
-            candidates: candidates(table, parent, q),
+            candidates,
+            exact,
             cursor,
             matched: Vec::new(),
             examined: 0,
@@ -153,6 +173,12 @@ impl Scan {
         until: Option<Instant>,
     ) {
         self.slices += 1;
+        if let (true, false, Some(ids)) = (self.exact, access.own_only, &self.candidates) {
+            let start = ids.partition_point(|&c| c <= self.cursor);
+            self.matched.extend_from_slice(&ids[start..]);
+            self.done = true;
+            return;
+        }
         let caller = names.lookup(access.caller);
         let matches = |r: &Record| {
             parent.is_none_or(|p| r.meta.parent == p)
@@ -330,7 +356,7 @@ fn page_by_index<'t>(
 fn conjunction_prefix(s: &Shape<'_>, target: &Target) -> Option<Vec<char>> {
     match s {
         Shape::All(parts) => parts.iter().find_map(|p| conjunction_prefix(p, target)),
-        Shape::Probe(t, Probe::Prefix(p)) if *t == target => Some(p.clone()),
+        Shape::Probe(t, Probe::Prefix(p, _)) if *t == target => Some(p.clone()),
         _ => None,
     }
 }
