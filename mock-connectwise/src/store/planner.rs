@@ -482,7 +482,9 @@ impl Store {
                     ),
                 }));
             }
-            // No yield needed: the lock prefers a waiting writer, so it goes first.
+            // The lock prefers a waiting writer, so it goes first; yielding the CPU too lets
+            // other requests' threads run ahead of the long query on a busy machine.
+            std::thread::yield_now();
             Ok(None)
         };
         if let Some(done) = slice(&mut scan)? {
