@@ -288,9 +288,42 @@ impl Indexes {
         }
     }
 
-    /// Adds record `id` (already stored) to every built index.
-    pub(crate) fn add(&mut self, id: u32, docs: &impl Docs) {
+    /// Which indexes hold the same keys for a record's `old` and `new` document, so an
+    /// update leaves them alone (a PATCH of a title moves no index entry).
+    pub(crate) fn unchanged(&self, old: DocRef<'_>, new: DocRef<'_>, same_parent: bool) -> Vec<bool> {
+        self.defs
+            .iter()
+            .zip(&self.slots)
+            .map(|(def, slot)| match &def.on {
+                On::Parent => same_parent,
+                On::Path(path) => {
+                    let keys = |doc: DocRef<'_>| {
+                        let mut out = Vec::new();
+                        if let Some(index) = slot.eq.get() {
+                            values_at(doc, path, &mut |v| {
+                                out.extend(Key::of_val(v).map(|k| k.bits(&index.hasher)));
+                                false
+                            });
+                        }
+                        out
+                    };
+                    let text_same = slot.ord.get().is_none()
+                        || match (old.str_at(path[0]), new.str_at(path[0])) {
+                            (Some(a), Some(b)) => cmp_ci(a, b).is_eq(),
+                            (a, b) => a.is_none() && b.is_none(),
+                        };
+                    text_same && keys(old) == keys(new)
+                }
+            })
+            .collect()
+    }
+
+    /// Adds record `id` (already stored) to every built index not marked `true` in `skip`.
+    pub(crate) fn add_where(&mut self, id: u32, docs: &impl Docs, skip: &[bool]) {
         for i in 0..self.slots.len() {
+            if skip.get(i).copied().unwrap_or(false) {
+                continue;
+            }
             if self.slots[i].eq.get().is_some() {
                 let mut keys = Vec::new();
                 self.each_key(i, id, docs, |k| keys.push(k));
@@ -309,9 +342,13 @@ impl Indexes {
         }
     }
 
-    /// Removes record `id` (still stored, as it was indexed) from every built index.
-    pub(crate) fn remove(&mut self, id: u32, docs: &impl Docs) {
+    /// Removes record `id` (still stored, as it was indexed) from every built index not
+    /// marked `true` in `skip`.
+    pub(crate) fn remove_where(&mut self, id: u32, docs: &impl Docs, skip: &[bool]) {
         for i in 0..self.slots.len() {
+            if skip.get(i).copied().unwrap_or(false) {
+                continue;
+            }
             if self.slots[i].eq.get().is_some() {
                 let mut keys = Vec::new();
                 self.each_key(i, id, docs, |k| keys.push(k));

@@ -265,4 +265,3 @@ fn a_scan_stops_at_its_deadline_and_resumes_where_it_stopped() {
     assert_eq!(scan.examined, 5000);
     assert_eq!(scan.records(&table, None, &q, Access::system(), &names).len(), 5000);
 }
-

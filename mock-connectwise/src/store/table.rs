@@ -311,14 +311,17 @@ impl Table {
     /// Replaces a record's document and metadata, keeping the unique index in step.
     pub(crate) fn update(&mut self, id: u32, doc: Doc, meta: Meta) -> bool {
         let Ok(i) = position(&self.records, id) else { return false };
-        self.unindex(id);
+        let old = &self.records[i];
+        let skip =
+            self.indexes.unchanged(old.doc.view(self.schema), doc.view(self.schema), old.meta.parent == meta.parent);
+        self.unindex_where(id, &skip);
         let old_enterer = self.records[i].meta.entered_by;
         *self.entered.entry(meta.entered_by).or_default() += 1;
         self.forget_enterer(old_enterer);
         self.records[i].doc = doc;
         self.records[i].meta = meta;
         self.records[i].cache.clear();
-        self.index(id);
+        self.index_where(id, &skip);
         true
     }
 
@@ -341,9 +344,14 @@ impl Table {
     }
 
     fn index(&mut self, id: u32) {
+        self.index_where(id, &[]);
+    }
+
+    /// Indexes record `id`, leaving alone the secondary indexes marked in `skip`.
+    fn index_where(&mut self, id: u32, skip: &[bool]) {
         self.version = next_version();
         let Self { records, schema, unique, indexes, .. } = self;
-        indexes.add(id, &Rows { records, schema });
+        indexes.add_where(id, &Rows { records, schema }, skip);
         let Some(u) = unique else { return };
         let Some(value) = unique_value(records, schema, u.key, id) else { return };
         let hash = fold_hash(&u.hasher, value);
@@ -354,9 +362,14 @@ impl Table {
     }
 
     fn unindex(&mut self, id: u32) {
+        self.unindex_where(id, &[]);
+    }
+
+    /// Unindexes record `id`, leaving alone the secondary indexes marked in `skip`.
+    fn unindex_where(&mut self, id: u32, skip: &[bool]) {
         self.version = next_version();
         let Self { records, schema, unique, indexes, .. } = self;
-        indexes.remove(id, &Rows { records, schema });
+        indexes.remove_where(id, &Rows { records, schema }, skip);
         let Some(u) = unique else { return };
         let Some(value) = unique_value(records, schema, u.key, id) else { return };
         let hash = fold_hash(&u.hasher, value);
