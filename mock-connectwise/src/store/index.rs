@@ -242,9 +242,7 @@ impl Indexes {
 
     /// Ids (ascending) of records whose text at `target` starts with `prefix` (folded).
     pub(crate) fn prefix(&self, target: &Target, prefix: &[char], docs: &impl Docs) -> Option<Vec<u32>> {
-        let mut ids = self.prefix_range(target, prefix, docs)?.to_vec();
-        ids.sort_unstable();
-        Some(ids)
+        Some(ascending(self.prefix_range(target, prefix, docs)?))
     }
 
     /// The ids of records whose text at `target` starts with `prefix` (folded), in the order
@@ -378,6 +376,31 @@ impl Indexes {
     }
 }
 
+/// Distinct ids in ascending order; a large set goes through a bitset over ids, which is
+/// linear where sorting is not (a prefix range of 10,000 ids in a 100,000-record table).
+fn ascending(ids: &[u32]) -> Vec<u32> {
+    if ids.len() < 1024 {
+        let mut v = ids.to_vec();
+        v.sort_unstable();
+        v.dedup();
+        return v;
+    }
+    let max = ids.iter().copied().max().unwrap_or(0) as usize;
+    let mut bits = vec![0u64; max / 64 + 1];
+    for &id in ids {
+        bits[id as usize / 64] |= 1 << (id % 64);
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for (w, &word) in bits.iter().enumerate() {
+        let mut x = word;
+        while x != 0 {
+            out.push((w * 64) as u32 + x.trailing_zeros());
+            x &= x - 1;
+        }
+    }
+    out
+}
+
 fn build_ord(key: u16, docs: &impl Docs) -> Vec<u32> {
     let mut keyed: Vec<(String, u32)> = docs
         .all_ids()
@@ -388,4 +411,21 @@ fn build_ord(key: u16, docs: &impl Docs) -> Vec<u32> {
         .collect();
     keyed.sort_unstable();
     keyed.into_iter().map(|(_, id)| id).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ascending;
+
+    #[test]
+    fn ascending_sorts_small_and_large_sets_alike() {
+        for n in [0u32, 5, 1023, 1024, 5000] {
+            // A scattered, repeating sequence of ids (a multiplicative walk modulo a prime).
+            let ids: Vec<u32> = (0..n).map(|i| (i * 7919 + 13) % 10_007).chain((0..n / 10).map(|i| i * 3)).collect();
+            let mut expected = ids.clone();
+            expected.sort_unstable();
+            expected.dedup();
+            assert_eq!(ascending(&ids), expected, "{n} ids");
+        }
+    }
 }
