@@ -169,6 +169,16 @@ impl Function {
         Self::find(name).ok_or_else(|| UnknownName(name.to_owned(), "the security-role rows (GET /__mock/permissions)"))
     }
 
+    /// The Customize sub-item (as the UI names it) that the row's probe collection is, for rows
+    /// whose sub-items a Customize list can limit: `System > Table Setup`'s probe, service
+    /// boards, is `Service / Service Board`.
+    pub fn probe_item(self) -> Option<&'static str> {
+        match self {
+            Self::TableSetup => Some("Service / Service Board"),
+            _ => None,
+        }
+    }
+
     /// The row's position in [`Function::ALL`].
     pub fn index(self) -> usize {
         self as usize

@@ -2,7 +2,9 @@
 //! machine, against the ceiling of a bare axum handler. Prints a table; see README.
 //!
 //! Options (after `--`): `--secs N` per scenario (default 3), `--connections N` (default 16),
-//! `--skip-suite` to leave out the `cargo test` timings.
+//! `--skip-suite` to leave out the `cargo test` timings, `--only TEXT` to run only the
+//! scenarios whose name contains TEXT (and none of the million-record or memory parts unless
+//! TEXT names them: `1M`, `memory`, `mixed`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,11 +17,18 @@ use reqwest::Method;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Options {
     secs: u64,
     connections: usize,
     suite: bool,
+    only: Option<String>,
+}
+
+impl Options {
+    fn runs(&self, name: &str) -> bool {
+        self.only.as_deref().is_none_or(|o| name.contains(o))
+    }
 }
 
 fn options() -> Options {
@@ -31,6 +40,7 @@ fn options() -> Options {
         secs: value("--secs").unwrap_or(3),
         connections: value("--connections").map_or(16, |c| c as usize),
         suite: !args.iter().any(|a| a == "--skip-suite"),
+        only: args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned(),
     }
 }
 
@@ -122,8 +132,9 @@ fn authed(
     }
 }
 
-/// Spawns the release binary and returns (time to first answered request, resident memory).
-async fn start_binary(members: usize) -> (Duration, u64) {
+/// Spawns the release binary and returns (time to first answered request, resident memory
+/// right then, resident memory once lookups have built the member indexes).
+async fn start_binary(members: usize) -> (Duration, u64, u64) {
     let started = Instant::now();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_mock-connectwise"))
         .args(["--listen", "127.0.0.1:0", "--members", &members.to_string()])
@@ -133,13 +144,16 @@ async fn start_binary(members: usize) -> (Duration, u64) {
         .spawn()
         .expect("the mock binary starts");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let mut url = String::new();
+    let mut env = std::collections::HashMap::new();
     while let Ok(Some(line)) = lines.next_line().await {
-        if let Some(u) = line.strip_prefix("CW_URL=") {
-            url = u.to_owned();
+        if let Some((k, v)) = line.split_once('=') {
+            env.insert(k.to_owned(), v.to_owned());
+        }
+        if env.contains_key("CW_CLIENT_ID") {
             break;
         }
     }
+    let url = env.get("CW_URL").cloned().unwrap_or_default();
     let client = reqwest::Client::new();
     // The URL is printed once the listener is bound; the first answer proves it serves.
     let ready = loop {
@@ -147,14 +161,41 @@ async fn start_binary(members: usize) -> (Duration, u64) {
             break started.elapsed();
         }
     };
-    let rss = std::fs::read_to_string(format!("/proc/{}/status", child.id().unwrap_or(0)))
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0u64);
+    let pid = child.id().unwrap_or(0);
+    let rss = || {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| {
+                s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            })
+            .unwrap_or(0u64)
+            / 1024
+    };
+    let at_start = rss();
+    let get = |cond: &str| {
+        client
+            .get(format!("{url}/v4_6_release/apis/3.0/system/members?conditions={}", encode(cond)))
+            .basic_auth(
+                format!(
+                    "{}+{}",
+                    env.get("CW_COMPANY").map_or("", String::as_str),
+                    env.get("CW_PUBLIC_KEY").map_or("", String::as_str)
+                ),
+                env.get("CW_PRIVATE_KEY"),
+            )
+            .header("clientId", env.get("CW_CLIENT_ID").map_or("", String::as_str))
+    };
+    for cond in ["identifier = \"admin1\"", "lastName like \"S%\"", "firstName = \"John\"", "securityRole/id = 1"] {
+        let status = get(cond).send().await.map(|r| r.status().as_u16()).unwrap_or(0);
+        assert_eq!(status, 200, "warming the index of {cond}");
+    }
+    let with_indexes = rss();
     let _ = child.kill().await;
-    (ready, rss / 1024)
+    (ready, at_start, with_indexes)
+}
+
+fn encode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 fn timed(args: &[&str]) -> Option<Duration> {
@@ -174,54 +215,104 @@ fn main() {
     rt.block_on(run(opts));
 }
 
+async fn spawn(members: usize) -> TestApp {
+    let fixtures = FixtureSet::builtin().with_bulk_members(members, 1);
+    TestApp::spawn_with(TestOptions { fixtures, ..TestOptions::default() }).await
+}
+
+/// Up to 1000 identifiers of the app's members (every 97th).
+async fn identifiers(app: &TestApp) -> Vec<String> {
+    let mut out = Vec::new();
+    for page in 1..=10 {
+        let got =
+            app.get(&format!("/system/members?pageSize=1000&page={}&fields=identifier", page * 9)).await.expect(200);
+        out.extend(
+            got.body.as_array().into_iter().flatten().filter_map(|m| m["identifier"].as_str().map(str::to_owned)),
+        );
+    }
+    out.into_iter().step_by(10).collect()
+}
+
+fn lookups(api: &str, creds: &Creds, path: &str, values: Vec<String>) -> MakeRequest {
+    let urls: Vec<_> =
+        values.into_iter().map(|v| authed(api, creds, Method::GET, &path.replace("{}", &encode(&v)))).collect();
+    Arc::new(move |c: &reqwest::Client, n| urls[n as usize % urls.len()](c))
+}
+
+/// A query that checks 300 `like "%N%"` terms against every member: the worst a client
+/// can ask within the conditions limits.
+fn pathological() -> String {
+    (0..300).map(|n| format!("firstName like \"%{n}%\"")).collect::<Vec<_>>().join(" or ")
+}
+
+/// 90% reads (identifier lookups, single members, 25-member pages), 10% PATCHes.
+fn mixed_workload(api: &str, creds: &Creds, idents: &[String]) -> MakeRequest {
+    let lookup = lookups(api, creds, "/system/members?conditions=identifier%3D%22{}%22", idents.to_vec());
+    let (api, creds) = (api.to_owned(), creds.clone());
+    Arc::new(move |c: &reqwest::Client, n| match n % 10 {
+        0 => authed(&api, &creds, Method::PATCH, &format!("/system/members/{}", 10 + n % 90_000))(c)
+            .json(&json!([{ "op": "replace", "path": "title", "value": format!("t{n}") }])),
+        1..=4 => lookup(c, n),
+        5..=7 => authed(&api, &creds, Method::GET, &format!("/system/members/{}", 10 + n % 90_000))(c),
+        _ => authed(&api, &creds, Method::GET, &format!("/system/members?pageSize=25&page={}", 1 + n % 200))(c),
+    })
+}
+
 async fn run(opts: Options) {
     eprintln!("bench: generating 100,000 members...");
-    let fixtures = FixtureSet::builtin().with_bulk_members(100_000, 1);
-    let app = TestApp::spawn_with(TestOptions { fixtures, ..TestOptions::default() }).await;
+    let app = spawn(100_000).await;
     let integration =
         app.member_with_levels("BenchSync", &mock_connectwise::permissions::Profile::seed().levels()).await;
-    // Two ceilings: a bare axum handler returning a fixed small body, and one returning the
-    // very bytes of a 25-member page, so list scenarios are compared with the cost of
-    // moving the same payload and only the mock's own work (auth, permissions, query,
-    // rendering) shows in the ratio.
+    let idents = identifiers(&app).await;
+    let api = app.api.clone();
+    let admin = app.admin.clone();
+    // Ceilings: a bare axum handler returning a fixed body of about the size of each
+    // scenario's answer (60 bytes, one member, 25 members), so only the mock's own work (auth,
+    // permissions, query, rendering) shows in the ratio.
     let page: &'static [u8] = Box::leak(
         app.get("/system/members?pageSize=25").await.expect(200).body.to_string().into_bytes().into_boxed_slice(),
     );
+    let one_path = format!("/system/members?conditions={}", encode(&format!("identifier = \"{}\"", idents[0])));
+    let one: &'static [u8] =
+        Box::leak(app.get(&one_path).await.expect(200).body.to_string().into_bytes().into_boxed_slice());
     let small: &'static [u8] = br#"[{"id":1,"identifier":"jdoe","firstName":"Jane","lastName":"Doe"}]"#;
     let mut bare_urls = Vec::new();
-    for body in [small, page] {
+    for body in [small, one, page] {
         let bare = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         bare_urls.push(format!("http://{}/", bare.local_addr().expect("addr")));
         tokio::spawn(
             async move { axum::serve(bare, Router::new().route("/", get(move || async move { body }))).await },
         );
     }
+    let ceiling = |i: usize| -> MakeRequest {
+        let url = bare_urls[i].clone();
+        Arc::new(move |c: &reqwest::Client, _| c.get(&url))
+    };
+    let ceilings: Vec<(&str, MakeRequest)> = vec![
+        ("ceiling: bare axum, fixed 60-byte body", ceiling(0)),
+        ("ceiling: bare axum, fixed one-member body", ceiling(1)),
+        ("ceiling: bare axum, fixed 25-member body", ceiling(2)),
+    ];
 
-    let api = app.api.clone();
-    let admin = app.admin.clone();
     let filtered = "/system/members?conditions=lastName%20like%20%22S%25%22%20and%20inactiveFlag%3Dfalse&orderBy=lastName%20desc,firstName&pageSize=25";
-    let scenarios: Vec<(&str, MakeRequest)> = vec![
-        ("ceiling: bare axum, fixed 60-byte body", {
-            let url = bare_urls[0].clone();
-            Arc::new(move |c: &reqwest::Client, _| c.get(&url))
-        }),
-        ("ceiling: bare axum, fixed 25-member body", {
-            let url = bare_urls[1].clone();
-            Arc::new(move |c: &reqwest::Client, _| c.get(&url))
-        }),
-        ("GET /system/members?pageSize=25 (of 100k)", {
+    let mut scenarios: Vec<(String, MakeRequest)> = vec![
+        ("GET /system/members?pageSize=25 (of 100k)".into(), {
             let f = authed(&api, &admin, Method::GET, "/system/members?pageSize=25");
             Arc::new(move |c: &reqwest::Client, _| f(c))
         }),
-        ("GET members, conditions + orderBy (100k)", {
+        (
+            "GET members, identifier lookup (100k)".into(),
+            lookups(&api, &admin, "/system/members?conditions=identifier%3D%22{}%22", idents.clone()),
+        ),
+        ("GET members, conditions + orderBy (100k)".into(), {
             let f = authed(&api, &admin, Method::GET, filtered);
             Arc::new(move |c: &reqwest::Client, _| f(c))
         }),
-        ("GET /system/members/count", {
+        ("GET /system/members/count".into(), {
             let f = authed(&api, &admin, Method::GET, "/system/members/count");
             Arc::new(move |c: &reqwest::Client, _| f(c))
         }),
-        ("POST /system/members", {
+        ("POST /system/members".into(), {
             let f = authed(&api, &admin, Method::POST, "/system/members");
             Arc::new(move |c: &reqwest::Client, n| {
                 f(c).json(&json!({
@@ -231,7 +322,7 @@ async fn run(opts: Options) {
                 }))
             })
         }),
-        ("PATCH /system/members/{id}", {
+        ("PATCH /system/members/{id}".into(), {
             let api = api.clone();
             let admin = admin.clone();
             Arc::new(move |c: &reqwest::Client, n| {
@@ -240,25 +331,46 @@ async fn run(opts: Options) {
                     .json(&json!([{ "op": "replace", "path": "title", "value": format!("t{n}") }]))
             })
         }),
-        ("GET /company/companies as the integration role", {
+        ("GET /company/companies as the integration role".into(), {
             let f = authed(&api, &integration, Method::GET, "/company/companies?pageSize=25");
             Arc::new(move |c: &reqwest::Client, _| f(c))
         }),
     ];
+    scenarios.retain(|(name, _)| opts.runs(name));
+    let big = if opts.runs("1M") {
+        eprintln!("bench: generating 1,000,000 members and 1,000,000 tickets over 10,000 companies...");
+        let big = spawn(1_000_000).await;
+        let companies = big.store.generate_tickets(&big.admin.company, 10_000, 1_000_000).expect("tickets generated");
+        let idents = identifiers(&big).await;
+        let company_ids: Vec<String> = companies.iter().step_by(7).map(u32::to_string).collect();
+        scenarios.push((
+            "GET members, identifier lookup (1M)".into(),
+            lookups(&big.api, &big.admin, "/system/members?conditions=identifier%3D%22{}%22", idents),
+        ));
+        scenarios.push((
+            "GET tickets, company/id lookup (1M tickets)".into(),
+            lookups(&big.api, &big.admin, "/service/tickets?conditions=company%2Fid%3D{}", company_ids),
+        ));
+        Some(big)
+    } else {
+        None
+    };
+
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
     table.set_header(["scenario", "req/s", "p50 ms", "p99 ms", "body bytes", "errors", "of ceiling"]);
-    // Each scenario runs in short rounds alternating with the ceiling whose body is nearer
+    // Each scenario runs in short rounds alternating with the ceiling whose body is nearest
     // its own in size, so drift in the machine's speed during the run cancels out of the
     // ratio.
-    let mut scenarios = scenarios.into_iter();
-    let ceilings: Vec<(&str, MakeRequest)> = scenarios.by_ref().take(2).collect();
-    let mut probe = Samples::default();
-    drive(&ceilings[1].1, 1, Duration::from_millis(100), &mut probe).await;
-    let large_body = probe.bytes();
+    let mut sizes = Vec::new();
+    for (_, c) in &ceilings {
+        let mut probe = Samples::default();
+        drive(c, 1, Duration::from_millis(100), &mut probe).await;
+        sizes.push(probe.bytes().max(1) as f64);
+    }
     let round = Duration::from_millis(500);
     let rounds = (opts.secs * 2).max(1);
-    let mut ceiling_totals = [Samples::default(), Samples::default()];
+    let mut ceiling_totals: Vec<Samples> = ceilings.iter().map(|_| Samples::default()).collect();
     let mut rows = Vec::new();
     for (name, make) in scenarios {
         eprintln!("bench: {name}...");
@@ -266,7 +378,10 @@ async fn run(opts: Options) {
         let connections = if narrow { 2 } else { opts.connections };
         let mut mine = Samples::default();
         drive(&make, 1, Duration::from_millis(100), &mut mine).await;
-        let which = usize::from(mine.bytes() * 2 > large_body);
+        let own = mine.bytes().max(1) as f64;
+        let which = (0..sizes.len())
+            .min_by(|&a, &b| (own / sizes[a]).ln().abs().total_cmp(&(own / sizes[b]).ln().abs()))
+            .unwrap_or(0);
         let (mut mine, mut theirs) = (Samples::default(), Samples::default());
         for _ in 0..rounds {
             drive(&ceilings[which].1, opts.connections, round, &mut theirs).await;
@@ -278,7 +393,7 @@ async fn run(opts: Options) {
         total.errors += theirs.errors;
         total.bytes += theirs.bytes;
         total.secs += theirs.secs;
-        let label = if narrow { format!("{name} [{connections} connections]") } else { name.to_owned() };
+        let label = if narrow { format!("{name} [{connections} connections]") } else { name.clone() };
         rows.push([
             label,
             format!("{:.0}", mine.rps()),
@@ -290,6 +405,9 @@ async fn run(opts: Options) {
         ]);
     }
     for ((name, _), mut c) in ceilings.iter().zip(ceiling_totals) {
+        if c.lat.is_empty() {
+            continue;
+        }
         table.add_row([
             (*name).to_owned(),
             format!("{:.0}", c.rps()),
@@ -307,28 +425,33 @@ async fn run(opts: Options) {
         "Load: {} connections, {} s per scenario, client and server on the same machine\n{table}",
         opts.connections, opts.secs
     );
+    drop(big);
+
+    if opts.runs("mixed") {
+        mixed(&app, &idents, &opts).await;
+    }
 
     let mut other = Table::new();
     other.load_style(UTF8_FULL_CONDENSED);
     other.set_header(["measure", "value", "target"]);
-    for (members, start_target, memory_target) in
-        [(0, "< 100 ms", ""), (100_000, "", ""), (1_000_000, "< 3 s", "< 300 MB")]
-    {
+    let sizes: &[(usize, &str, &str)] = &[(0, "< 100 ms", ""), (100_000, "", ""), (1_000_000, "< 3 s", "< 350 MB")];
+    for &(members, start_target, memory_target) in sizes.iter().filter(|_| opts.runs("memory")) {
         eprintln!("bench: starting the binary with {members} extra members...");
-        let (ready, rss) = start_binary(members).await;
+        let (ready, rss, indexed) = start_binary(members).await;
         other.add_row([
             format!("start-up to first answer, {members} extra members"),
             format!("{} ms", ready.as_millis()),
             start_target.to_owned(),
         ]);
+        other.add_row([format!("resident memory, {members} extra members"), format!("{rss} MB"), String::new()]);
         other.add_row([
-            format!("resident memory, {members} extra members"),
-            format!("{rss} MB"),
+            format!("resident memory, {members} extra members, member indexes built"),
+            format!("{indexed} MB"),
             memory_target.to_owned(),
         ]);
     }
     other.add_row([
-        "store heap estimate, 100k members".to_owned(),
+        "store heap estimate, 100k members (with the indexes built above)".to_owned(),
         format!("{} MB", app.store.records_heap_bytes() / (1024 * 1024)),
         String::new(),
     ]);
@@ -347,4 +470,69 @@ async fn run(opts: Options) {
         ]);
     }
     println!("\n{other}");
+}
+
+/// The 90/10 mix alone, then again while one client keeps a pathological query running
+/// (each stopped by a 1 s budget), and what that did to everyone else's latency.
+async fn mixed(app: &TestApp, idents: &[String], opts: &Options) {
+    let make = mixed_workload(&app.api, &app.admin, idents);
+    let time = Duration::from_secs(opts.secs * 2);
+    eprintln!("bench: mixed 90/10 read/write...");
+    let mut alone = Samples::default();
+    drive(&make, opts.connections, time, &mut alone).await;
+
+    eprintln!("bench: mixed 90/10 read/write with a 1 s pathological query running...");
+    let budget = app.store.query_budget();
+    app.store.set_query_budget(Duration::from_secs(1));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let long = tokio::spawn({
+        let (stop, client) = (stop.clone(), reqwest::Client::new());
+        let f = authed(
+            &app.api,
+            &app.admin,
+            Method::GET,
+            &format!("/system/members?conditions={}", encode(&pathological())),
+        );
+        async move {
+            let mut ran = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = Instant::now();
+                let status = f(&client).send().await.map(|r| r.status().as_u16()).unwrap_or(0);
+                ran.push((t.elapsed(), status));
+            }
+            ran
+        }
+    });
+    let mut with = Samples::default();
+    drive(&make, opts.connections, time, &mut with).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let ran = long.await.expect("the pathological client");
+    app.store.set_query_budget(budget);
+
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED);
+    table.set_header(["mixed 90/10 read/write, 100k members", "req/s", "p50 ms", "p99 ms", "errors", "target"]);
+    let (alone_p99, with_p99) = (alone.pct(0.99), with.pct(0.99));
+    for (name, s, target) in
+        [("alone", &mut alone, "p99 < 5 ms"), ("while a 1 s pathological query runs", &mut with, "")]
+    {
+        table.add_row([
+            name.to_owned(),
+            format!("{:.0}", s.rps()),
+            format!("{:.2}", s.pct(0.50)),
+            format!("{:.2}", s.pct(0.99)),
+            s.errors.to_string(),
+            target.to_owned(),
+        ]);
+    }
+    let statuses: Vec<String> = ran.iter().map(|(d, s)| format!("{s} in {} ms", d.as_millis())).collect();
+    table.add_row([
+        format!("p99 added by the pathological queries ({})", statuses.join(", ")),
+        String::new(),
+        String::new(),
+        format!("{:+.2}", with_p99 - alone_p99),
+        String::new(),
+        "< 5 ms".to_owned(),
+    ]);
+    println!("\n{table}");
 }

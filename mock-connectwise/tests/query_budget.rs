@@ -17,6 +17,11 @@ fn pathological() -> String {
     (0..300).map(|n| format!("firstName like \"%{n}%\"")).collect::<Vec<_>>().join(" or ")
 }
 
+/// The two tests run one at a time: with two pathological queries at once on a 2-core machine,
+/// other requests were seen to wait for a whole budget (an open problem of issue 19, not what
+/// these tests are about).
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn app_with_members(n: usize) -> Arc<TestApp> {
     let fixtures = FixtureSet::builtin().with_bulk_members(n, 3);
     Arc::new(TestApp::spawn_with(TestOptions { fixtures, ..TestOptions::default() }).await)
@@ -25,6 +30,7 @@ async fn app_with_members(n: usize) -> Arc<TestApp> {
 // Two workers, as on the 2-core machine: the long query must not take one away from others.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writers_and_readers_are_answered_while_a_long_query_runs_and_it_stops_at_its_budget() {
+    let _one = ONE_AT_A_TIME.lock().await;
     // The query needs about 15 s over 100k members; its budget (8 s) is long enough that the
     // five calls below finish first even on a loaded 2-core machine.
     let app = app_with_members(100_000).await;
@@ -60,6 +66,7 @@ async fn writers_and_readers_are_answered_while_a_long_query_runs_and_it_stops_a
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_budget_stops_a_count_too_but_never_an_indexed_lookup() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let app = app_with_members(20_000).await;
     app.store.set_query_budget(Duration::from_millis(1));
     let count = app.get(&format!("/system/members/count?conditions={}", urlencode(&pathological()))).await.expect(400);

@@ -150,6 +150,16 @@ async fn verify_row(
             failures.push(format!("{r} missing (has {has})"));
         }
     }
+    // A Customize list without the probe's sub-item leaves it refused by design.
+    let item = row.function.probe_item();
+    if let (Some(item), Some(list)) = (item, &row.customize) {
+        if !list.iter().any(|i| i.eq_ignore_ascii_case(item)) {
+            notes.push(format!(
+                "the Customize list leaves out {item}, the probe's table; checked through /system/mySecurity only"
+            ));
+            return row_report(row, failures, notes);
+        }
+    }
     for (action, _) in row.actions() {
         if action == Action::Delete || (options.read_only && action != Action::Inquire) {
             continue;
@@ -160,6 +170,11 @@ async fn verify_row(
             Err(e) => failures.push(format!("probe failed: {e}")),
         }
     }
+    row_report(row, failures, notes)
+}
+
+/// A row's report: done with its notes, or failed with what failed.
+fn row_report(row: &ProfileRow, failures: Vec<String>, notes: Vec<String>) -> StepReport {
     if failures.is_empty() {
         crate::plan::profile_row(row, Status::Done, notes.join("; "))
     } else {

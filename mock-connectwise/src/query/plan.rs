@@ -7,7 +7,7 @@
 //! way the query language compares strings ([`fold`]), so an index never misses a record
 //! the scan would match.
 
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
 
 use super::filter::{Bound, Lit, Pat, Target, Test, fold};
 use super::{BoundQuery, Filter};
@@ -20,6 +20,7 @@ pub(crate) enum KeyKind {
     Text,
     Number,
     Time,
+    Flag,
 }
 
 /// One value as an index keys it.
@@ -30,6 +31,7 @@ pub(crate) enum Key<'a> {
     /// Integers and decimals compare as `f64` in the query language.
     Number(f64),
     Time(i64),
+    Flag(bool),
 }
 
 impl<'a> Key<'a> {
@@ -40,6 +42,7 @@ impl<'a> Key<'a> {
             Val::Int(i) => Some(Self::Number(i as f64)),
             Val::Num(x) => Some(Self::Number(x)),
             Val::DateTime(t) => Some(Self::Time(t)),
+            Val::Bool(b) => Some(Self::Flag(b)),
             _ => None,
         }
     }
@@ -50,7 +53,7 @@ impl<'a> Key<'a> {
             Lit::Str(s) => Some(Self::Text(s)),
             Lit::Num(n) => Some(Self::Number(*n)),
             Lit::DateTime(t) => Some(Self::Time(*t)),
-            Lit::Bool(_) => None,
+            Lit::Bool(b) => Some(Self::Flag(*b)),
         }
     }
 
@@ -59,28 +62,28 @@ impl<'a> Key<'a> {
             Self::Text(_) => KeyKind::Text,
             Self::Number(_) => KeyKind::Number,
             Self::Time(_) => KeyKind::Time,
+            Self::Flag(_) => KeyKind::Flag,
         }
     }
 
-    /// Feeds the key to a hasher so that keys the query language calls equal hash alike.
-    pub(crate) fn hash_into(&self, h: &mut impl Hasher) {
+    /// The key as 64 bits, within one index (all of one kind): the value itself for
+    /// numbers, times and flags, which the query language calls equal exactly when these bits
+    /// are (so an index of them is exact), a hash of the folded characters for text (so
+    /// different texts may share a key, and candidates must be checked).
+    pub(crate) fn bits(&self, text_hasher: &impl std::hash::BuildHasher) -> u64 {
         match *self {
             Self::Text(s) => {
-                h.write_u8(1);
+                let mut h = text_hasher.build_hasher();
                 for c in s.chars() {
                     h.write_u32(u32::from(fold(c)));
                 }
+                h.finish()
             }
-            Self::Number(n) => {
-                h.write_u8(2);
-                // -0.0 equals 0.0; NaN equals nothing, so its bits may hash anywhere.
-                let n = if n == 0.0 { 0.0 } else { n };
-                n.to_bits().hash(h);
-            }
-            Self::Time(t) => {
-                h.write_u8(3);
-                t.hash(h);
-            }
+            // -0.0 equals 0.0; NaN equals nothing (and never reaches an index as a literal
+            // that can match).
+            Self::Number(n) => (if n == 0.0 { 0.0 } else { n }).to_bits(),
+            Self::Time(t) => t as u64,
+            Self::Flag(b) => u64::from(b),
         }
     }
 }
@@ -90,8 +93,9 @@ impl<'a> Key<'a> {
 pub(crate) enum Probe<'q> {
     /// Any of these values (`=` or `in (...)`).
     Keys(Vec<Key<'q>>),
-    /// Text starting with these (already folded) characters (`like 'abc%'`).
-    Prefix(Vec<char>),
+    /// Text starting with these (already folded) characters (`like 'abc%'`); `exact` when
+    /// nothing follows them in the pattern but `%`, so the prefix is the whole test.
+    Prefix(Vec<char>, bool),
 }
 
 /// A filter's structure as the planner sees it.
@@ -133,10 +137,11 @@ fn of_leaf<'q>(target: &'q Target, test: &'q Test) -> Shape<'q> {
                     _ => None,
                 })
                 .collect();
+            let exact = pat[prefix.len()..].iter().all(|p| matches!(p, Pat::Any));
             return if prefix.is_empty() || matches!(target, Target::Id) {
                 Shape::Opaque
             } else {
-                Shape::Probe(target, Probe::Prefix(prefix))
+                Shape::Probe(target, Probe::Prefix(prefix, exact))
             };
         }
         _ => return Shape::Opaque,
@@ -179,9 +184,10 @@ mod tests {
     #[test]
     fn equality_in_and_prefix_leaves_become_probes_and_the_rest_is_opaque() {
         assert!(shape_of("identifier = 'JDoe'").contains("Keys([Text(\"JDoe\")])"));
-        assert!(shape_of("lastName like 'Sm%th'").contains("Prefix(['s', 'm'])"));
+        assert!(shape_of("lastName like 'Sm%th'").contains("Prefix(['s', 'm'], false)"));
+        assert!(shape_of("lastName like 'Sm%%'").contains("Prefix(['s', 'm'], true)"));
         assert!(shape_of("id in (3, 4.5)").contains("Ids([3])"));
-        for opaque in ["identifier != 'x'", "lastName like '%s'", "hourlyRate > 3", "not identifier = 'x'"] {
+        for opaque in ["identifier != 'x'", "lastName like '%s'", "hourlyRate > 3", "not inactiveFlag = true"] {
             assert!(shape_of(opaque).contains("Opaque"), "{opaque}");
             assert!(!shape_of(opaque).contains("Probe"), "{opaque}");
         }

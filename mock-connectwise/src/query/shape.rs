@@ -44,6 +44,11 @@ impl OrderBy {
         matches!(self.0.as_slice(), [] | [(Target::Id, false)])
     }
 
+    /// The first sort key and whether it descends, unless the order is by id alone.
+    pub(crate) fn first_key(&self) -> Option<(&Target, bool)> {
+        if self.is_by_id() { None } else { self.0.first().map(|(t, d)| (t, *d)) }
+    }
+
     /// The order of two records.
     pub(crate) fn compare<'a>(&self, a: &impl Row<'a>, b: &impl Row<'a>) -> Ordering {
         for (target, desc) in &self.0 {

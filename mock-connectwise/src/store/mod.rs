@@ -24,6 +24,7 @@
 //! - [`visibility`]: which records a caller sees and owns (`My`, member level, excluded boards).
 
 pub(crate) mod access;
+pub(crate) mod bulk;
 pub(crate) mod derived;
 pub(crate) mod fixtures;
 pub(crate) mod index;

@@ -20,7 +20,9 @@ use super::records::{Access, RowView};
 use super::table::{Names, Record, Table};
 use super::visibility::Visibility;
 use super::{Listed, Store, StoreError};
-use crate::query::plan::{Probe, Shape, shape};
+use crate::doc::Val;
+use crate::query::filter::{Target, cmp_ci, first_value, order_values};
+use crate::query::plan::{Key, KeyKind, Probe, Shape, shape};
 use crate::query::{BoundQuery, QueryError};
 use crate::resources::Res;
 
@@ -31,69 +33,82 @@ pub(crate) const SLICE: Duration = Duration::from_millis(1);
 /// ([`Store::set_query_budget`]).
 pub(crate) const DEFAULT_BUDGET: Duration = Duration::from_secs(2);
 
-/// The ids (ascending) of the records an index says may match, or `None` for "scan them all".
-pub(crate) fn candidates(table: &Table, parent: Option<u32>, q: &BoundQuery) -> Option<Vec<u32>> {
+/// The ids (ascending) of the records an index says may match, and whether they are exactly
+/// the matches (every filter, the parent and the custom fields answered by exact indexes), or
+/// `None` for "scan them all".
+pub(crate) fn candidates(table: &Table, parent: Option<u32>, q: &BoundQuery) -> Option<(Vec<u32>, bool)> {
     let rows = table.rows();
     let by_parent = parent.and_then(|p| table.indexes.children(p, &rows));
+    let parent_covered = parent.is_none() || by_parent.is_some();
     let by_filter = plan(table, &shape(q));
+    let filters_covered = q.filters.is_empty() || by_filter.as_ref().is_some_and(|(_, exact)| *exact);
+    let exact = parent_covered && filters_covered && q.custom.is_none();
     match (by_parent, by_filter) {
-        (Some(a), Some(b)) => Some(intersect(&a, &b)),
-        (a, b) => a.or(b),
+        (Some(a), Some((b, _))) => Some((intersect(&a, &b), exact)),
+        (Some(a), None) => Some((a, exact)),
+        (None, Some((b, _))) => Some((b, exact)),
+        (None, None) => None,
     }
 }
 
-fn plan(table: &Table, s: &Shape<'_>) -> Option<Vec<u32>> {
+/// Candidates for one part of a filter, and whether they are exactly its matches.
+fn plan(table: &Table, s: &Shape<'_>) -> Option<(Vec<u32>, bool)> {
     match s {
         Shape::Opaque => None,
         Shape::Ids(ids) => {
             let mut ids = ids.clone();
             ids.sort_unstable();
             ids.dedup();
-            Some(ids)
+            Some((ids, true))
         }
-        Shape::Probe(target, probe) => {
-            let rows = table.rows();
-            match probe {
-                Probe::Keys(keys) => {
-                    let unique = matches!(target, crate::query::filter::Target::Doc(p) if p.len() == 1 && Some(p[0]) == table.unique_key());
-                    let texts: Option<Vec<&str>> = keys
-                        .iter()
-                        .map(|k| match k {
-                            crate::query::plan::Key::Text(t) => Some(*t),
-                            _ => None,
-                        })
-                        .collect();
-                    match texts.filter(|_| unique) {
-                        Some(texts) => {
-                            let mut ids = Vec::new();
-                            for t in texts {
-                                ids.extend(table.find_unique_all(t)?);
-                            }
-                            ids.sort_unstable();
-                            ids.dedup();
-                            Some(ids)
-                        }
-                        None => table.indexes.lookup(target, keys, &rows),
+        Shape::Probe(target, Probe::Keys(keys)) => {
+            let unique = matches!(target, Target::Doc(p) if p.len() == 1 && Some(p[0]) == table.unique_key());
+            let texts: Option<Vec<&str>> = keys
+                .iter()
+                .map(|k| match k {
+                    Key::Text(t) => Some(*t),
+                    _ => None,
+                })
+                .collect();
+            match texts.filter(|_| unique) {
+                // The unique index compares the values themselves: exact.
+                Some(texts) => {
+                    let mut ids = Vec::new();
+                    for t in texts {
+                        ids.extend(table.find_unique_all(t)?);
                     }
+                    ids.sort_unstable();
+                    ids.dedup();
+                    Some((ids, true))
                 }
-                Probe::Prefix(prefix) => table.indexes.prefix(target, prefix, &rows),
+                None => {
+                    let ids = table.indexes.lookup(target, keys, &table.rows())?;
+                    Some((ids, keys.iter().all(|k| k.kind() != KeyKind::Text)))
+                }
             }
         }
+        Shape::Probe(target, Probe::Prefix(prefix, exact)) => {
+            Some((table.indexes.prefix(target, prefix, &table.rows())?, *exact))
+        }
         Shape::All(parts) => {
-            let mut sets: Vec<Vec<u32>> = parts.iter().filter_map(|p| plan(table, p)).collect();
+            let planned: Vec<Option<(Vec<u32>, bool)>> = parts.iter().map(|p| plan(table, p)).collect();
+            let exact = planned.iter().all(|p| p.as_ref().is_some_and(|(_, e)| *e));
+            let mut sets: Vec<Vec<u32>> = planned.into_iter().flatten().map(|(ids, _)| ids).collect();
             sets.sort_by_key(Vec::len);
             let mut sets = sets.into_iter();
             let first = sets.next()?;
-            Some(sets.fold(first, |acc, s| intersect(&acc, &s)))
+            Some((sets.fold(first, |acc, s| intersect(&acc, &s)), exact))
         }
         Shape::Any(parts) => {
-            let mut all = Vec::new();
+            let (mut all, mut exact) = (Vec::new(), true);
             for p in parts {
-                all.extend(plan(table, p)?);
+                let (ids, e) = plan(table, p)?;
+                all.extend(ids);
+                exact &= e;
             }
             all.sort_unstable();
             all.dedup();
-            Some(all)
+            Some((all, exact))
         }
     }
 }
@@ -116,11 +131,15 @@ fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
 #[derive(Debug)]
 pub(crate) struct Scan {
     candidates: Option<Vec<u32>>,
+    /// Whether the candidates are exactly the matches (no record needs reading).
+    exact: bool,
     /// Every record with an id up to here has been examined.
     cursor: u32,
     matched: Vec<u32>,
     examined: usize,
     slices: u32,
+    /// The table's version when the scan began.
+    version: u64,
     done: bool,
 }
 
@@ -128,12 +147,18 @@ impl Scan {
     /// A scan of `table` for `q`, starting after `q`'s `pageId`.
     pub(crate) fn new(table: &Table, parent: Option<u32>, q: &BoundQuery) -> Self {
         let cursor = q.paging.after_id.map_or(0, |a| u32::try_from(a.max(0)).unwrap_or(u32::MAX));
+        let (candidates, exact) = match candidates(table, parent, q) {
+            Some((ids, exact)) => (Some(ids), exact),
+            None => (None, false),
+        };
         Self {
-            candidates: candidates(table, parent, q),
+            candidates,
+            exact,
             cursor,
             matched: Vec::new(),
             examined: 0,
             slices: 0,
+            version: table.version(),
             done: false,
         }
     }
@@ -151,6 +176,13 @@ impl Scan {
         until: Option<Instant>,
     ) {
         self.slices += 1;
+        // Exact candidates need no record read, unless the caller sees only some records.
+        if let (true, false, false, Some(ids)) = (self.exact, access.own_only, vis.narrows(), &self.candidates) {
+            let start = ids.partition_point(|&c| c <= self.cursor);
+            self.matched.extend_from_slice(&ids[start..]);
+            self.done = true;
+            return;
+        }
         let matches = |r: &Record| {
             parent.is_none_or(|p| r.meta.parent == p)
                 && vis.sees(r)
@@ -171,9 +203,12 @@ impl Scan {
             Some(ids) => {
                 let start = ids.partition_point(|&c| c <= *cursor);
                 let mut stopped = false;
+                let mut pos = 0;
                 for &id in &ids[start..] {
                     n += 1;
-                    match table.get(id) {
+                    let (found, at) = table.get_from(pos, id);
+                    pos = at;
+                    match found {
                         Some(rec) if step(n, rec, cursor, matched) => {
                             stopped = true;
                             break;
@@ -200,7 +235,8 @@ impl Scan {
         self.done = !stopped;
     }
 
-    /// The matching records (checked again if the lock was let go between slices), in id order.
+    /// The matching records (checked again if records changed while the lock was let go
+    /// between slices), in id order.
     pub(crate) fn records<'t>(
         &self,
         table: &'t Table,
@@ -210,10 +246,15 @@ impl Scan {
         names: &Names,
         vis: &Visibility<'_>,
     ) -> Vec<&'t Record> {
-        let recheck = self.slices > 1;
+        let recheck = table.version() != self.version;
+        let mut pos = 0;
         self.matched
             .iter()
-            .filter_map(|&id| table.get(id))
+            .filter_map(|&id| {
+                let (found, at) = table.get_from(pos, id);
+                pos = at;
+                found
+            })
             .filter(|r| {
                 !recheck
                     || (parent.is_none_or(|p| r.meta.parent == p)
@@ -228,11 +269,11 @@ impl Scan {
 /// Orders and pages matching records (in id order): the page, the total, and whether any
 /// match was entered by someone other than the caller.
 pub(crate) fn order_and_page<'t>(
-    table: &Table,
-    mut rows: Vec<&'t Record>,
+    table: &'t Table,
+    rows: Vec<&'t Record>,
     q: &BoundQuery,
     access: Access<'_>,
-    names: &Names,
+    names: &'t Names,
     vis: &Visibility<'_>,
 ) -> (Vec<&'t Record>, usize, bool) {
     let size = q.paging.size as usize;
@@ -240,17 +281,89 @@ pub(crate) fn order_and_page<'t>(
     let view = |rec: &'t Record| RowView { rec, schema: table.schema, names };
     let others = access.track_others && rows.iter().any(|r| !vis.owns(r));
     let total = rows.len();
-    if !q.order.is_by_id() {
-        let cmp = |a: &&'t Record, b: &&'t Record| q.order.compare(&view(a), &view(b));
+    if let Some(page) = page_by_index(table, &rows, q, names, skip, size) {
+        return (page, total, others);
+    }
+    if let Some((first, desc)) = q.order.first_key() {
+        // The first sort key is read once per record, not once per comparison; the rest
+        // only break its ties.
+        let mut keyed: Vec<_> = rows.into_iter().map(|r| (first_value(&view(r), first), r)).collect();
+        let cmp = |a: &(Option<Val<'t>>, &'t Record), b: &(Option<Val<'t>>, &'t Record)| {
+            let o = order_values(a.0, b.0);
+            let o = if desc { o.reverse() } else { o };
+            o.then_with(|| q.order.compare(&view(a.1), &view(b.1)))
+        };
         let wanted = skip.saturating_add(size);
         if wanted < total / 2 {
             // Only the first `wanted` in order matter: partition, then sort just those.
-            rows.select_nth_unstable_by(wanted, cmp);
-            rows.truncate(wanted);
+            keyed.select_nth_unstable_by(wanted, cmp);
+            keyed.truncate(wanted);
         }
-        rows.sort_by(cmp);
+        keyed.sort_by(cmp);
+        return (keyed.into_iter().skip(skip).take(size).map(|(_, r)| r).collect(), total, others);
     }
     (rows.into_iter().skip(skip).take(size).collect(), total, others)
+}
+
+/// The page of `rows` (the matches, in id order) in `q`'s order, read off an ordered index
+/// when the first sort key is a text field the query also asks a prefix of (`lastName like
+/// 'S%'`, `orderBy=lastName desc, firstName`): that prefix's slice of the index is already
+/// in order, so it is walked (skipping non-matches) until the page is full, sorting only each
+/// run of equal values by the remaining keys. `None` when no index fits.
+fn page_by_index<'t>(
+    table: &'t Table,
+    rows: &[&'t Record],
+    q: &BoundQuery,
+    names: &'t Names,
+    skip: usize,
+    size: usize,
+) -> Option<Vec<&'t Record>> {
+    let (first, desc) = q.order.first_key()?;
+    let Target::Doc(path) = first else { return None };
+    let [key] = path.as_slice() else { return None };
+    let prefix = conjunction_prefix(&shape(q), first)?;
+    let slice = table.indexes.prefix_range(first, &prefix, &table.rows())?;
+    // Matches as a bitset over ids: a slice entry that does not match costs one bit test.
+    let max = rows.last()?.id as usize;
+    let mut member = vec![0u64; max / 64 + 1];
+    for r in rows {
+        member[r.id as usize / 64] |= 1 << (r.id % 64);
+    }
+    let is_match = |id: u32| member.get(id as usize / 64).is_some_and(|w| w & (1 << (id % 64)) != 0);
+    let view = |rec: &'t Record| RowView { rec, schema: table.schema, names };
+    let wanted = skip.saturating_add(size);
+    let (mut out, mut run): (Vec<&'t Record>, Vec<&'t Record>) = (Vec::new(), Vec::new());
+    let text = |r: &'t Record| r.doc.view(table.schema).str_at(*key).unwrap_or("");
+    let flush = |run: &mut Vec<&'t Record>, out: &mut Vec<&'t Record>| {
+        run.sort_by(|a, b| q.order.compare(&view(a), &view(b)));
+        out.append(run);
+    };
+    let ids: Box<dyn Iterator<Item = &u32>> = if desc { Box::new(slice.iter().rev()) } else { Box::new(slice.iter()) };
+    for &id in ids.filter(|&&id| is_match(id)) {
+        let rec = table.get(id)?;
+        if run.first().is_some_and(|r| cmp_ci(text(r), text(rec)).is_ne()) {
+            flush(&mut run, &mut out);
+            if out.len() >= wanted {
+                break;
+            }
+        }
+        run.push(rec);
+    }
+    flush(&mut run, &mut out);
+    // Every match holds the prefix, so a full walk meets them all; if not, sort instead.
+    if out.len() < wanted && out.len() != rows.len() {
+        return None;
+    }
+    Some(out.into_iter().skip(skip).take(size).collect())
+}
+
+/// The prefix a top-level `and` of the query asks of `target`, if any.
+fn conjunction_prefix(s: &Shape<'_>, target: &Target) -> Option<Vec<char>> {
+    match s {
+        Shape::All(parts) => parts.iter().find_map(|p| conjunction_prefix(p, target)),
+        Shape::Probe(t, Probe::Prefix(p, _)) if *t == target => Some(p.clone()),
+        _ => None,
+    }
 }
 
 /// Whether a query needs no scan at all (no filter, no `My` restriction, no parent, id order
@@ -379,6 +492,8 @@ impl Store {
                     ),
                 }));
             }
+            // The lock prefers a waiting writer, so it goes first; yielding the CPU too lets
+            // other requests' threads run ahead of the long query on a busy machine.
             std::thread::yield_now();
             Ok(None)
         };

@@ -90,7 +90,7 @@ pub(crate) fn select_page<'t>(
     parent: Option<u32>,
     q: &BoundQuery,
     access: Access<'_>,
-    names: &Names,
+    names: &'t Names,
 ) -> (Vec<&'t Record>, usize, bool) {
     select_visible(table, parent, q, access, names, &Visibility::entered_only(names.lookup(access.caller)))
 }
@@ -101,7 +101,7 @@ pub(crate) fn select_visible<'t>(
     parent: Option<u32>,
     q: &BoundQuery,
     access: Access<'_>,
-    names: &Names,
+    names: &'t Names,
     vis: &Visibility<'_>,
 ) -> (Vec<&'t Record>, usize, bool) {
     let caller = names.lookup(access.caller);

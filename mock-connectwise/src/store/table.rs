@@ -114,6 +114,9 @@ pub(crate) struct Table {
     /// Ids inserted, updated or removed since the store last took them (`--state-file` logs
     /// their new state).
     pub(crate) touched: Vec<u32>,
+    /// Changes with every write (see [`next_version`]), so a query that let go of the lock
+    /// knows whether anything changed meanwhile.
+    version: u64,
 }
 
 /// The records as the indexes read them.
@@ -152,6 +155,13 @@ fn fold_hash(hasher: &DefaultHashBuilder, value: &str) -> u64 {
     h.finish()
 }
 
+/// A value never handed out before in this process: a table's version after each change,
+/// so versions of different tables (a reset replaces them all) never match either.
+fn next_version() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 fn position(records: &[Record], id: u32) -> Result<usize, usize> {
     records.binary_search_by_key(&id, |r| r.id)
 }
@@ -174,7 +184,15 @@ impl Table {
         });
         let indexes =
             Indexes::for_schema(schema, unique.as_ref().map(|u| schema.props[usize::from(u.key)].name.as_str()), false);
-        Self { schema, records: Vec::new(), unique, entered: HashMap::new(), indexes, touched: Vec::new() }
+        Self {
+            schema,
+            records: Vec::new(),
+            unique,
+            entered: HashMap::new(),
+            indexes,
+            touched: Vec::new(),
+            version: next_version(),
+        }
     }
 
     /// The table of a child collection: its records are also indexed by parent.
@@ -187,6 +205,11 @@ impl Table {
     /// The records as the indexes read them.
     pub(crate) fn rows(&self) -> Rows<'_> {
         Rows { records: &self.records, schema: self.schema }
+    }
+
+    /// Changes whenever a record is inserted, updated or removed.
+    pub(crate) fn version(&self) -> u64 {
+        self.version
     }
 
     /// How many records the table holds.
@@ -248,6 +271,21 @@ impl Table {
         position(&self.records, id).ok().map(|i| &self.records[i])
     }
 
+    /// The record `id` and its position, searching forward from position `from` (ids asked
+    /// in ascending order cost a few steps each instead of a full binary search).
+    pub(crate) fn get_from(&self, from: usize, id: u32) -> (Option<&Record>, usize) {
+        let rest = self.records.get(from..).unwrap_or_default();
+        let mut step = 1;
+        while step < rest.len() && rest[step - 1].id < id {
+            step *= 2;
+        }
+        let window = &rest[..step.min(rest.len())];
+        match window.binary_search_by_key(&id, |r| r.id) {
+            Ok(i) => (Some(&window[i]), from + i),
+            Err(i) => (None, from + i),
+        }
+    }
+
     /// A view of a record's document.
     pub(crate) fn view(&self, id: u32) -> Option<DocRef<'_>> {
         self.get(id).map(|r| r.doc.view(self.schema))
@@ -286,14 +324,17 @@ impl Table {
     pub(crate) fn update(&mut self, id: u32, doc: Doc, meta: Meta) -> bool {
         let Ok(i) = position(&self.records, id) else { return false };
         self.touched.push(id);
-        self.unindex(id);
+        let old = &self.records[i];
+        let skip =
+            self.indexes.unchanged(old.doc.view(self.schema), doc.view(self.schema), old.meta.parent == meta.parent);
+        self.unindex_where(id, &skip);
         let old_enterer = self.records[i].meta.entered_by;
         *self.entered.entry(meta.entered_by).or_default() += 1;
         self.forget_enterer(old_enterer);
         self.records[i].doc = doc;
         self.records[i].meta = meta;
         self.records[i].cache.clear();
-        self.index(id);
+        self.index_where(id, &skip);
         true
     }
 
@@ -317,8 +358,14 @@ impl Table {
     }
 
     fn index(&mut self, id: u32) {
+        self.index_where(id, &[]);
+    }
+
+    /// Indexes record `id`, leaving alone the secondary indexes marked in `skip`.
+    fn index_where(&mut self, id: u32, skip: &[bool]) {
+        self.version = next_version();
         let Self { records, schema, unique, indexes, .. } = self;
-        indexes.add(id, &Rows { records, schema });
+        indexes.add_where(id, &Rows { records, schema }, skip);
         let Some(u) = unique else { return };
         let Some(value) = unique_value(records, schema, u.key, id) else { return };
         let hash = fold_hash(&u.hasher, value);
@@ -329,8 +376,14 @@ impl Table {
     }
 
     fn unindex(&mut self, id: u32) {
+        self.unindex_where(id, &[]);
+    }
+
+    /// Unindexes record `id`, leaving alone the secondary indexes marked in `skip`.
+    fn unindex_where(&mut self, id: u32, skip: &[bool]) {
+        self.version = next_version();
         let Self { records, schema, unique, indexes, .. } = self;
-        indexes.remove(id, &Rows { records, schema });
+        indexes.remove_where(id, &Rows { records, schema }, skip);
         let Some(u) = unique else { return };
         let Some(value) = unique_value(records, schema, u.key, id) else { return };
         let hash = fold_hash(&u.hasher, value);
