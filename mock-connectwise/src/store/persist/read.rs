@@ -34,9 +34,13 @@ pub(crate) struct StateIn {
     pub(crate) state: State,
 }
 
-/// Reads a whole state document.
-pub(crate) fn read_state(text: &[u8], trust: Trust) -> Result<StateIn, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(text);
+/// Reads a whole state document (from a slice, or streamed from a file so a large snapshot is
+/// not held in memory beside the state it describes).
+pub(crate) fn read_state<'de, R: serde_json::de::Read<'de>>(
+    source: R,
+    trust: Trust,
+) -> Result<StateIn, serde_json::Error> {
+    let mut de = serde_json::Deserializer::new(source);
     let out = StateSeed(trust).deserialize(&mut de)?;
     de.end()?;
     Ok(out)
