@@ -16,6 +16,8 @@
 //! - [`reports`]: API report data;
 //! - [`fixtures`]: loading fixture sets and generated bulk data;
 //! - [`journal`]: the permission journal (what each member's calls needed).
+//! - [`persist`]: the state file (`--state-file`): a log of every write, fsynced before it is
+//!   answered, compacted into a snapshot; also the export/import form of the whole state.
 
 pub(crate) mod access;
 pub(crate) mod fixtures;

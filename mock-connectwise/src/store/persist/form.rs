@@ -12,7 +12,7 @@
 //!    "lookups": {...}, "reports": [{name, info, columns, rows}]}]}
 //! ```
 //!
-//! Secrets appear only as `sha256$SALT$DIGEST` ([`SecretHash::to_text`]). Writing (here)
+//! Secrets appear only as `sha256$SALT$DIGEST` ([`crate::store::secrets::SecretHash::to_text`]). Writing (here)
 //! streams from the live tables, with no copy of the state; reading ([`super::read`]) builds
 //! tables record by record, so a million-record snapshot is never held twice as JSON values.
 

@@ -109,7 +109,7 @@ impl<'de> Visitor<'de> for TenantsSeed {
     }
 }
 
-/// `_info` as written by [`InfoOut`].
+/// `_info` as written by [`super::form`].
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct InfoIn {
@@ -132,7 +132,7 @@ impl InfoIn {
     }
 }
 
-/// A record as written by [`RecordOut`].
+/// A record as written by [`super::form::RecordOut`].
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RecordIn {
@@ -221,7 +221,7 @@ pub(crate) fn levels_in(rows: &BTreeMap<String, BTreeMap<String, PermissionLevel
     Ok(levels)
 }
 
-/// An API key as written by [`KeyOut`].
+/// An API key as written by [`super::form::KeyOut`].
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct KeyIn {
@@ -253,7 +253,7 @@ impl KeyIn {
     }
 }
 
-/// A member token as written by [`TokenOut`].
+/// A member token as written by [`super::form::TokenOut`].
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct TokenIn {
@@ -272,7 +272,7 @@ impl TokenIn {
     }
 }
 
-/// A report as written by [`ReportOut`].
+/// A report as written by [`super::form`].
 #[derive(Debug, Deserialize)]
 pub(crate) struct ReportIn {
     info: InfoIn,
