@@ -132,6 +132,25 @@ impl LevelChanges {
         self
     }
 
+    /// What a role holds, as changes from a role that holds nothing: every level above `None`
+    /// and every Customize list.
+    pub fn of(role: &crate::RoleLevels) -> Self {
+        Self {
+            levels: role.granted().collect(),
+            customize: Function::ALL.iter().filter_map(|&f| role.customize(f).map(|i| (f, Some(i.clone())))).collect(),
+        }
+    }
+
+    /// Makes the changes to `role`.
+    pub fn apply(&self, role: &mut crate::RoleLevels) {
+        for &(f, a, l) in &self.levels {
+            role.set(f, a, l);
+        }
+        for (f, items) in &self.customize {
+            role.set_customize(*f, items.clone());
+        }
+    }
+
     /// The levels document `PUT` [`path::role_levels`] takes:
     /// `{"Finance > Agreements": {"Add": "All"}, "System > Table Setup": {"customize": [...]}}`.
     pub fn to_json(&self) -> Value {
@@ -307,6 +326,17 @@ impl RoleLevelsView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_role_round_trips_through_its_levels_document() {
+        let mut role = crate::RoleLevels::none();
+        role.set(Function::Agreements, Action::Edit, PermissionLevel::My);
+        role.set_customize(Function::TableSetup, Some(BTreeSet::from(["Service / Priority".to_owned()])));
+        let doc = LevelChanges::of(&role).to_json();
+        let mut back = crate::RoleLevels::none();
+        LevelChanges::from_json(&doc).unwrap_or_else(|e| panic!("{e}")).apply(&mut back);
+        assert_eq!(back, role);
+    }
 
     #[test]
     fn a_levels_document_round_trips() {

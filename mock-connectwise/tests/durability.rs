@@ -152,7 +152,11 @@ async fn a_restarted_mock_has_the_same_records_roles_keys_logins_and_tokens_and_
         .console(
             Method::PUT,
             &format!("/companies/cwmock/roles/{role_id}/levels"),
-            Some(json!({"Finance > Agreements": {"Add": "All", "Inquire": "My"}, "System > My Company": {"Inquire": "All"}})),
+            Some(json!({
+                "Finance > Agreements": {"Add": "All", "Inquire": "My"},
+                "System > My Company": {"Inquire": "All"},
+                "System > Table Setup": {"Inquire": "All", "customize": ["Service / Service Board"]},
+            })),
         )
         .await;
     assert_eq!(status, 200);

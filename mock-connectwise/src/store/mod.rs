@@ -22,6 +22,8 @@
 //! - [`fixtures`]: loading fixture sets and generated bulk data;
 //! - [`journal`]: the permission journal (what each member's calls needed);
 //! - [`visibility`]: which records a caller sees and owns (`My`, member level, excluded boards).
+//! - [`persist`]: the state file (`--state-file`): a log of every write, fsynced before it is
+//!   answered, compacted into a snapshot; also the export/import form of the whole state.
 
 pub(crate) mod access;
 pub(crate) mod bulk;

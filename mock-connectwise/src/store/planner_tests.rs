@@ -281,3 +281,40 @@ fn a_scan_stops_at_its_deadline_and_resumes_where_it_stopped() {
     assert_eq!(scan.examined, 5000);
     assert_eq!(scan.records(&table, None, &q, Access::system(), &names, &Visibility::entered_only(None)).len(), 5000);
 }
+
+/// The lock is sliced: while a long query runs (on its own thread), a writer and a reader of
+/// the same and of another collection get in and finish, and the query then stops at its
+/// budget. Plain threads, so only the store's locking is under test.
+#[test]
+fn writers_and_readers_get_the_lock_while_a_long_query_runs() {
+    let fixtures = crate::store::FixtureSet::builtin().with_bulk_members(100_000, 3);
+    let store = crate::store::Store::new(crate::store::StoreConfig {
+        clock: std::sync::Arc::new(crate::ManualClock::at(0)),
+        key_seed: Some(1),
+        fixtures,
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    store.set_query_budget(std::time::Duration::from_secs(8));
+    let company = store.companies().into_iter().next().expect("a tenant");
+    let text = (0..300).map(|n| format!("firstName like \"%{n}%\"")).collect::<Vec<_>>().join(" or ");
+    let q = ListQuery::from_pairs([("conditions", text.as_str())])
+        .bind(schema("Member"))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let long = std::thread::spawn({
+        let (store, company) = (store.clone(), company.clone());
+        move || store.list(&company, Res::Members, None, &q, Access::system(), "").map(|l| l.total)
+    });
+    while store.long_queries() == 0 {
+        assert!(!long.is_finished(), "the query ended before it ran long");
+        std::thread::yield_now();
+    }
+
+    let wrote = store.write_tenant(&company, |t, _, _| Ok(t.table(Res::Members).count()));
+    let read = store.read_tenant(&company, |t| Ok(t.table(Res::Companies).count()));
+    let still_running = store.long_queries() == 1 && !long.is_finished();
+    let answer = long.join().expect("the query's thread");
+
+    assert!(wrote.is_ok_and(|n| n > 100_000) && read.is_ok_and(|n| n > 0));
+    assert!(still_running, "the writer and the reader got the lock while the long query ran");
+    assert!(matches!(answer, Err(StoreError::Query(_))), "stopped at its budget: {:?}", answer.map(|_| ()));
+}

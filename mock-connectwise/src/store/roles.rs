@@ -42,12 +42,7 @@ impl Tenant {
     ) -> Result<RoleLevels, StoreError> {
         self.role(role_id)?;
         let levels = self.levels.entry(role_id).or_default();
-        for &(f, a, l) in &changes.levels {
-            levels.set(f, a, l);
-        }
-        for (f, items) in &changes.customize {
-            levels.set_customize(*f, items.clone());
-        }
+        changes.apply(levels);
         let levels = levels.clone();
         // The role record shows the change in its _info.lastUpdated.
         if let Some(rec) = self.table(Res::SecurityRoles).get(role_id).cloned() {

@@ -12,7 +12,7 @@
 //!    "lookups": {...}, "reports": [{name, info, columns, rows}]}]}
 //! ```
 //!
-//! Secrets appear only as `sha256$SALT$DIGEST` ([`SecretHash::to_text`]). Writing (here)
+//! Secrets appear only as `sha256$SALT$DIGEST` ([`crate::store::secrets::SecretHash::to_text`]). Writing (here)
 //! streams from the live tables, with no copy of the state; reading ([`super::read`]) builds
 //! tables record by record, so a million-record snapshot is never held twice as JSON values.
 
@@ -23,7 +23,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::datetime;
-use crate::permissions::{Action, Function, PermissionLevel, RoleLevels};
+use crate::permissions::RoleLevels;
 use crate::resources::Res;
 use crate::store::State;
 use crate::store::reports::ColumnDef;
@@ -154,17 +154,10 @@ impl Serialize for InfoOut<'_> {
 /// Levels other than `None`, as fixtures write them: `{"Finance > Agreements": {"Add": "All"}}`.
 struct LevelsOut(RoleLevels);
 
+/// A role's levels as the console's levels document (levels above `None`, Customize lists).
 impl Serialize for LevelsOut {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let rows = Function::ALL.iter().filter_map(|&f| {
-            let cols: BTreeMap<&str, PermissionLevel> = Action::ALL
-                .into_iter()
-                .map(|a| (a.as_str(), self.0.get(f, a)))
-                .filter(|(_, l)| *l != PermissionLevel::None)
-                .collect();
-            (!cols.is_empty()).then(|| (f.label(), cols))
-        });
-        s.collect_map(rows)
+        cw_model::console::LevelChanges::of(&self.0).to_json().serialize(s)
     }
 }
 

@@ -156,8 +156,10 @@ impl Persister {
             let persister = Self::new(path, wal, 1, len);
             return Ok(Opened { persister, state, restart_mix: None });
         }
-        let bytes = std::fs::read(path).map_err(io(path))?;
-        let read = read::read_state(&bytes, Trust::Own).map_err(|e| unreadable(path, e.to_string()))?;
+        let file = std::fs::File::open(path).map_err(io(path))?;
+        let snapshot_bytes = file.metadata().map_err(io(path))?.len();
+        let source = serde_json::de::IoRead::new(std::io::BufReader::with_capacity(1 << 20, file));
+        let read = read::read_state(source, Trust::Own).map_err(|e| unreadable(path, e.to_string()))?;
         let (generation, mut state) = (read.generation, read.state);
         let log_bytes = match std::fs::read(&log) {
             Ok(b) => Some(b),
@@ -205,8 +207,8 @@ impl Persister {
         };
         forget_all(&mut state);
         let ms = started.elapsed().as_millis() as u64;
-        tracing::info!(path = %path.display(), generation, replayed, snapshot_bytes = bytes.len(), ms, "state restored");
-        let persister = Self::new(path, wal, generation, bytes.len() as u64);
+        tracing::info!(path = %path.display(), generation, replayed, snapshot_bytes, ms, "state restored");
+        let persister = Self::new(path, wal, generation, snapshot_bytes);
         Ok(Opened { persister, state, restart_mix: Some(generation.rotate_left(32) ^ replayed ^ 0x5eed) })
     }
 
@@ -347,5 +349,5 @@ pub(crate) fn export(state: &State, generation: u64) -> Vec<u8> {
 
 /// A client's state document, checked whole (`POST /__mock/state`).
 pub(crate) fn import(text: &[u8]) -> Result<State, String> {
-    read::read_state(text, Trust::Import).map(|s| s.state).map_err(|e| e.to_string())
+    read::read_state(serde_json::de::SliceRead::new(text), Trust::Import).map(|s| s.state).map_err(|e| e.to_string())
 }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::form::{FORMAT, collection, res_named};
 use crate::datetime;
 use crate::doc::Doc;
-use crate::permissions::{Action, Function, PermissionLevel, RoleLevels};
+use crate::permissions::RoleLevels;
 use crate::resources::Res;
 use crate::store::State;
 use crate::store::reports::ReportFixture;
@@ -34,9 +34,13 @@ pub(crate) struct StateIn {
     pub(crate) state: State,
 }
 
-/// Reads a whole state document.
-pub(crate) fn read_state(text: &[u8], trust: Trust) -> Result<StateIn, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(text);
+/// Reads a whole state document (from a slice, or streamed from a file so a large snapshot is
+/// not held in memory beside the state it describes).
+pub(crate) fn read_state<'de, R: serde_json::de::Read<'de>>(
+    source: R,
+    trust: Trust,
+) -> Result<StateIn, serde_json::Error> {
+    let mut de = serde_json::Deserializer::new(source);
     let out = StateSeed(trust).deserialize(&mut de)?;
     de.end()?;
     Ok(out)
@@ -105,7 +109,7 @@ impl<'de> Visitor<'de> for TenantsSeed {
     }
 }
 
-/// `_info` as written by [`InfoOut`].
+/// `_info` as written by [`super::form`].
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct InfoIn {
@@ -128,7 +132,7 @@ impl InfoIn {
     }
 }
 
-/// A record as written by [`RecordOut`].
+/// A record as written by [`super::form::RecordOut`].
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RecordIn {
@@ -139,7 +143,7 @@ pub(crate) struct RecordIn {
     #[serde(default)]
     pub(crate) secret: Option<String>,
     #[serde(default)]
-    pub(crate) levels: Option<BTreeMap<String, BTreeMap<String, PermissionLevel>>>,
+    pub(crate) levels: Option<Value>,
     pub(crate) doc: Map<String, Value>,
 }
 
@@ -207,19 +211,14 @@ impl RecordIn {
     }
 }
 
-pub(crate) fn levels_in(rows: &BTreeMap<String, BTreeMap<String, PermissionLevel>>) -> Result<RoleLevels, String> {
+/// A role's levels from the levels document [`super::form`] writes (the console's own form).
+pub(crate) fn levels_in(doc: &Value) -> Result<RoleLevels, String> {
     let mut levels = RoleLevels::none();
-    for (function, cols) in rows {
-        let f = Function::find(function).ok_or_else(|| format!("no security-role row named '{function}'"))?;
-        for (action, level) in cols {
-            let a: Action = action.parse().map_err(|e| format!("{function}: {e}"))?;
-            levels.set(f, a, *level);
-        }
-    }
+    cw_model::console::LevelChanges::from_json(doc)?.apply(&mut levels);
     Ok(levels)
 }
 
-/// An API key as written by [`KeyOut`].
+/// An API key as written by [`super::form::KeyOut`].
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct KeyIn {
@@ -251,7 +250,7 @@ impl KeyIn {
     }
 }
 
-/// A member token as written by [`TokenOut`].
+/// A member token as written by [`super::form::TokenOut`].
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct TokenIn {
@@ -270,7 +269,7 @@ impl TokenIn {
     }
 }
 
-/// A report as written by [`ReportOut`].
+/// A report as written by [`super::form`].
 #[derive(Debug, Deserialize)]
 pub(crate) struct ReportIn {
     info: InfoIn,
