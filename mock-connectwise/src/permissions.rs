@@ -16,23 +16,7 @@ pub fn integration_requirements() -> impl Iterator<Item = Requirement<'static>> 
     Profile::seed().requirements()
 }
 
-/// One route the mock serves and the level it needs, as listed by [`route_rules`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RouteRule {
-    /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
-    pub method: &'static str,
-    /// The route under `apis/3.0`, with `{placeholders}` (`/finance/agreements/{id}`).
-    pub path: String,
-    /// The row and column needed, or `None` for routes any authenticated caller may use
-    /// (`/system/info`, `/system/mySecurity`).
-    pub needs: Option<(Function, Action)>,
-}
-
-/// Every route of the mock's `apis/3.0` with the level it needs; generated from the router's
-/// own table, so what is listed here is what is enforced.
-pub fn route_rules() -> Vec<RouteRule> {
-    crate::api::routes::rules()
-}
+pub use crate::api::routes::{RouteRule, route_rules};
 
 #[cfg(test)]
 mod tests {

@@ -3,8 +3,8 @@
 //! fields point at which collection. The router, the store and the permission table are all
 //! generated from this list.
 
-use crate::permissions::Function;
 use crate::schema::{ObjectSchema, schema};
+use cw_model::Function;
 
 /// A collection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -22,20 +22,14 @@ use tokio::sync::{Notify, Semaphore};
 use tower::ServiceExt;
 
 use crate::api::error::ApiError;
-use crate::api::{ApiConfig, Hangup, router};
+use crate::app::router;
 use crate::console::guard::CONSOLE_MAX_BODY_BYTES;
+use crate::state::{ApiConfig, Hangup};
 use crate::store::Store;
 use bounded::WriteTimeout;
 
-/// How long a client may take to send its request headers before the connection is closed.
-pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// The read buffer, and so the largest request head, per connection; larger heads get 431.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
-/// How long an answer may wait for a client that does not read it (its socket buffers are
-/// full) before the connection is closed.
-pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
-/// The most connections served at once unless configured otherwise.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// How long in-flight calls may take to finish once shutdown starts.
 const DRAIN: Duration = Duration::from_secs(10);
 

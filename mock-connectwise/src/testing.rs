@@ -12,11 +12,11 @@ use serde_json::{Value, to_value};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::api::ApiConfig;
 use crate::clock::ManualClock;
-use crate::permissions::{Action, Function, PermissionLevel, RoleLevels};
+use crate::state::ApiConfig;
 use crate::store::fixtures::{AdminCredentials, FixtureSet};
 use crate::store::{Store, StoreConfig};
+use cw_model::{Action, Function, PermissionLevel, RoleLevels};
 
 /// 2025-01-15T12:00:00Z: the test clock's start, so `_info` dates are stable.
 pub const TEST_EPOCH: i64 = 1_736_942_400;

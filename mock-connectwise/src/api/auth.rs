@@ -5,9 +5,9 @@ use axum::http::HeaderMap;
 use base64::Engine;
 
 use super::error::ApiError;
-use crate::permissions::{Action, Function, Grant, PermissionLevel};
 use crate::store::records::Access;
 use crate::store::{Caller, Via};
+use cw_model::{Action, Function, Grant, PermissionLevel};
 
 /// `company+publicKey:privateKey` from a Basic `Authorization` header.
 #[derive(Debug, PartialEq, Eq)]

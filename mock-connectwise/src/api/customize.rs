@@ -10,9 +10,9 @@
 use super::auth::Permit;
 use super::error::ApiError;
 use super::routes::Endpoint;
-use crate::permissions::{Action, Function};
 use crate::resources::Res;
 use crate::store::Caller;
+use cw_model::{Action, Function};
 
 /// Collections that are a sub-item of their row's Customize list, as the UI names the item.
 pub(crate) const SETUP_ITEMS: &[(Res, &str)] =

@@ -8,14 +8,15 @@ use serde_json::{Value, json};
 use super::auth::{Permit, refusal};
 use super::error::ApiError;
 use super::routes::{Endpoint, Param};
-use super::{AppState, CURRENT_VERSION, json_response, site};
-use crate::permissions::{Action, Function, PermissionLevel};
+use super::{CURRENT_VERSION, json_response};
 use crate::query::{BoundQuery, Fields, ListQuery, Paging};
 use crate::resources::Res;
 use crate::schema::{ObjectSchema, schema};
+use crate::state::{AppState, site};
 use crate::store::records::{Access, WriteCtx, count_table, get_row, list_table, select_page, to_bytes};
 use crate::store::{Caller, Listed, StoreError, patch};
 use crate::validate::{Mode, validate};
+use cw_model::{Action, Function, PermissionLevel};
 
 /// One permitted request.
 pub(crate) struct Call<'a> {

@@ -15,170 +15,30 @@ pub(crate) mod error;
 pub(crate) mod media;
 pub(crate) mod routes;
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde_json::json;
 
-use crate::store::Store;
+use crate::state::{ApiConfig, AppState, Hangup, site};
 use crate::store::journal::Use;
-use crate::traffic::Traffic;
 use crate::traffic::faults::{FaultKind, Fired};
-use crate::traffic::ratelimit::RateLimit;
-use crate::traffic::requests::{Check, DEFAULT_JOURNAL_CAPACITY, Entry};
+use crate::traffic::requests::{Check, Entry};
 use error::{ApiError, JSON};
 use routes::Matched;
 
 /// The API version the mock reports (`api-current-version`); the schemas are the official
 /// 2025.8 and 2026.4 ones.
 pub const CURRENT_VERSION: &str = "2026.4";
-/// The codebase the API is served under unless configured otherwise.
-pub const DEFAULT_CODEBASE: &str = "v4_6_release/";
-/// The largest request body accepted (an assumption; ConnectWise does not publish one).
-pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// How long a client may take to send a request body before it gets 408.
-pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Settings of the HTTP layer.
-#[derive(Clone, Debug)]
-pub struct ApiConfig {
-    /// The path prefix before `apis/3.0`, with its trailing slash (`v4_6_release/`).
-    pub codebase: String,
-    /// The largest request body accepted; larger ones get 413.
-    pub max_body_bytes: usize,
-    /// How long a request body may take to arrive; slower clients get 408.
-    pub body_timeout: Duration,
-    /// How long request headers may take to arrive; slower clients are disconnected.
-    pub header_timeout: Duration,
-    /// How many calls the request journal (`/__mock/requests`) keeps; 0 turns it off.
-    pub journal_capacity: usize,
-    /// The per-key request budget, if any (changeable at `/__mock/rate-limit`).
-    pub rate_limit: Option<RateLimit>,
-    /// Serve https with this setup instead of http.
-    pub tls: Option<crate::Tls>,
-    /// Serve the web UI at `/__mock/ui/` (`--no-ui` turns it off).
-    pub ui: bool,
-    /// Required on every `/__mock` call when set (`--console-token`).
-    pub console_token: Option<crate::ConsoleToken>,
-    /// How long an answer may wait for a client that does not read it before the connection
-    /// is closed.
-    pub write_timeout: Duration,
-    /// The most connections served at once; more are answered 503 and closed at once.
-    pub max_connections: usize,
-    /// The site root clients reach the mock at (`https://cw.example.test`), for `Link` and
-    /// `_info` URLs; `None` builds them from the `Host` the client used and whether the
-    /// mock serves TLS. `X-Forwarded-*` headers are never trusted.
-    pub public_url: Option<String>,
-}
-
-impl Default for ApiConfig {
-    fn default() -> Self {
-        Self {
-            codebase: DEFAULT_CODEBASE.to_owned(),
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            body_timeout: DEFAULT_BODY_TIMEOUT,
-            header_timeout: crate::server::DEFAULT_HEADER_TIMEOUT,
-            journal_capacity: DEFAULT_JOURNAL_CAPACITY,
-            rate_limit: None,
-            tls: None,
-            ui: true,
-            console_token: None,
-            write_timeout: crate::server::DEFAULT_WRITE_TIMEOUT,
-            max_connections: crate::server::DEFAULT_MAX_CONNECTIONS,
-            public_url: None,
-        }
-    }
-}
-
-/// What every handler gets.
-#[derive(Clone, Debug)]
-pub(crate) struct AppState {
-    pub(crate) store: Store,
-    pub(crate) config: Arc<ApiConfig>,
-    pub(crate) traffic: Arc<Traffic>,
-}
-
-/// Put in a request's extensions by the server's accept loop: notifying it closes the
-/// connection at once, without an answer (the `drop` faults).
-#[derive(Clone, Debug)]
-pub(crate) struct Hangup(pub(crate) Arc<tokio::sync::Notify>);
-
-/// The whole mock as an axum router, ready to serve or to drive with `oneshot` in tests.
-pub fn router(store: Store, config: ApiConfig) -> Router {
-    let traffic = Arc::new(Traffic::new(config.journal_capacity, config.rate_limit));
-    let ui = config.ui;
-    let state = AppState { store, config: Arc::new(config), traffic };
-    let guard = axum::middleware::from_fn_with_state(state.clone(), crate::console::guard::guard);
-    let trusted = state.clone();
-    Router::new()
-        .route("/login/companyinfo/{company}", get(company_info))
-        .nest("/__mock", crate::console::router(ui))
-        // `nest` serves the console's index at `/__mock` only; people type the slash too.
-        .route("/__mock/", get(crate::console::index))
-        // Browsers on the console ask for it; answered here so it is not journaled as an API call.
-        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
-        .fallback(api)
-        // The console's token and cross-site checks (everything else passes straight on).
-        .layer(guard)
-        .with_state(state)
-        .layer(axum::middleware::map_request_with_state(trusted, stamp_site))
-}
-
-/// The request header that carries the site root the mock itself worked out; whatever a
-/// client sends under this name is replaced.
-const SITE_HEADER: &str = "x-mock-connectwise-site";
-
-/// Stamps every request with the site root for links: the configured public URL, or the
-/// scheme the listener serves plus the `Host` the client used (when it is a plain host and
-/// port). Never `X-Forwarded-Proto`: nothing vouches for it.
-async fn stamp_site(State(app): State<AppState>, mut req: Request) -> Request {
-    let site = match &app.config.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => {
-            let scheme = if app.config.tls.is_some() { "https" } else { "http" };
-            let host = req
-                .headers()
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .or_else(|| req.uri().authority().map(axum::http::uri::Authority::as_str))
-                .filter(|h| is_authority(h))
-                .unwrap_or("localhost");
-            format!("{scheme}://{host}")
-        }
-    };
-    if let Ok(v) = HeaderValue::from_str(&site) {
-        req.headers_mut().insert(SITE_HEADER, v);
-    } else {
-        req.headers_mut().remove(SITE_HEADER);
-    }
-    req
-}
-
-/// A `host[:port]` (names, IPv4, bracketed IPv6) and nothing that could break out of a URL.
-fn is_authority(h: &str) -> bool {
-    !h.is_empty()
-        && h.len() <= 255
-        && h.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_'))
-}
-
 /// A successful JSON response with the headers ConnectWise sends.
 pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     let mut res = (status, body).into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
     res
-}
-
-/// The site root for links (`http://host:port`), as [`stamp_site`] worked it out.
-pub(crate) fn site(headers: &HeaderMap) -> String {
-    headers.get(SITE_HEADER).and_then(|h| h.to_str().ok()).unwrap_or("http://localhost").to_owned()
 }
 
 /// The plain-text answer real servers give to a path outside any known codebase.
@@ -193,7 +53,11 @@ fn cannot_route() -> Response {
 
 /// Codebase discovery. An unknown company is 200 with the body `null`, which public client
 /// code tests for (assumption A18).
-async fn company_info(State(app): State<AppState>, Path(company): Path<String>, headers: HeaderMap) -> Response {
+pub(crate) async fn company_info(
+    State(app): State<AppState>,
+    Path(company): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let found = app.store.read_tenant(&company, |t| Ok((t.company.clone(), t.company_name.clone())));
     match found {
         Ok((id, name)) => {
@@ -234,7 +98,7 @@ struct Trace {
 }
 
 /// Serves everything under `/{codebase}apis/3.0`.
-async fn api(State(app): State<AppState>, req: Request) -> Response {
+pub(crate) async fn api(State(app): State<AppState>, req: Request) -> Response {
     let started = Instant::now();
     let at = app.store.now();
     let (parts, body) = req.into_parts();
@@ -424,9 +288,9 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
         let needed = match &outcome {
             // The one rule: the lowest level that allows this call on records of this ownership
             // (a record the call adds is the caller's own).
-            Ok(reply) => Some(crate::permissions::PermissionLevel::needed(
+            Ok(reply) => Some(cw_model::PermissionLevel::needed(
                 action,
-                if reply.others { crate::permissions::Ownership::Others } else { crate::permissions::Ownership::Own },
+                if reply.others { cw_model::Ownership::Others } else { cw_model::Ownership::Own },
             )),
             Err(e) if e.status == StatusCode::FORBIDDEN => None,
             Err(_) => return outcome.map(endpoints::Reply::into_response),

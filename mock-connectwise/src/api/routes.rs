@@ -6,8 +6,8 @@
 
 use std::sync::LazyLock;
 
-use crate::permissions::{Action, Function, RouteRule};
 use crate::resources::Res;
+use cw_model::{Action, Function};
 
 /// What serves a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,8 +190,21 @@ pub(crate) fn find(method: &str, segs: &[&str]) -> Matched<'static> {
     if allowed.is_empty() { Matched::NotFound } else { Matched::WrongMethod(allowed) }
 }
 
-/// The permission table's view of the routes.
-pub(crate) fn rules() -> Vec<RouteRule> {
+/// One route the mock serves and the level it needs, as listed by [`route_rules`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteRule {
+    /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
+    pub method: &'static str,
+    /// The route under `apis/3.0`, with `{placeholders}` (`/finance/agreements/{id}`).
+    pub path: String,
+    /// The row and column needed, or `None` for routes any authenticated caller may use
+    /// (`/system/info`, `/system/mySecurity`).
+    pub needs: Option<(Function, Action)>,
+}
+
+/// Every route of the mock's `apis/3.0` with the level it needs, generated from the router's
+/// own table: what is listed is what is enforced.
+pub fn route_rules() -> Vec<RouteRule> {
     ROUTES.iter().map(|r| RouteRule { method: r.method, path: r.path.clone(), needs: r.needs }).collect()
 }
 
@@ -238,7 +251,7 @@ mod tests {
 
     #[test]
     fn every_route_but_info_and_my_security_needs_a_level() {
-        let open: Vec<String> = rules().into_iter().filter(|r| r.needs.is_none()).map(|r| r.path).collect();
+        let open: Vec<String> = route_rules().into_iter().filter(|r| r.needs.is_none()).map(|r| r.path).collect();
         assert_eq!(open, ["/system/mySecurity", "/system/info"]);
     }
 }

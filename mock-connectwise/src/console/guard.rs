@@ -9,10 +9,9 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use subtle::ConstantTimeEq;
 
-use crate::api::AppState;
 use crate::api::error::ApiError;
+use crate::state::{AppState, ConsoleToken};
 
 /// The largest console request body (a fixture set, a form); larger ones get 413. The same
 /// as axum's default limit for the JSON extractors the console routes use.
@@ -22,44 +21,6 @@ pub(crate) const CONSOLE_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 pub(crate) const TOKEN_HEADER: &str = "x-mock-token";
 /// The cookie the web UI carries the token in, set by `GET /__mock/ui/?token=...`.
 const TOKEN_COOKIE: &str = "mock-token";
-
-/// A secret required on every console call when set (`--console-token`); never shown in
-/// `Debug` output.
-#[derive(Clone)]
-pub struct ConsoleToken(String);
-
-impl ConsoleToken {
-    /// A token; empty ones are refused.
-    pub fn new(token: impl Into<String>) -> Result<Self, String> {
-        let token = token.into();
-        if token.trim().is_empty() {
-            return Err("the console token must not be empty".into());
-        }
-        // What a header, a query string and a cookie all carry unchanged.
-        if !token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~/=".contains(&b)) {
-            return Err("the console token may hold only letters, digits and - . _ ~ / =".into());
-        }
-        Ok(Self(token))
-    }
-
-    fn matches(&self, candidate: &str) -> bool {
-        self.0.as_bytes().ct_eq(candidate.as_bytes()).into()
-    }
-}
-
-impl std::fmt::Debug for ConsoleToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ConsoleToken(***)")
-    }
-}
-
-impl std::str::FromStr for ConsoleToken {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::new(s)
-    }
-}
 
 /// The middleware: passes everything outside `/__mock` through untouched.
 pub(crate) async fn guard(State(app): State<AppState>, req: Request, next: Next) -> Response {

@@ -7,8 +7,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::api::AppState;
 use crate::api::error::ApiError;
+use crate::state::AppState;
 use crate::store::journal::Unjournaled;
 
 /// The profile file's media type.

@@ -24,13 +24,15 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::api::error::ApiError;
-use crate::api::{AppState, json_response};
+use crate::api::json_response;
+use crate::state::AppState;
 use cw_model::console::{LevelChanges, RoleLevelsView};
 
-use crate::permissions::{Function, Profile, RoleLevels, integration_requirements, route_rules};
+use crate::api::routes::route_rules;
 use crate::store::access::SaveAction;
 use crate::store::records::to_bytes;
 use crate::store::{FixtureSet, StoreError};
+use cw_model::{Function, Profile, RoleLevels};
 
 /// The console's routes.
 pub(crate) fn router(ui: bool) -> Router<AppState> {
@@ -269,7 +271,7 @@ async fn permission_table() -> Response {
         .iter()
         .map(|r| json!({ "method": r.method, "path": r.path, "function": r.needs.map(|(f, _)| f.label()), "level": r.needs.map(|(_, a)| a) }))
         .collect();
-    let profile: Vec<Value> = integration_requirements()
+    let profile: Vec<Value> = Profile::seed().requirements()
         .map(|r| json!({ "step": r.step, "function": r.function.label(), "action": r.action, "level": r.level, "module": r.function.info().module }))
         .collect();
     ok(&json!({ "functions": functions, "routes": routes, "integrationProfile": profile }))

@@ -15,7 +15,8 @@ use axum::routing::get;
 use serde_json::json;
 
 use crate::api::error::ApiError;
-use crate::api::{AppState, json_response};
+use crate::api::json_response;
+use crate::state::AppState;
 use crate::store::persist;
 use crate::store::records::to_bytes;
 

@@ -10,9 +10,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Body, ok};
-use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::json_response;
+use crate::state::AppState;
 use crate::store::records::to_bytes;
 use crate::traffic::faults::FaultSpec;
 use crate::traffic::ratelimit::RateLimit;

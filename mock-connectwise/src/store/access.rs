@@ -7,8 +7,8 @@ use super::secrets::{ApiKey, KeyGen, SecretHash, Token};
 use super::tenant::Tenant;
 use super::{Caller, StoreError, Via};
 use crate::datetime;
-use crate::permissions::RoleLevels;
 use crate::resources::Res;
+use cw_model::RoleLevels;
 
 /// How long a member token authenticates. ConnectWise does not publish it (assumption).
 pub const TOKEN_LIFETIME_SECS: i64 = 4 * 60 * 60;

@@ -24,8 +24,8 @@ use super::tenant::Tenant;
 use super::{State, StoreError};
 use crate::datetime;
 use crate::doc::Doc;
-use crate::permissions::{Action, Function, PermissionLevel, RoleLevels};
 use crate::resources::Res;
+use cw_model::{Action, Function, PermissionLevel, RoleLevels};
 
 static DEFAULT_TENANT: &str = include_str!("../../../fixtures/default/cwmock.json");
 
@@ -233,9 +233,7 @@ impl TenantFixture {
             let levels = match &role.levels {
                 Levels::Preset(p) if p.eq_ignore_ascii_case("all") => RoleLevels::all(),
                 Levels::Preset(p) if p.eq_ignore_ascii_case("none") => RoleLevels::none(),
-                Levels::Preset(p) if p.eq_ignore_ascii_case("integration") => {
-                    crate::permissions::Profile::seed().levels()
-                }
+                Levels::Preset(p) if p.eq_ignore_ascii_case("integration") => cw_model::Profile::seed().levels(),
                 Levels::Preset(p) => {
                     return Err(invalid(format!("levels preset '{p}' is not all, none or integration")));
                 }
@@ -472,7 +470,7 @@ mod tests {
         let tenant = state.tenant(&admin.company).unwrap();
         assert!(tenant.authenticate(&admin.public_key, &admin.private_key, false, 1_700_000_000).is_ok());
         let member_role = tenant.role_id("Member").unwrap();
-        assert!(!crate::permissions::Profile::seed().missing(&tenant.role_levels(member_role).unwrap()).is_empty());
+        assert!(!cw_model::Profile::seed().missing(&tenant.role_levels(member_role).unwrap()).is_empty());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use cw_model::{MemberSpec, ProfileRow};
 
-use crate::permissions::{Action, Function, PermissionLevel, Profile, Requirement, RoleLevels};
+use cw_model::{Action, Function, PermissionLevel, Profile, Requirement, RoleLevels};
 
 /// What one member's calls needed of one (function, action).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -200,7 +200,7 @@ impl PermissionJournal {
             .iter()
             .map(|((company, member), uses)| {
                 let role = self.minimal_role(company, member).unwrap_or_default();
-                let profile = crate::permissions::Profile::seed().levels();
+                let profile = cw_model::Profile::seed().levels();
                 let cmp = |a: &RoleLevels, b: &RoleLevels| {
                     Function::ALL
                         .iter()
@@ -388,7 +388,7 @@ mod tests {
     #[test]
     fn a_workload_using_exactly_the_profile_matches_it() {
         let mut j = PermissionJournal::default();
-        for r in crate::permissions::integration_requirements() {
+        for r in cw_model::Profile::seed().requirements() {
             used(&mut j, r.function, r.action, PermissionLevel::All);
         }
         let report = j.report(true);

@@ -35,6 +35,7 @@ pub(crate) mod patch;
 pub(crate) mod persist;
 pub(crate) mod planner;
 pub(crate) mod records;
+pub(crate) mod render;
 pub(crate) mod reports;
 pub(crate) mod roles;
 pub(crate) mod secrets;
@@ -47,9 +48,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::clock::Clock;
-use crate::permissions::RoleLevels;
 use crate::query::QueryError;
 use crate::validate::FieldError;
+use cw_model::RoleLevels;
 pub(crate) use fixtures::FixtureSet;
 use journal::{PermissionJournal, Use};
 use secrets::KeyGen;
@@ -296,7 +297,7 @@ impl Store {
     }
 
     /// Records that a member's successful call used a Customize sub-item of `function`.
-    pub(crate) fn record_item(&self, company: &str, member: &str, function: crate::permissions::Function, item: &str) {
+    pub(crate) fn record_item(&self, company: &str, member: &str, function: cw_model::Function, item: &str) {
         self.permissions().record_item(company, member, function, item);
     }
 

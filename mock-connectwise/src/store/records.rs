@@ -16,9 +16,9 @@ use crate::doc::{Doc, DocRef, Val};
 use crate::query::BoundQuery;
 use crate::query::filter::{MetaField, Row};
 use crate::query::shape::Fields;
-use crate::render::{Ctx, RecordJson, write_list, write_one};
 use crate::resources::Res;
 use crate::schema::{ObjectSchema, Type};
+use crate::store::render::{Ctx, RecordJson, write_list, write_one};
 use crate::validate::{FieldError, FieldErrorCode, Mode, validate};
 
 /// Who is asking and how far their level reaches.

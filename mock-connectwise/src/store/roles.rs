@@ -1,6 +1,6 @@
 //! Security-role levels, and the read-only views generated from them:
 //! `/system/securityRoles/{id}/settings` and `/system/mySecurity`. Both are rendered from the
-//! permission table ([`crate::permissions`]) and the role's stored levels, as small virtual
+//! permission table (`cw_model`) and the role's stored levels, as small virtual
 //! tables so the query language applies to them like to any collection.
 
 use serde_json::{Value, json};
@@ -11,9 +11,9 @@ use super::{Caller, StoreError};
 use crate::doc::Doc;
 use cw_model::console::LevelChanges;
 
-use crate::permissions::{Action, Function, RoleLevels};
 use crate::resources::Res;
 use crate::schema::schema;
+use cw_model::{Action, Function, RoleLevels};
 
 impl Tenant {
     fn role(&self, role_id: u32) -> Result<&Record, StoreError> {

@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use super::reports::Reports;
 use super::secrets::{ApiKey, SecretHash, Token};
 use super::table::{Names, Record, Table};
-use crate::permissions::RoleLevels;
 use crate::resources::Res;
+use cw_model::RoleLevels;
 
 /// One company's data.
 #[derive(Debug)]

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::permissions::{Action, Function, PermissionLevel};
+use cw_model::{Action, Function, PermissionLevel};
 
 /// How many calls the journal keeps unless configured otherwise.
 pub const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;

@@ -10,9 +10,9 @@ use maud::html;
 use serde_json::Value;
 
 use super::{Tenantq, error_page, list, page};
-use crate::api::{AppState, site};
-use crate::permissions::Profile;
 use crate::resources::Res;
+use crate::state::{AppState, site};
+use cw_model::Profile;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/integrator-logins", get(integrator_logins))

@@ -12,7 +12,7 @@ use maud::html;
 
 use super::{Tenantq, error_page, field, form, page, see_other, url};
 use crate::api::error::ApiError;
-use crate::api::{AppState, site};
+use crate::state::{AppState, site};
 use crate::store::access::SaveAction;
 
 pub(super) fn router() -> Router<AppState> {

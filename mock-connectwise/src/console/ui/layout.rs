@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::url;
-use crate::api::AppState;
+use crate::state::AppState;
 use crate::traffic::requests::Filter;
 
 /// The screens' style sheet: a constant, the only markup not built by a template.

@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 
 use super::{ACTOR, Tenantq, error_page, field, form, list, page, see_other, url};
 use crate::api::error::ApiError;
-use crate::api::{AppState, site};
 use crate::resources::Res;
+use crate::state::{AppState, site};
 use crate::store::records::{Access, WriteCtx};
 
 pub(super) fn router() -> Router<AppState> {

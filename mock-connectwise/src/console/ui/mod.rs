@@ -28,9 +28,9 @@ use maud::html;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::api::AppState;
 use crate::query::ListQuery;
 use crate::resources::Res;
+use crate::state::AppState;
 use crate::store::records::Access;
 use crate::store::tenant::Tenant;
 
@@ -119,5 +119,5 @@ pub(super) async fn home(State(app): State<AppState>, Query(q): Query<Tenantq>, 
             }
         }
     };
-    page(&app, &company, "Mock console", body, &crate::api::site(&headers))
+    page(&app, &company, "Mock console", body, &crate::state::site(&headers))
 }

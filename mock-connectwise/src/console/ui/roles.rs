@@ -15,10 +15,10 @@ use maud::{Markup, html};
 
 use super::{Tenantq, error_page, field, form, list, page, see_other, url};
 use crate::api::error::ApiError;
-use crate::api::{AppState, site};
-use crate::permissions::{Action, Function, PermissionLevel, Profile, RoleLevels};
 use crate::resources::Res;
+use crate::state::{AppState, site};
 use cw_model::role::{CUSTOMIZABLE, customize_from_lines};
+use cw_model::{Action, Function, PermissionLevel, Profile, RoleLevels};
 
 static SAVES: AtomicU64 = AtomicU64::new(1);
 

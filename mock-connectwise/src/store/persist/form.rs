@@ -23,13 +23,13 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::datetime;
-use crate::permissions::RoleLevels;
 use crate::resources::Res;
 use crate::store::State;
 use crate::store::reports::ColumnDef;
 use crate::store::secrets::{ApiKey, Token};
 use crate::store::table::{Meta, Record};
 use crate::store::tenant::Tenant;
+use cw_model::RoleLevels;
 
 /// The `format` every state document carries.
 pub(crate) const FORMAT: &str = "mock-connectwise-state/1";

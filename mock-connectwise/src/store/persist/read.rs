@@ -11,7 +11,6 @@ use serde_json::{Map, Value};
 use super::form::{FORMAT, collection, res_named};
 use crate::datetime;
 use crate::doc::Doc;
-use crate::permissions::RoleLevels;
 use crate::resources::Res;
 use crate::store::State;
 use crate::store::reports::ReportFixture;
@@ -19,6 +18,7 @@ use crate::store::secrets::{ApiKey, SecretHash, Token};
 use crate::store::table::{Meta, Record};
 use crate::store::tenant::Tenant;
 use crate::validate::{Mode, validate};
+use cw_model::RoleLevels;
 
 /// How much to trust what is read: the mock's own snapshot and log, or a client's import
 /// (every record validated against its schema).

@@ -159,8 +159,8 @@ fn pick(list: &[u32], i: usize) -> Option<u32> {
 
 /// Runs one operation; refusals (a deactivated member's token, a role in use) are fine.
 fn run(store: &Store, op: &Op) {
-    use crate::permissions::{Action, Function, PermissionLevel};
     use crate::store::access::SaveAction;
+    use cw_model::{Action, Function, PermissionLevel};
     let members = ids(store, Res::Members);
     let tickets = ids(store, Res::Tickets);
     let roles = ids(store, Res::SecurityRoles);
