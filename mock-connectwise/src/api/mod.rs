@@ -191,46 +191,81 @@ async fn before_call(fired: &Fired) -> Result<(), ApiError> {
     }
 }
 
+/// One call through its stages: resolve the route, fire a fault, authenticate, limit the rate,
+/// permit the level, read the body, execute, record what it needed.
 async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) -> Result<Response, ApiError> {
-    let path = parts.uri.path();
-    let Some(rest) = api_path(path, &app.config.codebase) else {
+    let Some(rest) = api_path(parts.uri.path(), &app.config.codebase) else {
         return Ok(cannot_route());
     };
-    let decoded: Vec<String> = rest
-        .split('/')
+    let decoded = decode_segments(rest);
+    let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    if fire_fault(app, parts, &segs, trace).await? {
+        return Ok(StatusCode::OK.into_response());
+    }
+    let (route, params) = resolve(parts, rest, &segs)?;
+    let (caller, public) = authenticate(app, parts, trace)?;
+    limit(app, &caller, &public)?;
+    auth::integrator_may(&caller, route.endpoint == routes::Endpoint::MemberTokens)?;
+    // An integrator login's authority is its API flags (checked above), not a security role.
+    let needs = if matches!(caller.via, crate::store::Via::Integrator { .. }) { None } else { route.needs };
+    let permit = permit(app, &caller, needs, route.endpoint, trace)?;
+    let body = read_body(app, parts, route.endpoint, body).await?;
+    let call = endpoints::Call { app, parts, caller: &caller, permit: &permit, params: &params, body };
+    let outcome = endpoints::serve(&call, route.endpoint);
+    if let Some(needs) = needs {
+        record(app, &caller, needs, &permit, route.endpoint, &outcome);
+    }
+    outcome.map(endpoints::Reply::into_response)
+}
+
+/// The path's segments after `apis/3.0`, percent-decoded.
+fn decode_segments(rest: &str) -> Vec<String> {
+    rest.split('/')
         .filter(|s| !s.is_empty())
         .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
-        .collect();
-    let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
-    if app.traffic.faults.armed() {
-        let member = if app.traffic.faults.by_member() {
-            auth::credentials(&parts.headers)
-                .ok()
-                .and_then(|c| app.store.authenticate(&c.company, &c.public, &c.private, c.integrator).ok())
-                .map(|c| c.identifier)
-        } else {
-            None
-        };
-        trace.fired = app.traffic.faults.fire(parts.method.as_str(), &segs, member.as_deref());
-        if let Some(fired) = &trace.fired {
-            before_call(fired).await?;
-            if fired.kind == FaultKind::Drop {
-                return Ok(StatusCode::OK.into_response());
-            }
-        }
+        .collect()
+}
+
+/// Fires an injected fault, if one matches; `true` when the call is to be dropped unanswered.
+async fn fire_fault(app: &AppState, parts: &Parts, segs: &[&str], trace: &mut Trace) -> Result<bool, ApiError> {
+    if !app.traffic.faults.armed() {
+        return Ok(false);
     }
-    let (route, params) = match routes::find(parts.method.as_str(), &segs) {
-        Matched::Found(r, p) => (r, p),
-        Matched::WrongMethod(allowed) => {
-            return Err(ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "MethodNotAllowed",
-                format!("The requested resource does not support http method '{}'.", parts.method),
-            )
-            .with_header(header::ALLOW, allowed.join(", ")));
-        }
-        Matched::NotFound => return Err(ApiError::not_found(format!("The requested resource {rest} was not found."))),
+    let member = if app.traffic.faults.by_member() {
+        auth::credentials(&parts.headers)
+            .ok()
+            .and_then(|c| app.store.authenticate(&c.company, &c.public, &c.private, c.integrator).ok())
+            .map(|c| c.identifier)
+    } else {
+        None
     };
+    trace.fired = app.traffic.faults.fire(parts.method.as_str(), segs, member.as_deref());
+    match &trace.fired {
+        Some(fired) => {
+            before_call(fired).await?;
+            Ok(fired.kind == FaultKind::Drop)
+        }
+        None => Ok(false),
+    }
+}
+
+/// The route and its path parameters: 405 with `Allow` for a known path, else 404.
+fn resolve(parts: &Parts, rest: &str, segs: &[&str]) -> Result<(&'static routes::Route, Vec<routes::Param>), ApiError> {
+    match routes::find(parts.method.as_str(), segs) {
+        Matched::Found(r, p) => Ok((r, p)),
+        Matched::WrongMethod(allowed) => Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("The requested resource does not support http method '{}'.", parts.method),
+        )
+        .with_header(header::ALLOW, allowed.join(", "))),
+        Matched::NotFound => Err(ApiError::not_found(format!("The requested resource {rest} was not found."))),
+    }
+}
+
+/// The `clientId`, the served version and the caller of the `Authorization` header, with the
+/// public key the rate limit counts.
+fn authenticate(app: &AppState, parts: &Parts, trace: &mut Trace) -> Result<(crate::store::Caller, String), ApiError> {
     auth::client_id(&parts.headers)?;
     // Any Accept is served: an unknown or malformed version gets the latest (assumption A19).
     let version = media::served_version(&parts.headers);
@@ -242,70 +277,82 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
         .map_err(ApiError::unauthorized)?;
     trace.company = Some(caller.company.clone());
     trace.member = Some(caller.identifier.clone());
-    if let Err(wait) = app.traffic.limiter.take(&caller.company, &creds.public, app.store.now()) {
-        return Err(ApiError::new(
+    Ok((caller, creds.public))
+}
+
+/// The per-key rate limit: 429 with `Retry-After` once a key's budget is spent.
+fn limit(app: &AppState, caller: &crate::store::Caller, public: &str) -> Result<(), ApiError> {
+    app.traffic.limiter.take(&caller.company, public, app.store.now()).map_err(|wait| {
+        ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "ConnectWiseApi",
             format!("Too many requests for this API key. Retry after {wait} seconds."),
         )
-        .with_header(header::RETRY_AFTER, wait.to_string()));
-    }
-    auth::integrator_may(&caller, route.endpoint == routes::Endpoint::MemberTokens)?;
-    // An integrator login's authority is its API flags (checked above), not a security role.
-    let needs = if matches!(caller.via, crate::store::Via::Integrator { .. }) { None } else { route.needs };
+        .with_header(header::RETRY_AFTER, wait.to_string())
+    })
+}
+
+/// The caller's level (and Customize list) for what the route needs; a refusal is journaled.
+fn permit(
+    app: &AppState,
+    caller: &crate::store::Caller,
+    needs: Option<(cw_model::Function, cw_model::Action)>,
+    endpoint: routes::Endpoint,
+    trace: &mut Trace,
+) -> Result<auth::Permit, ApiError> {
     let soft = app.store.soft_mode();
-    let permit = match auth::permit(&caller, needs, soft)
-        .and_then(|p| customize::permit(&caller, needs, route.endpoint, p, soft))
-    {
-        Ok(p) => p,
-        Err(e) => {
-            if let Some((function, action)) = needs {
-                let granted = caller.levels.get(function, action);
-                trace.permission = Some(Check { function, action, granted, refused: true });
-                app.store.record_use(
-                    &caller.company,
-                    &caller.identifier,
-                    Use { function, action, granted, needed: None, would_refuse: false },
-                );
-            }
-            return Err(e);
-        }
-    };
-    if let Some((function, action)) = needs {
-        trace.permission = Some(Check { function, action, granted: permit.granted, refused: false });
+    let permitted = auth::permit(caller, needs, soft).and_then(|p| customize::permit(caller, needs, endpoint, p, soft));
+    let Some((function, action)) = needs else { return permitted };
+    let granted = permitted.as_ref().map_or_else(|_| caller.levels.get(function, action), |p| p.granted);
+    trace.permission = Some(Check { function, action, granted, refused: permitted.is_err() });
+    if permitted.is_err() {
+        let refused = Use { function, action, granted, needed: None, would_refuse: false };
+        app.store.record_use(&caller.company, &caller.identifier, refused);
     }
+    permitted
+}
+
+/// The JSON body of a write. The official spec gives the token request no body; whatever a
+/// client sends is ignored.
+async fn read_body(
+    app: &AppState,
+    parts: &Parts,
+    endpoint: routes::Endpoint,
+    body: Body,
+) -> Result<Option<serde_json::Value>, ApiError> {
     let has_body = parts.method == Method::POST || parts.method == Method::PUT || parts.method == Method::PATCH;
-    // The official spec gives the token request no body; whatever a client sends is ignored.
-    let body = if has_body && route.endpoint != routes::Endpoint::MemberTokens {
-        Some(read_json(&parts.headers, body, &app.config).await?)
+    if has_body && endpoint != routes::Endpoint::MemberTokens {
+        Ok(Some(read_json(&parts.headers, body, &app.config).await?))
     } else {
-        None
-    };
-    let call = endpoints::Call { app, parts, caller: &caller, permit: &permit, params: &params, body };
-    let outcome = endpoints::serve(&call, route.endpoint);
-    if let Some((function, action)) = needs {
-        let granted = permit.granted;
-        let needed = match &outcome {
-            // The one rule: the lowest level that allows this call on records of this ownership
-            // (a record the call adds is the caller's own).
-            Ok(reply) => Some(cw_model::PermissionLevel::needed(
-                action,
-                if reply.others { cw_model::Ownership::Others } else { cw_model::Ownership::Own },
-            )),
-            Err(e) if e.status == StatusCode::FORBIDDEN => None,
-            Err(_) => return outcome.map(endpoints::Reply::into_response),
-        };
-        let would_refuse = permit.would_refuse || (soft && needed.is_some_and(|n| n > granted));
-        if let (Some(_), Some(item)) = (needed, customize::setup_item(route.endpoint)) {
-            app.store.record_item(&caller.company, &caller.identifier, function, item);
-        }
-        app.store.record_use(
-            &caller.company,
-            &caller.identifier,
-            Use { function, action, granted, needed, would_refuse },
-        );
+        Ok(None)
     }
-    outcome.map(endpoints::Reply::into_response)
+}
+
+/// Journals the level a permitted call needed (the one rule: the lowest level that allows it
+/// on records of its ownership; a record the call adds is the caller's own), and the setup
+/// sub-item it used. Calls that failed for another reason prove nothing and are left out.
+fn record(
+    app: &AppState,
+    caller: &crate::store::Caller,
+    (function, action): (cw_model::Function, cw_model::Action),
+    permit: &auth::Permit,
+    endpoint: routes::Endpoint,
+    outcome: &Result<endpoints::Reply, ApiError>,
+) {
+    let needed = match outcome {
+        Ok(reply) => Some(cw_model::PermissionLevel::needed(
+            action,
+            if reply.others { cw_model::Ownership::Others } else { cw_model::Ownership::Own },
+        )),
+        Err(e) if e.status == StatusCode::FORBIDDEN => None,
+        Err(_) => return,
+    };
+    let granted = permit.granted;
+    let would_refuse = permit.would_refuse || (app.store.soft_mode() && needed.is_some_and(|n| n > granted));
+    if let (Some(_), Some(item)) = (needed, customize::setup_item(endpoint)) {
+        app.store.record_item(&caller.company, &caller.identifier, function, item);
+    }
+    app.store.record_use(&caller.company, &caller.identifier, Use { function, action, granted, needed, would_refuse });
 }
 
 /// Reads a JSON request body, with ConnectWise-shaped errors for every way it can be wrong.
