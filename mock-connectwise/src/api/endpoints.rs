@@ -117,23 +117,31 @@ impl Call<'_> {
         }
     }
 
-    fn int(&self, i: usize) -> u32 {
+    /// The `i`th path parameter as an id. The route matched only int32 values there, so a
+    /// missing one is a route table that disagrees with its endpoint: a 400 naming it, never 0.
+    fn int(&self, i: usize) -> Result<u32, ApiError> {
         match self.params.get(i) {
-            Some(Param::Int(n)) => *n,
-            _ => 0,
+            Some(Param::Int(n)) => Ok(*n),
+            _ => Err(missing_param(i)),
         }
     }
 
-    fn text(&self, i: usize) -> &str {
+    /// The `i`th path parameter as text (an identifier, a report name).
+    fn text(&self, i: usize) -> Result<&str, ApiError> {
         match self.params.get(i) {
-            Some(Param::Text(s)) => s,
-            _ => "",
+            Some(Param::Text(s)) => Ok(s),
+            _ => Err(missing_param(i)),
         }
     }
 
-    /// `(parent, id)` from the path of a collection's route.
-    fn ids(&self, res: Res) -> (Option<u32>, u32) {
-        if res.info().parent.is_some() { (Some(self.int(0)), self.int(1)) } else { (None, self.int(0)) }
+    /// `(parent, id)` from the path of a collection's item route.
+    fn ids(&self, res: Res) -> Result<(Option<u32>, u32), ApiError> {
+        if res.info().parent.is_some() { Ok((Some(self.int(0)?), self.int(1)?)) } else { Ok((None, self.int(0)?)) }
+    }
+
+    /// The parent id from the path of a collection's route (child collections only).
+    fn parent(&self, res: Res) -> Result<Option<u32>, ApiError> {
+        if res.info().parent.is_some() { Ok(Some(self.int(0)?)) } else { Ok(None) }
     }
 
     fn body(&self) -> Value {
@@ -198,7 +206,36 @@ impl Call<'_> {
 }
 
 /// Runs one endpoint.
+/// Runs a permitted call: one function per family of endpoints.
 pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiError> {
+    use Endpoint as E;
+    match endpoint {
+        E::List(_) | E::Count(_) | E::Get(_) => collection_read(call, endpoint),
+        E::Create(_) | E::Replace(_) | E::Patch(_) | E::Delete(_) => collection_write(call, endpoint),
+        E::MemberByIdentifier | E::MemberDeactivate | E::MemberTokens | E::ApiMemberDefault => members(call, endpoint),
+        E::RoleInfoList | E::RoleInfoCount | E::RoleSettings | E::RoleSettingsCount | E::MySecurity | E::Reports => {
+            virtual_list(call, endpoint)
+        }
+        E::RoleInfo | E::RoleSetting => virtual_row(call, endpoint),
+        E::SystemInfo => Ok(system_info()),
+        E::ReportData | E::ReportColumns | E::ReportCount => report(call, endpoint, call.access()),
+        E::LookupList(i) | E::LookupCount(i) | E::LookupGet(i) => lookup(call, endpoint, usize::from(i)),
+    }
+}
+
+/// A path parameter the route should have captured and did not.
+fn missing_param(i: usize) -> ApiError {
+    ApiError::bad_request("request", "path", format!("path parameter {} is missing or malformed", i + 1))
+}
+
+/// An endpoint handed to the wrong family's function: the dispatch in [`serve`] disagrees
+/// with itself (an opaque 500; the detail goes to the log).
+fn not_of_family(endpoint: Endpoint) -> ApiError {
+    ApiError::internal(&format!("{endpoint:?} was dispatched to the wrong endpoint family"))
+}
+
+/// A stored collection, read: list, count, get.
+fn collection_read(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiError> {
     use Endpoint as E;
     let store = &call.app.store;
     let company = call.company();
@@ -206,21 +243,21 @@ pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
     let access = call.access();
     match endpoint {
         E::List(res) => {
-            let (parent, _) = call.ids(res);
+            let parent = call.parent(res)?;
             let q = call.list_query(res.schema(), res.info().noun)?;
             let listed =
                 store.list(company, res, parent, &q, access, &base).map_err(|e| call.fail(e, res.info().noun, None))?;
             Ok(call.list_reply(listed, &q.paging))
         }
         E::Count(res) => {
-            let (parent, _) = call.ids(res);
+            let parent = call.parent(res)?;
             let q = call.list_query(res.schema(), res.info().noun)?;
             let (n, others) =
                 store.count(company, res, parent, &q, access).map_err(|e| call.fail(e, res.info().noun, None))?;
             Ok(Reply::ok(to_bytes(&json!({ "count": n })), others))
         }
         E::Get(res) => {
-            let (parent, id) = call.ids(res);
+            let (parent, id) = call.ids(res)?;
             let fields = call.fields(res.schema(), res.info().noun)?;
             let needs = Some((res.info().function, Action::Inquire));
             let one = store
@@ -228,8 +265,20 @@ pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
                 .map_err(|e| call.fail(e, res.info().noun, needs))?;
             Ok(Reply::ok(one.body, one.others))
         }
+        _ => Err(not_of_family(endpoint)),
+    }
+}
+
+/// A stored collection, written: create, replace, patch, delete.
+fn collection_write(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiError> {
+    use Endpoint as E;
+    let store = &call.app.store;
+    let company = call.company();
+    let base = call.base();
+    let access = call.access();
+    match endpoint {
         E::Create(res) => {
-            let (parent, _) = call.ids(res);
+            let parent = call.parent(res)?;
             let body = call.body();
             let one = store
                 .write_tenant(company, |t, keys, now| {
@@ -239,7 +288,7 @@ pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
             Ok(Reply { status: StatusCode::CREATED, body: one.body, link: None, others: false })
         }
         E::Replace(res) => {
-            let (parent, id) = call.ids(res);
+            let (parent, id) = call.ids(res)?;
             let body = call.body();
             let needs = Some((res.info().function, Action::Edit));
             let one = store
@@ -250,7 +299,7 @@ pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
             Ok(Reply::ok(one.body, one.others))
         }
         E::Patch(res) => {
-            let (parent, id) = call.ids(res);
+            let (parent, id) = call.ids(res)?;
             let noun = res.info().noun;
             let ops = patch::parse(&call.body()).map_err(|m| ApiError::bad_request(noun, "body", m))?;
             let needs = Some((res.info().function, Action::Edit));
@@ -271,15 +320,27 @@ pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
             Ok(Reply::ok(one.body, one.others))
         }
         E::Delete(res) => {
-            let (parent, id) = call.ids(res);
+            let (parent, id) = call.ids(res)?;
             let needs = Some((res.info().function, Action::Delete));
             let others = store
                 .write_tenant(company, |t, _, _| t.delete(res, parent, id, access))
                 .map_err(|e| call.fail(e, res.info().noun, needs))?;
             Ok(Reply { status: StatusCode::NO_CONTENT, body: Vec::new(), link: None, others })
         }
+        _ => Err(not_of_family(endpoint)),
+    }
+}
+
+/// Members by identifier, deactivation, impersonation tokens, the API member template.
+fn members(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiError> {
+    use Endpoint as E;
+    let store = &call.app.store;
+    let company = call.company();
+    let base = call.base();
+    let access = call.access();
+    match endpoint {
         E::MemberByIdentifier => {
-            let ident = call.text(0);
+            let ident = call.text(0)?;
             let fields = call.fields(Res::Members.schema(), "member")?;
             let needs = Some((Function::MemberMaintenance, Action::Inquire));
             let one = store
@@ -294,7 +355,7 @@ pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
             Ok(Reply::ok(one.body, one.others))
         }
         E::MemberDeactivate => {
-            let id = call.int(0);
+            let id = call.int(0)?;
             let body = call.body();
             let errors = validate(schema("MemberDeactivation"), &body, Mode::Create);
             if !errors.is_empty() {
@@ -309,7 +370,7 @@ pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
             Ok(Reply::ok(to_bytes(&body), others))
         }
         E::MemberTokens => {
-            let ident = call.text(0).to_owned();
+            let ident = call.text(0)?.to_owned();
             let token = store
                 .write_tenant(company, |t, keys, now| t.issue_token(&ident, now, keys))
                 .map_err(|e| call.fail(e, "member", None))?;
@@ -319,12 +380,28 @@ pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
             "id": 0, "identifier": "", "name": "", "inactiveFlag": false,
             "blockPriceFlag": false, "blockCostFlag": false, "excludedServiceBoardIds": []
         }))),
+        _ => Err(not_of_family(endpoint)),
+    }
+}
+
+/// The virtual tables: security-role info and settings, `mySecurity`, the report list.
+fn virtual_list(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiError> {
+    use Endpoint as E;
+    let store = &call.app.store;
+    let company = call.company();
+    let base = call.base();
+    let access = call.access();
+    match endpoint {
         E::RoleInfoList | E::RoleInfoCount | E::RoleSettings | E::RoleSettingsCount | E::MySecurity | E::Reports => {
             let (schema_name, noun) = match endpoint {
                 E::RoleInfoList | E::RoleInfoCount => ("SecurityRoleInfo", "securityRoleInfo"),
                 E::RoleSettings | E::RoleSettingsCount => ("SecurityRoleSetting", "securityRoleSetting"),
                 E::MySecurity => ("MySecurity", "mySecurity"),
                 _ => ("Report", "report"),
+            };
+            let role = match endpoint {
+                E::RoleSettings | E::RoleSettingsCount => Some(call.int(0)?),
+                _ => None,
             };
             let q = call.list_query(schema(schema_name), noun)?;
             let counting = matches!(endpoint, E::RoleInfoCount | E::RoleSettingsCount);
@@ -337,7 +414,8 @@ pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
                             &owned
                         }
                         E::RoleSettings | E::RoleSettingsCount => {
-                            owned = t.settings_table(call.int(0))?;
+                            owned =
+                                t.settings_table(role.ok_or_else(|| StoreError::NotFound("SecurityRole".into()))?)?;
                             &owned
                         }
                         E::MySecurity => {
@@ -357,6 +435,17 @@ pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
                 .map_err(|e| call.fail(e, noun, None))?;
             if counting { Ok(Reply::ok(out.body, out.others)) } else { Ok(call.list_reply(out, &q.paging)) }
         }
+        _ => Err(not_of_family(endpoint)),
+    }
+}
+
+/// One row of a virtual table: a role's info, one of its settings.
+fn virtual_row(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiError> {
+    use Endpoint as E;
+    let store = &call.app.store;
+    let company = call.company();
+    let base = call.base();
+    match endpoint {
         E::RoleInfo | E::RoleSetting => {
             let (noun, schema_name) = if endpoint == E::RoleInfo {
                 ("securityRoleInfo", "SecurityRoleInfo")
@@ -364,12 +453,13 @@ pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
                 ("securityRoleSetting", "SecurityRoleSetting")
             };
             let fields = call.fields(schema(schema_name), noun)?;
+            let (first, second) = (call.int(0)?, if endpoint == E::RoleInfo { 0 } else { call.int(1)? });
             let body = store
                 .read_tenant(company, |t| {
                     let (table, id, what) = if endpoint == E::RoleInfo {
-                        (t.role_info_table(), call.int(0), "SecurityRole")
+                        (t.role_info_table(), first, "SecurityRole")
                     } else {
-                        (t.settings_table(call.int(0))?, call.int(1), "SecurityRoleSetting")
+                        (t.settings_table(first)?, second, "SecurityRoleSetting")
                     };
                     get_row(&table, id, fields.as_ref(), &t.names, &base)
                         .ok_or_else(|| StoreError::NotFound(format!("{what} {id}")))
@@ -377,21 +467,24 @@ pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
                 .map_err(|e| call.fail(e, noun, None))?;
             Ok(Reply::ok(body, true))
         }
-        E::SystemInfo => Ok(Reply::value(&json!({
-            "version": format!("v{CURRENT_VERSION}.0.1"),
-            "isCloud": false,
-            "serverTimeZone": "Eastern Standard Time",
-            "licenseBits": [
-                {"name": "Agreements", "activeFlag": true},
-                {"name": "Procurement", "activeFlag": true},
-                {"name": "ServiceDesk", "activeFlag": true}
-            ],
-            "cloudRegion": "NA",
-            "maxWorkFlowRecordsAllowed": 100
-        }))),
-        E::ReportData | E::ReportColumns | E::ReportCount => report(call, endpoint, access),
-        E::LookupList(i) | E::LookupCount(i) | E::LookupGet(i) => lookup(call, endpoint, usize::from(i)),
+        _ => Err(not_of_family(endpoint)),
     }
+}
+
+/// `/system/info`.
+fn system_info() -> Reply {
+    Reply::value(&json!({
+        "version": format!("v{CURRENT_VERSION}.0.1"),
+        "isCloud": false,
+        "serverTimeZone": "Eastern Standard Time",
+        "licenseBits": [
+            {"name": "Agreements", "activeFlag": true},
+            {"name": "Procurement", "activeFlag": true},
+            {"name": "ServiceDesk", "activeFlag": true}
+        ],
+        "cloudRegion": "NA",
+        "maxWorkFlowRecordsAllowed": 100
+    }))
 }
 
 /// A setup table served read-only from the tenant's lookups. Everyone with the level sees
@@ -401,7 +494,7 @@ fn lookup(call: &Call<'_>, endpoint: Endpoint, index: usize) -> Result<Reply, Ap
         return Err(ApiError::internal(&format!("no lookup {index}")));
     };
     let nested = lookup.path.contains("{parentId}");
-    let board = nested.then(|| call.int(0));
+    let board = if nested { Some(call.int(0)?) } else { None };
     let id = call.int(usize::from(nested));
     let noun = lookup.schema.trim_end_matches("Reference");
     let base = call.base();
@@ -409,6 +502,7 @@ fn lookup(call: &Call<'_>, endpoint: Endpoint, index: usize) -> Result<Reply, Ap
     let store = &call.app.store;
     match endpoint {
         Endpoint::LookupGet(_) => {
+            let id = id?;
             let fields = call.fields(schema(lookup.schema), noun)?;
             let body = store
                 .read_tenant(call.company(), |t| {
@@ -441,7 +535,7 @@ fn lookup(call: &Call<'_>, endpoint: Endpoint, index: usize) -> Result<Reply, Ap
 }
 
 fn report(call: &Call<'_>, endpoint: Endpoint, access: Access<'_>) -> Result<Reply, ApiError> {
-    let name = call.text(0);
+    let name = call.text(0)?;
     let raw = call.raw_query();
     let columns_param = call.pairs().into_iter().find(|(k, _)| k.eq_ignore_ascii_case("columns")).map(|(_, v)| v);
     let (body, listed_paging) = call
