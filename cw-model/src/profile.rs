@@ -33,7 +33,7 @@ const MAX_IDENTIFIER: usize = 15;
 const MAX_NAME: usize = 30;
 
 /// A profile that could not be loaded: where, and what is wrong.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
 pub struct ProfileError {
     /// The file (or `built-in NAME`).
@@ -42,6 +42,9 @@ pub struct ProfileError {
     pub line: Option<usize>,
     /// What is wrong.
     pub message: String,
+    /// The I/O error, where the file could not be read.
+    #[source]
+    pub source: Option<std::sync::Arc<std::io::Error>>,
 }
 
 /// The API member a profile's integration runs as (S2–S4).
@@ -166,12 +169,13 @@ impl Profile {
             file: file.to_owned(),
             line: Some(text[..span.start.min(text.len())].matches('\n').count() + 1),
             message,
+            source: None,
         };
         let raw: RawProfile = toml::from_str(text).map_err(|e| {
             let message = e.message().trim().to_owned();
             match e.span() {
                 Some(span) => at(span, message),
-                None => ProfileError { file: file.to_owned(), line: None, message },
+                None => ProfileError { file: file.to_owned(), line: None, message, source: None },
             }
         })?;
         let check_len = |s: &Spanned<String>, what: &str, max: usize| {
@@ -254,6 +258,7 @@ impl Profile {
             file: name.to_owned(),
             line: None,
             message: format!("no such built-in profile; built-ins: {}", Self::builtin_ids().join(", ")),
+            source: None,
         })
     }
 
@@ -281,6 +286,7 @@ impl Profile {
             file: path.display().to_string(),
             line: None,
             message: format!("cannot read: {e}"),
+            source: Some(std::sync::Arc::new(e)),
         })?;
         Self::parse(&path.display().to_string(), &text)
     }
@@ -388,7 +394,12 @@ mod tests {
             assert!(!p.rows.is_empty(), "{} has no rows", p.id);
         }
         assert!(Profile::builtin_ids().contains(&DEFAULT_PROFILE));
-        assert_eq!(Profile::load("Sophos Central").map(|p| p.id), Ok(DEFAULT_PROFILE.to_owned()));
+        assert_eq!(Profile::load("Sophos Central").map(|p| p.id).ok().as_deref(), Some(DEFAULT_PROFILE));
+        let missing = Profile::load("/nonexistent/x.toml").map(|_| ());
+        assert!(
+            missing.as_ref().is_err_and(|e| std::error::Error::source(e).is_some()),
+            "a file that cannot be read keeps its I/O error: {missing:?}"
+        );
     }
 
     #[test]

@@ -180,7 +180,7 @@ fn built_ins_have_distinct_ids_names_members_and_roles() {
         assert_eq!(distinct.len(), values.len(), "two built-ins share a {what}: {values:?}");
     }
     for p in &all {
-        assert_eq!(Profile::load(&p.id).map(|l| l.name), Ok(p.name.clone()), "{} loads by id", p.id);
-        assert_eq!(Profile::load(&p.name).map(|l| l.id), Ok(p.id.clone()), "{} loads by name", p.id);
+        assert_eq!(Profile::load(&p.id).map(|l| l.name).ok(), Some(p.name.clone()), "{} loads by id", p.id);
+        assert_eq!(Profile::load(&p.name).map(|l| l.id).ok(), Some(p.id.clone()), "{} loads by name", p.id);
     }
 }
