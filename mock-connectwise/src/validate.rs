@@ -103,65 +103,17 @@ fn check_object(
 }
 
 fn check_value(ty: &Type, max_len: Option<usize>, v: &Value, field: &str, errors: &mut Vec<FieldError>) {
-    use FieldErrorCode::{InvalidField, OutOfRange};
     if v.is_null() {
         return;
     }
     let wrong = |expected: &str| {
-        FieldError::new(InvalidField, field, format!("The field {field} must be {expected}, not {}.", kind(v)))
+        FieldError::new(
+            FieldErrorCode::InvalidField,
+            field,
+            format!("The field {field} must be {expected}, not {}.", kind(v)),
+        )
     };
     match ty {
-        Type::Str => match v.as_str() {
-            Some(s) => {
-                if let Some(max) = max_len.filter(|&m| s.chars().count() > m) {
-                    errors.push(FieldError::new(
-                        InvalidField,
-                        field,
-                        format!("The field {field} must be a string with a maximum length of {max}."),
-                    ));
-                }
-            }
-            None => errors.push(wrong("a string")),
-        },
-        Type::Enum(options) => match v.as_str() {
-            Some(s) if options.iter().any(|o| o.eq_ignore_ascii_case(s)) => {}
-            _ => errors.push(FieldError::new(
-                InvalidField,
-                field,
-                format!("The field {field} must be one of: {}.", options.join(", ")),
-            )),
-        },
-        Type::Int => match v.as_number() {
-            Some(n) if n.is_i64() || n.is_u64() => {
-                if n.as_i64().and_then(|i| i32::try_from(i).ok()).is_none() {
-                    errors.push(FieldError::new(
-                        OutOfRange,
-                        field,
-                        format!("The field {field} must be between {} and {}.", i32::MIN, i32::MAX),
-                    ));
-                }
-            }
-            _ => errors.push(wrong("a whole number")),
-        },
-        Type::Num => {
-            if !v.is_number() {
-                errors.push(wrong("a number"));
-            }
-        }
-        Type::Bool => {
-            if !v.is_boolean() {
-                errors.push(wrong("true or false"));
-            }
-        }
-        Type::DateTime => {
-            if v.as_str().and_then(datetime::parse).is_none() {
-                errors.push(FieldError::new(
-                    InvalidField,
-                    field,
-                    format!("The field {field} must be a date-time such as 2024-01-31T00:00:00Z."),
-                ));
-            }
-        }
         Type::Object(i) => match v.as_object() {
             Some(o) => check_object(SCHEMAS.get(*i), o, &format!("{field}/"), errors),
             None => errors.push(wrong("an object")),
@@ -175,6 +127,55 @@ fn check_value(ty: &Type, max_len: Option<usize>, v: &Value, field: &str, errors
             None => errors.push(wrong("an array")),
         },
         Type::Info | Type::Any => {}
+        scalar => errors.extend(check_scalar(scalar, max_len, v, field)),
+    }
+}
+
+/// The error of a non-null scalar value of type `ty`, if it has one.
+fn check_scalar(ty: &Type, max_len: Option<usize>, v: &Value, field: &str) -> Option<FieldError> {
+    use FieldErrorCode::{InvalidField, OutOfRange};
+    let wrong = |expected: &str| {
+        Some(FieldError::new(InvalidField, field, format!("The field {field} must be {expected}, not {}.", kind(v))))
+    };
+    match ty {
+        Type::Str => match v.as_str() {
+            Some(s) => max_len.filter(|&m| s.chars().count() > m).map(|max| {
+                FieldError::new(
+                    InvalidField,
+                    field,
+                    format!("The field {field} must be a string with a maximum length of {max}."),
+                )
+            }),
+            None => wrong("a string"),
+        },
+        Type::Enum(options) => match v.as_str() {
+            Some(s) if options.iter().any(|o| o.eq_ignore_ascii_case(s)) => None,
+            _ => Some(FieldError::new(
+                InvalidField,
+                field,
+                format!("The field {field} must be one of: {}.", options.join(", ")),
+            )),
+        },
+        Type::Int => match v.as_number() {
+            Some(n) if n.is_i64() || n.is_u64() => {
+                n.as_i64().and_then(|i| i32::try_from(i).ok()).is_none().then(|| {
+                    FieldError::new(
+                        OutOfRange,
+                        field,
+                        format!("The field {field} must be between {} and {}.", i32::MIN, i32::MAX),
+                    )
+                })
+            }
+            _ => wrong("a whole number"),
+        },
+        Type::Num if !v.is_number() => wrong("a number"),
+        Type::Bool if !v.is_boolean() => wrong("true or false"),
+        Type::DateTime if v.as_str().and_then(datetime::parse).is_none() => Some(FieldError::new(
+            InvalidField,
+            field,
+            format!("The field {field} must be a date-time such as 2024-01-31T00:00:00Z."),
+        )),
+        _ => None,
     }
 }
 
