@@ -8,8 +8,7 @@
 // Step functions are test code, but not `#[test]` functions, so clippy.toml's exemption misses them.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::Path;
 use std::sync::OnceLock;
 
 use cucumber::writer::Stats as _;
@@ -18,7 +17,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use mock_connectwise::{Creds, TestApp};
 use reqwest::Method;
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
+
+mod browser;
+use browser::{chromedriver, chromium, start_driver};
 
 static DRIVER: OnceLock<String> = OnceLock::new();
 
@@ -295,22 +296,6 @@ async fn role_badges(w: &mut UiWorld, good: String, bad: String) {
     assert_eq!(seen, (true, true), "badges of {good} and {bad}");
 }
 
-fn chromium() -> Option<String> {
-    std::env::var("CHROMIUM").ok().or_else(|| {
-        ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
-            .into_iter()
-            .find(|p| Path::new(p).exists())
-            .map(str::to_owned)
-    })
-}
-
-fn chromedriver() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("CHROMEDRIVER") {
-        return Some(PathBuf::from(p));
-    }
-    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join("chromedriver")).find(|p| p.exists())
-}
-
 fn main() {
     let Some(driver) = chromedriver() else {
         if std::env::var_os("CI").is_some() {
@@ -326,26 +311,9 @@ fn main() {
     };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     let ok = rt.block_on(async move {
-        // A free port for chromedriver; it says when it listens, so nothing waits blindly.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        let mut child = tokio::process::Command::new(&driver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("chromedriver starts");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            if line.contains("started successfully") {
-                break;
-            }
-        }
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let _ = DRIVER.set(format!("http://127.0.0.1:{port}"));
+        // chromedriver on a free port; it says when it listens, so nothing waits blindly.
+        let (mut child, url) = start_driver(&driver).await;
+        let _ = DRIVER.set(url);
         let features = Path::new(env!("CARGO_MANIFEST_DIR")).join("../features/ui");
         let writer = UiWorld::cucumber()
             .fail_on_skipped()
