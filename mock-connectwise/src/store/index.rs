@@ -332,10 +332,9 @@ impl Indexes {
             let On::Path(path) = &self.defs[i].on else { continue };
             let key = path[0];
             if let Some(ord) = self.slots[i].ord.get_mut() {
-                let Some(mine) = docs.doc_of(id).and_then(|d| d.str_at(key)) else { continue };
-                let text = |other: u32| docs.doc_of(other).and_then(|d| d.str_at(key)).unwrap_or("");
-                let at = ord.partition_point(|&other| cmp_ci(text(other), mine).then(other.cmp(&id)).is_lt());
-                ord.insert(at, id);
+                if let Some(at) = ord_position(ord, key, id, docs) {
+                    ord.insert(at, id);
+                }
             }
         }
     }
@@ -357,10 +356,8 @@ impl Indexes {
             let On::Path(path) = &self.defs[i].on else { continue };
             let key = path[0];
             if let Some(ord) = self.slots[i].ord.get_mut() {
-                let Some(mine) = docs.doc_of(id).and_then(|d| d.str_at(key)) else { continue };
-                let text = |other: u32| docs.doc_of(other).and_then(|d| d.str_at(key)).unwrap_or("");
-                let at = ord.partition_point(|&other| cmp_ci(text(other), mine).then(other.cmp(&id)).is_lt());
-                if ord.get(at) == Some(&id) {
+                let at = ord_position(ord, key, id, docs);
+                if let Some(at) = at.filter(|&at| ord.get(at) == Some(&id)) {
                     ord.remove(at);
                 }
             }
@@ -399,6 +396,14 @@ fn ascending(ids: &[u32]) -> Vec<u32> {
         }
     }
     out
+}
+
+/// Where record `id` sorts in an ordered index on text field `key` (by the text without
+/// case, then by id), or `None` when the record has no text there (it is not in the index).
+fn ord_position(ord: &[u32], key: u16, id: u32, docs: &impl Docs) -> Option<usize> {
+    let mine = docs.doc_of(id).and_then(|d| d.str_at(key))?;
+    let text = |other: u32| docs.doc_of(other).and_then(|d| d.str_at(key)).unwrap_or("");
+    Some(ord.partition_point(|&other| cmp_ci(text(other), mine).then(other.cmp(&id)).is_lt()))
 }
 
 fn build_ord(key: u16, docs: &impl Docs) -> Vec<u32> {

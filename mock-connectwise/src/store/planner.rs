@@ -417,16 +417,15 @@ impl Store {
         access: Access<'_>,
         base: &str,
     ) -> Result<Listed, StoreError> {
-        self.query(company, res, parent, q, access, |table, t, parent, vis, scan| match scan {
-            None => {
-                let (page, total, others) = super::records::select_visible(table, parent, q, access, &t.names, vis);
-                super::records::render_page(table, Some(res), page, total, others, q, &t.names, base)
-            }
-            Some(scan) => {
-                let rows = scan.records(table, parent, q, access, &t.names, vis);
-                let (page, total, others) = order_and_page(table, rows, q, access, &t.names, vis);
-                super::records::render_page(table, Some(res), page, total, others, q, &t.names, base)
-            }
+        self.query(company, res, parent, q, access, |table, t, parent, vis, scan| {
+            let (page, total, others) = match scan {
+                None => super::records::select_visible(table, parent, q, access, &t.names, vis),
+                Some(scan) => {
+                    let rows = scan.records(table, parent, q, access, &t.names, vis);
+                    order_and_page(table, rows, q, access, &t.names, vis)
+                }
+            };
+            super::records::render_page(table, Some(res), page, total, others, q, &t.names, base)
         })
     }
 
