@@ -11,13 +11,13 @@ use cw_model::{PermissionLevel, Profile, RoleLevels};
 use mock_connectwise::{Creds, TestApp, TestOptions};
 use provisioner::apply::{ApplyOptions, apply};
 use provisioner::verify::{VerifyOptions, verify};
-use provisioner::{Client, Connection, RetryPolicy, Setup};
+use provisioner::{Client, Setup};
 use reqwest::Method;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-const FAST: RetryPolicy =
-    RetryPolicy { retries: 5, backoff: Duration::from_millis(10), max_wait: Duration::from_secs(2) };
+mod support;
+use support::{FAST, admin};
 
 /// What one call of the workload showed: the call, its status, and how many records a list held.
 type Outcome = Vec<(String, u16, Option<usize>)>;
@@ -68,16 +68,6 @@ async fn workload(app: &TestApp, creds: &Creds) -> Outcome {
 
 fn refused(outcome: &Outcome) -> Vec<&String> {
     outcome.iter().filter(|(_, status, _)| *status == 403).map(|(call, _, _)| call).collect()
-}
-
-fn admin(app: &TestApp) -> Connection {
-    Connection {
-        url: app.url.clone(),
-        company: app.admin.company.clone(),
-        public_key: app.admin.public.clone(),
-        private_key: SecretString::from(app.admin.private.clone()),
-        client_id: app.admin.client_id.clone(),
-    }
 }
 
 fn temp_file(name: &str) -> PathBuf {

@@ -9,23 +9,12 @@ use mock_connectwise::{Creds, TestApp};
 use provisioner::apply::{ApplyOptions, apply};
 use provisioner::plan::plan;
 use provisioner::verify::{VerifyOptions, verify};
-use provisioner::{Client, Connection, Report, RetryPolicy, Setup, Status};
+use provisioner::{Client, Connection, Report, Setup, Status};
 use reqwest::Method;
-use secrecy::SecretString;
 use serde_json::json;
 
-const FAST: RetryPolicy =
-    RetryPolicy { retries: 5, backoff: Duration::from_millis(10), max_wait: Duration::from_secs(2) };
-
-fn admin(app: &TestApp) -> Connection {
-    Connection {
-        url: app.url.clone(),
-        company: app.admin.company.clone(),
-        public_key: app.admin.public.clone(),
-        private_key: SecretString::from(app.admin.private.clone()),
-        client_id: app.admin.client_id.clone(),
-    }
-}
+mod support;
+use support::{FAST, admin};
 
 fn key_file(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("provisioner-tests-{}", std::process::id()));
