@@ -78,7 +78,7 @@ async fn a_customize_list_of_service_board_lets_boards_through_and_refuses_prior
     boards.expect(200);
     counted.expect(200);
     board.expect(200);
-    assert_eq!(statuses.expect(200).body.as_array().map(Vec::len), Some(2), "the board's statuses");
+    assert_eq!(statuses.expect(200).body.as_array().map(Vec::len), Some(3), "the board's statuses");
     status.expect(200);
     admin.expect(200);
     for refused in [&priorities, &priority] {

@@ -100,8 +100,18 @@ async fn patching_a_reference_sub_field_looks_the_reference_up_again_by_it() {
         .await
         .expect(200);
     let by_id = patch(&app, &path, json!([{ "op": "replace", "path": "/status/id", "value": 1 }])).await.expect(200);
-    let board =
-        patch(&app, &path, json!([{ "op": "replace", "path": "board/name", "value": "Alerts" }])).await.expect(200);
+    // Statuses belong to a board: moving board takes one of the new board's statuses.
+    let stale = patch(&app, &path, json!([{ "op": "replace", "path": "board/name", "value": "Alerts" }])).await;
+    let board = patch(
+        &app,
+        &path,
+        json!([
+            { "op": "replace", "path": "board/name", "value": "Alerts" },
+            { "op": "replace", "path": "status/name", "value": "New" }
+        ]),
+    )
+    .await
+    .expect(200);
     let company = patch(&app, &path, json!([{ "op": "replace", "path": "company/identifier", "value": "MockMSP" }]))
         .await
         .expect(200);
@@ -114,6 +124,9 @@ async fn patching_a_reference_sub_field_looks_the_reference_up_again_by_it() {
     );
     assert_eq!(by_id.body["status"]["name"], "New");
     assert_eq!((board.body["board"]["id"].as_u64(), board.body["board"]["name"].as_str()), (Some(2), Some("Alerts")));
+    assert_eq!((board.body["status"]["id"].as_u64(), board.body["status"]["name"].as_str()), (Some(4), Some("New")));
+    assert_eq!(stale.status, 400, "a status of another board: {}", stale.body);
+    assert!(stale.body.to_string().contains("BoardStatus 1 does not belong to Board 2"), "{}", stale.body);
     assert_eq!(company.body["company"]["identifier"], "MockMSP");
     assert_eq!(company.body["company"]["name"], "Mock MSP, LLC");
     assert_eq!(unknown.status, 400, "{}", unknown.body);
@@ -275,7 +288,7 @@ async fn a_ticket_is_closed_by_its_status_and_reopened_by_another() {
     let path = format!("/service/tickets/{}", created.body["id"]);
 
     let closed =
-        patch(&app, &path, json!([{ "op": "replace", "path": "status/name", "value": ">Closed" }])).await.expect(200);
+        patch(&app, &path, json!([{ "op": "replace", "path": "status/name", "value": "Closed" }])).await.expect(200);
     let reopened = patch(&app, &path, json!([{ "op": "replace", "path": "status/id", "value": 2 }])).await.expect(200);
     let closed_list = app.get("/service/tickets?conditions=closedFlag=true").await.expect(200);
 
@@ -478,16 +491,18 @@ async fn every_reference_link_in_a_record_leads_to_the_record_it_names() {
 }
 
 #[tokio::test]
-async fn setup_tables_are_served_read_only_with_conditions_and_paging() {
+async fn setup_tables_are_stored_collections_with_conditions_paging_and_writes() {
     let app = TestApp::spawn().await;
-    // Board statuses and priorities are stored collections with writes (tests/role_model.rs);
-    // the tables below are served read-only from the tenant's lookups.
+    // Setup tables are collections like any other, with the writes the official table gives.
     let types = app.get("/company/companies/types?conditions=name like \"C%\"").await.expect(200);
     let departments = app.get("/system/departments/count").await.expect(200);
     let paged = app.get("/system/locations?pageSize=1").await.expect(200);
     let missing_board = app.get("/service/boards/999/statuses").await;
     let missing_row = app.get("/company/contacts/999").await;
-    let write = app.call(&app.admin, Method::POST, "/system/locations", Some(json!({ "name": "x" }))).await;
+    let incomplete = app.call(&app.admin, Method::POST, "/system/locations", Some(json!({ "name": "x" }))).await;
+    let location = json!({ "name": "Branch", "structureLevel": { "id": 1, "name": "Location" } });
+    let written = app.call(&app.admin, Method::POST, "/system/locations", Some(location)).await;
+    let read_back = app.get(&format!("/system/locations/{}", written.body["id"])).await;
 
     assert!(
         types
@@ -500,5 +515,7 @@ async fn setup_tables_are_served_read_only_with_conditions_and_paging() {
     assert!(departments.body["count"].as_u64().is_some_and(|n| n >= 1), "{}", departments.body);
     assert!(link(&paged).is_some_and(|l| l.contains("rel=\"next\"")));
     assert_eq!((missing_board.status, missing_row.status), (404, 404));
-    assert_eq!(write.status, 405);
+    assert_eq!(incomplete.status, 400, "structureLevel is required: {}", incomplete.body);
+    assert_eq!((written.status, read_back.status), (201, 200), "{}", written.body);
+    assert_eq!(read_back.body["name"], "Branch");
 }

@@ -34,22 +34,32 @@ pub(crate) struct Reply {
     status: StatusCode,
     body: Vec<u8>,
     link: Option<String>,
+    /// The media type of a body that is not JSON (an invoice's PDF, a contact's image).
+    media: Option<&'static str>,
     /// Whether records entered by others were involved (for the permission journal).
     pub(crate) others: bool,
 }
 
 impl Reply {
-    fn ok(body: Vec<u8>, others: bool) -> Self {
-        Self { status: StatusCode::OK, body, link: None, others }
+    pub(super) fn ok(body: Vec<u8>, others: bool) -> Self {
+        Self { status: StatusCode::OK, body, link: None, media: None, others }
     }
 
-    fn value(v: &Value) -> Self {
+    /// A body that is not JSON.
+    pub(super) fn bytes(body: Vec<u8>, media: &'static str) -> Self {
+        Self { status: StatusCode::OK, body, link: None, media: Some(media), others: false }
+    }
+
+    pub(super) fn value(v: &Value) -> Self {
         Self::ok(to_bytes(v), false)
     }
 
     pub(crate) fn into_response(self) -> Response {
         if self.status == StatusCode::NO_CONTENT {
             return self.status.into_response();
+        }
+        if let Some(media) = self.media {
+            return (self.status, [(header::CONTENT_TYPE, media)], self.body).into_response();
         }
         let mut res = json_response(self.status, self.body);
         if let Some(link) = self.link.and_then(|l| HeaderValue::from_str(&l).ok()) {
@@ -60,30 +70,30 @@ impl Reply {
 }
 
 impl Call<'_> {
-    fn company(&self) -> &str {
+    pub(super) fn company(&self) -> &str {
         &self.caller.company
     }
 
-    fn access(&self) -> Access<'_> {
+    pub(super) fn access(&self) -> Access<'_> {
         self.permit.access(self.caller)
     }
 
     /// The API root for `_info` links.
-    fn base(&self) -> String {
+    pub(super) fn base(&self) -> String {
         format!("{}/{}apis/3.0", site(&self.parts.headers), self.app.config.codebase)
     }
 
-    fn pairs(&self) -> Vec<(String, String)> {
+    pub(super) fn pairs(&self) -> Vec<(String, String)> {
         let q = self.parts.uri.query().unwrap_or_default();
         form_urlencoded::parse(q.as_bytes()).into_owned().collect()
     }
 
-    fn raw_query(&self) -> ListQuery {
+    pub(super) fn raw_query(&self) -> ListQuery {
         let pairs = self.pairs();
         ListQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     }
 
-    fn forward_only(&self) -> bool {
+    pub(super) fn forward_only(&self) -> bool {
         self.parts
             .headers
             .get("pagination-type")
@@ -92,7 +102,7 @@ impl Call<'_> {
     }
 
     /// The list parameters bound to `schema`; forward-only paging pages by id alone.
-    fn list_query(&self, schema: &'static ObjectSchema, noun: &str) -> Result<BoundQuery, ApiError> {
+    pub(super) fn list_query(&self, schema: &'static ObjectSchema, noun: &str) -> Result<BoundQuery, ApiError> {
         let raw = self.raw_query();
         let mut q = raw.bind(schema).map_err(|e| ApiError::from_store(e.into(), noun))?;
         if self.forward_only() {
@@ -108,7 +118,7 @@ impl Call<'_> {
         Ok(q)
     }
 
-    fn fields(&self, schema: &'static ObjectSchema, noun: &str) -> Result<Option<Fields>, ApiError> {
+    pub(super) fn fields(&self, schema: &'static ObjectSchema, noun: &str) -> Result<Option<Fields>, ApiError> {
         match self.raw_query().fields.as_deref().map(str::trim) {
             None | Some("" | "*") => Ok(None),
             Some(text) => Fields::parse(schema, text)
@@ -119,7 +129,7 @@ impl Call<'_> {
 
     /// The `i`th path parameter as an id. The route matched only int32 values there, so a
     /// missing one is a route table that disagrees with its endpoint: a 400 naming it, never 0.
-    fn int(&self, i: usize) -> Result<u32, ApiError> {
+    pub(super) fn int(&self, i: usize) -> Result<u32, ApiError> {
         match self.params.get(i) {
             Some(Param::Int(n)) => Ok(*n),
             _ => Err(missing_param(i)),
@@ -127,7 +137,7 @@ impl Call<'_> {
     }
 
     /// The `i`th path parameter as text (an identifier, a report name).
-    fn text(&self, i: usize) -> Result<&str, ApiError> {
+    pub(super) fn text(&self, i: usize) -> Result<&str, ApiError> {
         match self.params.get(i) {
             Some(Param::Text(s)) => Ok(s),
             _ => Err(missing_param(i)),
@@ -135,22 +145,22 @@ impl Call<'_> {
     }
 
     /// `(parent, id)` from the path of a collection's item route.
-    fn ids(&self, res: Res) -> Result<(Option<u32>, u32), ApiError> {
+    pub(super) fn ids(&self, res: Res) -> Result<(Option<u32>, u32), ApiError> {
         if res.info().parent.is_some() { Ok((Some(self.int(0)?), self.int(1)?)) } else { Ok((None, self.int(0)?)) }
     }
 
     /// The parent id from the path of a collection's route (child collections only).
-    fn parent(&self, res: Res) -> Result<Option<u32>, ApiError> {
+    pub(super) fn parent(&self, res: Res) -> Result<Option<u32>, ApiError> {
         if res.info().parent.is_some() { Ok(Some(self.int(0)?)) } else { Ok(None) }
     }
 
-    fn body(&self) -> Value {
+    pub(super) fn body(&self) -> Value {
         self.body.clone().unwrap_or(Value::Null)
     }
 
     /// A store error as an API error; a `My`-level caller touching another's record gets the
     /// 403 that names the level it lacks.
-    fn fail(&self, e: StoreError, noun: &str, needs: Option<(Function, Action)>) -> ApiError {
+    pub(super) fn fail(&self, e: StoreError, noun: &str, needs: Option<(Function, Action)>) -> ApiError {
         match (e, needs) {
             (StoreError::NotOwn { entered_by }, Some((f, a))) => refusal(
                 self.caller,
@@ -163,16 +173,16 @@ impl Call<'_> {
         }
     }
 
-    fn list_reply(&self, listed: Listed, paging: &Paging) -> Reply {
+    pub(super) fn list_reply(&self, listed: Listed, paging: &Paging) -> Reply {
         let link = self.links(paging, listed.total, listed.last_id);
-        Reply { status: StatusCode::OK, body: listed.body, link, others: listed.others }
+        Reply { status: StatusCode::OK, body: listed.body, link, media: None, others: listed.others }
     }
 
     /// The `Link` header: navigable `page=N` links, or forward-only `pageId=N` ones. The page
     /// parameter comes last in every URL, which is where ConnectWise clients look for it. A
     /// list always has the header; it is empty when there is no other page (clients read it
     /// unconditionally, and forward-only paging stops at the empty one).
-    fn links(&self, paging: &Paging, total: usize, last_id: Option<u32>) -> Option<String> {
+    pub(super) fn links(&self, paging: &Paging, total: usize, last_id: Option<u32>) -> Option<String> {
         let url = format!("{}{}", site(&self.parts.headers), self.parts.uri.path());
         // The other parameters are encoded once and shared by every link.
         let mut kept = form_urlencoded::Serializer::new(String::new());
@@ -219,7 +229,7 @@ pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
         E::RoleInfo | E::RoleSetting => virtual_row(call, endpoint),
         E::SystemInfo => Ok(system_info()),
         E::ReportData | E::ReportColumns | E::ReportCount => report(call, endpoint, call.access()),
-        E::LookupList(i) | E::LookupCount(i) | E::LookupGet(i) => lookup(call, endpoint, usize::from(i)),
+        E::View(i) => super::views::serve(call, usize::from(i)),
     }
 }
 
@@ -285,7 +295,7 @@ fn collection_write(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
                     t.create(res, parent, body, &WriteCtx { access, now, keys, base: &base })
                 })
                 .map_err(|e| call.fail(e, res.info().noun, None))?;
-            Ok(Reply { status: StatusCode::CREATED, body: one.body, link: None, others: false })
+            Ok(Reply { status: StatusCode::CREATED, body: one.body, link: None, media: None, others: false })
         }
         E::Replace(res) => {
             let (parent, id) = call.ids(res)?;
@@ -325,7 +335,7 @@ fn collection_write(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
             let others = store
                 .write_tenant(company, |t, _, _| t.delete(res, parent, id, access))
                 .map_err(|e| call.fail(e, res.info().noun, needs))?;
-            Ok(Reply { status: StatusCode::NO_CONTENT, body: Vec::new(), link: None, others })
+            Ok(Reply { status: StatusCode::NO_CONTENT, body: Vec::new(), link: None, media: None, others })
         }
         _ => Err(not_of_family(endpoint)),
     }
@@ -487,53 +497,6 @@ fn system_info() -> Reply {
     }))
 }
 
-/// A setup table served read-only from the tenant's lookups. Everyone with the level sees
-/// every row: setup tables have no owner.
-fn lookup(call: &Call<'_>, endpoint: Endpoint, index: usize) -> Result<Reply, ApiError> {
-    let Some(lookup) = crate::resources::LOOKUPS.get(index) else {
-        return Err(ApiError::internal(&format!("no lookup {index}")));
-    };
-    let nested = lookup.path.contains("{parentId}");
-    let board = if nested { Some(call.int(0)?) } else { None };
-    let id = call.int(usize::from(nested));
-    let noun = lookup.schema.trim_end_matches("Reference");
-    let base = call.base();
-    let access = Access::system();
-    let store = &call.app.store;
-    match endpoint {
-        Endpoint::LookupGet(_) => {
-            let id = id?;
-            let fields = call.fields(schema(lookup.schema), noun)?;
-            let body = store
-                .read_tenant(call.company(), |t| {
-                    let table = t.lookup_table(lookup, board)?;
-                    get_row(&table, id, fields.as_ref(), &t.names, &base)
-                        .ok_or_else(|| StoreError::NotFound(format!("{} {id}", lookup.title)))
-                })
-                .map_err(|e| call.fail(e, noun, None))?;
-            Ok(Reply::ok(body, false))
-        }
-        Endpoint::LookupCount(_) => {
-            let q = call.list_query(schema(lookup.schema), noun)?;
-            let n = store
-                .read_tenant(call.company(), |t| {
-                    Ok(count_table(&t.lookup_table(lookup, board)?, None, &q, access, &t.names).0)
-                })
-                .map_err(|e| call.fail(e, noun, None))?;
-            Ok(Reply::ok(to_bytes(&json!({ "count": n })), false))
-        }
-        _ => {
-            let q = call.list_query(schema(lookup.schema), noun)?;
-            let listed = store
-                .read_tenant(call.company(), |t| {
-                    Ok(list_table(&t.lookup_table(lookup, board)?, None, None, &q, access, &t.names, &base))
-                })
-                .map_err(|e| call.fail(e, noun, None))?;
-            Ok(call.list_reply(listed, &q.paging))
-        }
-    }
-}
-
 fn report(call: &Call<'_>, endpoint: Endpoint, access: Access<'_>) -> Result<Reply, ApiError> {
     let name = call.text(0)?;
     let raw = call.raw_query();
@@ -593,5 +556,5 @@ fn report(call: &Call<'_>, endpoint: Endpoint, access: Access<'_>) -> Result<Rep
         })
         .map_err(|e| call.fail(e, "report", None))?;
     let link = listed_paging.and_then(|(paging, total, last_id)| call.links(&paging, total, last_id));
-    Ok(Reply { status: StatusCode::OK, body, link, others: true })
+    Ok(Reply { status: StatusCode::OK, body, link, media: None, others: true })
 }

@@ -14,6 +14,7 @@ pub(crate) mod endpoints;
 pub(crate) mod error;
 pub(crate) mod media;
 pub(crate) mod routes;
+mod views;
 
 use std::time::Instant;
 

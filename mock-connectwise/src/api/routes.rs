@@ -4,6 +4,7 @@
 //! reaches the by-identifier route and `/system/members/12` the by-id one, as on the real
 //! server.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use crate::resources::Res;
@@ -35,10 +36,9 @@ pub(crate) enum Endpoint {
     ReportData,
     ReportColumns,
     ReportCount,
-    /// A setup table served read-only (an index into [`crate::resources::LOOKUPS`]).
-    LookupList(u8),
-    LookupCount(u8),
-    LookupGet(u8),
+    /// A view of the official surface (an index into the registry's views): `/info`
+    /// projections, `/default`, `/usages`, and paths the mock keeps nothing behind.
+    View(u16),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,7 +65,41 @@ pub(crate) struct Route {
     pub(crate) needs: Option<(Function, Action)>,
 }
 
-static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(build);
+/// The routes, and their indexes by the shape of a path: how many segments it has and its
+/// first two (lower case, hashed), which every route has as literals. Finding a route looks
+/// at the handful that share them instead of every route.
+struct Table {
+    routes: Vec<Route>,
+    by_shape: HashMap<u64, Vec<usize>>,
+}
+
+static ROUTES: LazyLock<Table> = LazyLock::new(|| {
+    let routes = build();
+    let mut by_shape: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, r) in routes.iter().enumerate() {
+        let lit = |n: usize| match r.segs.get(n) {
+            Some(Seg::Lit(l)) => Some(l.as_str()),
+            _ => None,
+        };
+        let key = shape(r.segs.len(), lit(0).unwrap_or(""), lit(1).unwrap_or(""));
+        by_shape.entry(key).or_default().push(i);
+    }
+    Table { routes, by_shape }
+});
+
+/// FNV-1a over the segment count and the first two segments without regard to case.
+fn shape(len: usize, first: &str, second: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |b: u8| {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
+    eat(u8::try_from(len).unwrap_or(u8::MAX));
+    for b in first.bytes().chain([b'/']).chain(second.bytes()) {
+        eat(b.to_ascii_lowercase());
+    }
+    h
+}
 
 fn route(method: &'static str, path: &str, endpoint: Endpoint, needs: Option<(Function, Action)>) -> Route {
     let segs = path
@@ -83,33 +117,26 @@ fn route(method: &'static str, path: &str, endpoint: Endpoint, needs: Option<(Fu
 fn build() -> Vec<Route> {
     use Endpoint as E;
     let mut routes = Vec::new();
-    for res in Res::ALL {
+    for res in Res::all() {
         let info = res.info();
-        let f = info.function;
-        let p = info.path;
+        let (f, m, p) = (info.function, info.methods, info.path);
         let item = format!("{p}/{{id}}");
-        routes.push(route("GET", p, E::List(res), Some((f, Action::Inquire))));
-        if info.writes.create {
-            routes.push(route("POST", p, E::Create(res), Some((f, Action::Add))));
-        }
-        routes.push(route("GET", &format!("{p}/count"), E::Count(res), Some((f, Action::Inquire))));
-        routes.push(route("GET", &item, E::Get(res), Some((f, Action::Inquire))));
-        if info.writes.replace {
-            routes.push(route("PUT", &item, E::Replace(res), Some((f, Action::Edit))));
-        }
-        if info.writes.patch {
-            routes.push(route("PATCH", &item, E::Patch(res), Some((f, Action::Edit))));
-        }
-        if info.writes.delete {
-            routes.push(route("DELETE", &item, E::Delete(res), Some((f, Action::Delete))));
-        }
+        let mut add = |on: bool, method, path: &str, endpoint, action| {
+            if on {
+                routes.push(route(method, path, endpoint, Some((f, action))));
+            }
+        };
+        add(m.list, "GET", p, E::List(res), Action::Inquire);
+        add(m.create, "POST", p, E::Create(res), Action::Add);
+        add(m.count, "GET", &format!("{p}/count"), E::Count(res), Action::Inquire);
+        add(m.get, "GET", &item, E::Get(res), Action::Inquire);
+        add(m.replace, "PUT", &item, E::Replace(res), Action::Edit);
+        add(m.patch, "PATCH", &item, E::Patch(res), Action::Edit);
+        add(m.delete, "DELETE", &item, E::Delete(res), Action::Delete);
     }
-    for (i, lookup) in crate::resources::LOOKUPS.iter().enumerate() {
-        let i = u8::try_from(i).unwrap_or(u8::MAX);
-        let needs = Some((lookup.function, Action::Inquire));
-        routes.push(route("GET", lookup.path, E::LookupList(i), needs));
-        routes.push(route("GET", &format!("{}/count", lookup.path), E::LookupCount(i), needs));
-        routes.push(route("GET", &format!("{}/{{id}}", lookup.path), E::LookupGet(i), needs));
+    for (i, view) in crate::resources::registry::get().views.iter().enumerate() {
+        let i = u16::try_from(i).unwrap_or(u16::MAX);
+        routes.push(route("GET", &view.path, E::View(i), Some((view.function, Action::Inquire))));
     }
     let members = Some((Function::MemberMaintenance, Action::Inquire));
     let roles = Some((Function::SecurityRoles, Action::Inquire));
@@ -177,7 +204,9 @@ fn match_segs(route: &Route, segs: &[&str]) -> Option<Vec<Param>> {
 pub(crate) fn find(method: &str, segs: &[&str]) -> Matched<'static> {
     let method = if method == "HEAD" { "GET" } else { method };
     let mut allowed = Vec::new();
-    for r in ROUTES.iter() {
+    let key = shape(segs.len(), segs.first().copied().unwrap_or(""), segs.get(1).copied().unwrap_or(""));
+    let candidates = ROUTES.by_shape.get(&key).map_or(&[][..], Vec::as_slice);
+    for r in candidates.iter().map(|&i| &ROUTES.routes[i]) {
         if let Some(params) = match_segs(r, segs) {
             if r.method == method {
                 return Matched::Found(r, params);
@@ -205,7 +234,7 @@ pub struct RouteRule {
 /// Every route of the mock's `apis/3.0` with the level it needs, generated from the router's
 /// own table: what is listed is what is enforced.
 pub fn route_rules() -> Vec<RouteRule> {
-    ROUTES.iter().map(|r| RouteRule { method: r.method, path: r.path.clone(), needs: r.needs }).collect()
+    ROUTES.routes.iter().map(|r| RouteRule { method: r.method, path: r.path.clone(), needs: r.needs }).collect()
 }
 
 #[cfg(test)]

@@ -116,38 +116,56 @@ impl Tenant {
         set(obj, "margin", money(ext_price - ext_cost));
     }
 
-    /// The lookup row a reference points at, by id.
-    fn lookup_row(&self, schema: &str, reference: Option<&Value>) -> Option<&Map<String, Value>> {
-        let id = reference?.get("id")?.as_u64()?;
-        self.lookups.get(schema)?.iter().find(|r| r.get("id").and_then(Value::as_u64) == Some(id))
+    /// A record of `res` as JSON, by the id a reference holds.
+    fn referenced(&self, res: Res, reference: Option<&Value>) -> Option<Map<String, Value>> {
+        let id = u32::try_from(reference?.get("id")?.as_u64()?).ok()?;
+        Some(self.table(res).view(id)?.to_json())
+    }
+
+    /// The default record of a setup table (its `defaultFlag` one, else its first), optionally
+    /// among the children of one parent, as a reference `{id, name}`.
+    fn default_of(&self, res: Res, parent: Option<u32>) -> Option<Value> {
+        let table = self.table(res);
+        let rows = || table.iter().filter(|r| parent.is_none_or(|p| r.meta.parent == p));
+        let flagged = rows()
+            .find(|r| r.doc.view(table.schema).get_named("defaultFlag").is_some_and(|v| v.to_json() == json!(true)));
+        let rec = flagged.or_else(|| rows().next())?;
+        let name = rec.doc.view(table.schema).str("name").unwrap_or("").to_owned();
+        Some(json!({ "id": rec.id, "name": name }))
     }
 
     fn derive_ticket(&self, obj: &mut Map<String, Value>, now: i64, by: &str) {
         if !has(obj, "recordType") {
             set(obj, "recordType", json!("ServiceTicket"));
         }
-        let statuses = self.lookups.get("ServiceStatusReference");
-        if !has(obj, "status") {
-            // A new ticket gets the first status in sort order, as a board's default.
-            let first = statuses
-                .and_then(|rows| rows.iter().min_by_key(|r| r.get("sort").and_then(Value::as_i64).unwrap_or(i64::MAX)));
-            if let Some(row) = first {
-                let mut status = Map::new();
-                for k in ["id", "name", "sort"] {
-                    if let Some(v) = row.get(k) {
-                        status.insert(k.to_owned(), v.clone());
-                    }
-                }
-                set(obj, "status", Value::Object(status));
+        if !has(obj, "board") {
+            // A ticket without a board goes to the first active service board (A15.3).
+            let boards = self.table(Res::Boards);
+            let first = boards.iter().find(|r| {
+                let d = r.doc.view(boards.schema);
+                let flag = |f: &str| d.get_named(f).is_some_and(|v| v.to_json() == json!(true));
+                !flag("inactiveFlag") && !flag("projectFlag")
+            });
+            if let Some(b) = first {
+                let name = b.doc.view(boards.schema).str("name").unwrap_or("").to_owned();
+                set(obj, "board", json!({ "id": b.id, "name": name }));
             }
         }
-        let Some(row) = self.lookup_row("ServiceStatusReference", obj.get("status")) else { return };
-        // A status is closed when its row says so, else by ConnectWise's ">Closed" naming.
-        let closed = row.get("closedStatus").and_then(Value::as_bool).unwrap_or_else(|| {
-            row.get("name")
-                .and_then(Value::as_str)
-                .is_some_and(|n| n.starts_with('>') || n.eq_ignore_ascii_case("Closed"))
-        });
+        let board =
+            obj.get("board").and_then(|b| b.get("id")).and_then(Value::as_u64).and_then(|b| u32::try_from(b).ok());
+        if !has(obj, "status") {
+            // A new ticket gets its board's default status (A15.3).
+            if let Some(status) = board.and_then(|b| self.default_of(Res::BoardStatuses, Some(b))) {
+                set(obj, "status", status);
+            }
+        }
+        let Some(row) = self.referenced(Res::BoardStatuses, obj.get("status")) else { return };
+        // A status is closed when its board says so (`closedStatus`), or by ConnectWise's
+        // `>Closed` naming when the board leaves it unset.
+        let closed = row
+            .get("closedStatus")
+            .and_then(Value::as_bool)
+            .unwrap_or_else(|| row.get("name").and_then(Value::as_str).is_some_and(|n| n.starts_with('>')));
         set(obj, "closedFlag", Value::Bool(closed));
         if closed {
             if !has(obj, "closedDate") {
@@ -162,15 +180,14 @@ impl Tenant {
     }
 
     fn derive_company(&self, obj: &mut Map<String, Value>) {
-        let first = |schema: &str| self.lookups.get(schema).and_then(|rows| rows.first()).cloned();
         if !has(obj, "status") {
-            if let Some(row) = first("CompanyStatusReference") {
-                set(obj, "status", Value::Object(row));
+            if let Some(status) = Res::at_path("/company/companies/statuses").and_then(|r| self.default_of(r, None)) {
+                set(obj, "status", status);
             }
         }
         if !has(obj, "types") {
-            let types: Vec<Value> = first("CompanyTypeReference").map(Value::Object).into_iter().collect();
-            set(obj, "types", Value::Array(types));
+            let types = Res::at_path("/company/companies/types").and_then(|r| self.default_of(r, None));
+            set(obj, "types", Value::Array(types.into_iter().collect()));
         }
         if !has(obj, "site") {
             set(obj, "site", json!({ "name": MAIN_SITE }));

@@ -5,7 +5,7 @@
 //! cannot hold what the API would refuse. Bulk members for load tests are generated with
 //! `fake` from a seed, so the same seed gives the same members.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use fake::Fake;
@@ -91,10 +91,23 @@ pub(crate) struct TenantFixture {
     agreements: Vec<Value>,
     #[serde(default)]
     tickets: Vec<Value>,
+    /// Rows of setup tables by the reference schema that points at them (the form before
+    /// setup tables were collections): loaded as records of that collection.
     #[serde(default)]
-    lookups: HashMap<String, Vec<Map<String, Value>>>,
+    lookups: BTreeMap<String, Vec<Map<String, Value>>>,
+    /// Records of any collection, by its route, loaded in order after members and before
+    /// the named sections; a record's child collections nest in it under their last path
+    /// segment (`"statuses": [...]` in a board, `"sites": [...]` in a company).
+    #[serde(default)]
+    collections: Vec<CollectionFixture>,
     #[serde(default)]
     reports: Vec<ReportFixture>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct CollectionFixture {
+    path: String,
+    records: Vec<Value>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -225,7 +238,6 @@ impl FixtureSet {
 impl TenantFixture {
     fn build(&self, keys: &KeyGen, now: i64) -> Result<Tenant, FixtureError> {
         let mut tenant = Tenant::new(&self.company, &self.company_name);
-        tenant.lookups = self.lookups.clone();
         let invalid = |what: String| FixtureError::Invalid { company: self.company.clone(), what };
         for role in &self.security_roles {
             let id =
@@ -252,35 +264,45 @@ impl TenantFixture {
             };
             tenant.levels.insert(id, levels);
         }
-        for (res, records) in [
-            (Res::ApiMembers, &self.api_members),
-            (Res::Members, &self.members),
-            (Res::Boards, &self.boards),
-            (Res::Priorities, &self.priorities),
-            (Res::IntegratorLogins, &self.integrator_logins),
-            (Res::Companies, &self.companies),
-            (Res::Catalog, &self.catalog),
-        ] {
+        for (res, records) in [(Res::ApiMembers, &self.api_members), (Res::Members, &self.members)] {
             for r in records {
                 let id = self.insert(&mut tenant, res, None, r, keys, now)?;
                 self.add_keys(&mut tenant, res, id, r, keys, now)?;
             }
         }
-        // A board's statuses are nested in it, as an agreement's additions are.
-        for b in &self.boards {
-            let board = b.get("name").and_then(Value::as_str).and_then(|n| tenant.table(Res::Boards).find_unique(n));
-            for status in b.get("statuses").and_then(Value::as_array).into_iter().flatten() {
-                self.insert(&mut tenant, Res::BoardStatuses, board, status, keys, now)?;
+        for (reference, rows) in &self.lookups {
+            let res = Res::for_reference(reference)
+                .map(|(r, _)| r)
+                .filter(|r| r.info().parent.is_none())
+                .ok_or_else(|| invalid(format!("lookups: {reference} is not a reference to a top-level collection")))?;
+            for row in rows {
+                let mut row = row.clone();
+                row.remove("id");
+                self.insert(&mut tenant, res, None, &Value::Object(row), keys, now)?;
             }
         }
-        for a in &self.agreements {
-            let id = self.insert(&mut tenant, Res::Agreements, None, a, keys, now)?;
-            for addition in a.get("additions").and_then(Value::as_array).into_iter().flatten() {
-                self.insert(&mut tenant, Res::Additions, Some(id), addition, keys, now)?;
+        for c in &self.collections {
+            let res = Res::at_path(&c.path).ok_or_else(|| invalid(format!("collections: no collection {}", c.path)))?;
+            if res.info().parent.is_some() {
+                return Err(invalid(format!("collections: nest {} records in their parent's records", c.path)));
+            }
+            for r in &c.records {
+                self.insert_tree(&mut tenant, res, None, r, keys, now)?;
             }
         }
-        for t in &self.tickets {
-            self.insert(&mut tenant, Res::Tickets, None, t, keys, now)?;
+        for (res, records) in [
+            (Res::Boards, &self.boards),
+            (Res::Priorities, &self.priorities),
+            (Res::IntegratorLogins, &self.integrator_logins),
+            (Res::Companies, &self.companies),
+            (Res::Catalog, &self.catalog),
+            (Res::Agreements, &self.agreements),
+            (Res::Tickets, &self.tickets),
+        ] {
+            for r in records {
+                let id = self.insert_tree(&mut tenant, res, None, r, keys, now)?;
+                self.add_keys(&mut tenant, res, id, r, keys, now)?;
+            }
         }
         let meta = self.meta(&mut tenant, &Value::Null, now);
         for r in &self.reports {
@@ -297,6 +319,40 @@ impl TenantFixture {
             info.and_then(|i| i.get("dateEntered")).and_then(Value::as_str).and_then(datetime::parse).unwrap_or(now);
         let by = tenant.names.intern(by);
         Meta { entered_at: at, updated_at: at, entered_by: by, updated_by: by, parent: 0 }
+    }
+
+    /// Inserts a record and the child records nested in it, depth first.
+    fn insert_tree(
+        &self,
+        tenant: &mut Tenant,
+        res: Res,
+        parent: Option<u32>,
+        record: &Value,
+        keys: &KeyGen,
+        now: i64,
+    ) -> Result<u32, FixtureError> {
+        let children: Vec<(Res, &Vec<Value>)> = Res::all()
+            .filter(|c| c.info().parent.is_some_and(|(p, _)| p == res))
+            .filter_map(|c| {
+                let key = c.info().path.rsplit('/').next().unwrap_or("");
+                let nested = record.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(key))?;
+                nested.1.as_array().map(|a| (c, a))
+            })
+            .collect();
+        let mut body = record.clone();
+        if let Some(o) = body.as_object_mut() {
+            for (c, _) in &children {
+                let key = c.info().path.rsplit('/').next().unwrap_or("");
+                o.retain(|k, _| !k.eq_ignore_ascii_case(key) || res.schema().prop(k).is_some());
+            }
+        }
+        let id = self.insert(tenant, res, parent, &body, keys, now)?;
+        for (child, records) in children {
+            for r in records {
+                self.insert_tree(tenant, child, Some(id), r, keys, now)?;
+            }
+        }
+        Ok(id)
     }
 
     fn insert(

@@ -7,6 +7,7 @@
 
 use serde_json::{Map, Value};
 
+use super::derived::MAIN_SITE;
 use super::secrets::{KeyGen, SecretHash};
 use super::table::{Meta, Names, Record, Table};
 use super::tenant::Tenant;
@@ -170,7 +171,7 @@ pub(crate) fn render_page(
     names: &Names,
     base: &str,
 ) -> Listed {
-    let ctx = Ctx { base, names, board: None };
+    let ctx = Ctx { base, names, board: None, company: None };
     let last_id = page.last().map(|r| r.id);
     let items: Vec<RecordJson<'_>> = page
         .into_iter()
@@ -182,7 +183,7 @@ pub(crate) fn render_page(
 /// One row of a (virtual) table, rendered.
 pub(crate) fn get_row(table: &Table, id: u32, fields: Option<&Fields>, names: &Names, base: &str) -> Option<Vec<u8>> {
     let record = table.get(id)?;
-    let ctx = Ctx { base, names, board: None };
+    let ctx = Ctx { base, names, board: None, company: None };
     Some(write_one(&RecordJson { ctx, doc: record.doc.view(table.schema), record, res: None, fields }))
 }
 
@@ -221,33 +222,6 @@ pub(crate) fn count_visible(
 }
 
 impl Tenant {
-    /// A served setup table (`resources::LOOKUPS[index]`) as a table of its reference schema,
-    /// so lists, counts, conditions and paging work as on any collection. Its rows are dated
-    /// and signed like the tenant's first security role: they came with the tenant.
-    pub(crate) fn lookup_table(
-        &self,
-        lookup: &crate::resources::Lookup,
-        board: Option<u32>,
-    ) -> Result<Table, StoreError> {
-        if lookup.path.contains("{parentId}") {
-            let board = board.unwrap_or(0);
-            if self.table(Res::Boards).get(board).is_none() {
-                return Err(StoreError::NotFound(format!("Board {board}")));
-            }
-        }
-        let schema = crate::schema::schema(lookup.schema);
-        let meta = self.table(Res::SecurityRoles).iter().next().map_or(
-            Meta { entered_at: 0, updated_at: 0, entered_by: 0, updated_by: 0, parent: 0 },
-            |r| Meta { parent: 0, ..r.meta },
-        );
-        let mut table = Table::new(schema, None);
-        for row in self.lookups.get(lookup.schema).into_iter().flatten() {
-            let Some(id) = row.get("id").and_then(Value::as_u64).and_then(|i| u32::try_from(i).ok()) else { continue };
-            table.insert(Record::new(id, meta, Doc::encode(schema, row)));
-        }
-        Ok(table)
-    }
-
     /// The parent record's id, checked to exist, for child collections.
     pub(crate) fn parent_of(&self, res: Res, parent: Option<u32>) -> Result<Option<u32>, StoreError> {
         match (res.info().parent, parent) {
@@ -284,7 +258,7 @@ impl Tenant {
     }
 
     pub(crate) fn render(&self, res: Res, rec: &Record, fields: Option<&Fields>, base: &str) -> Vec<u8> {
-        let ctx = Ctx { base, names: &self.names, board: None };
+        let ctx = Ctx { base, names: &self.names, board: None, company: None };
         write_one(&RecordJson { ctx, doc: rec.doc.view(res.schema()), record: rec, res: Some(res), fields })
     }
 
@@ -324,13 +298,9 @@ impl Tenant {
         w: &WriteCtx<'_>,
     ) -> Result<One, StoreError> {
         let parent = self.parent_of(res, parent)?;
-        let (mut obj, secret) = self.prepare(res, parent, body, Mode::Create, None, w)?;
+        let (obj, secret) = self.prepare(res, parent, body, Mode::Create, None, w)?;
         let id = self.next_id(res);
         let (now, keys, base) = (w.now, w.keys, w.base);
-        // The company's main site is made with it and shares its id (assumption A13.5).
-        if let (Res::Companies, Some(Value::Object(site))) = (res, obj.get_mut("site")) {
-            site.entry("id").or_insert(Value::from(id));
-        }
         let by = self.names.intern(w.access.caller);
         let meta =
             Meta { entered_at: now, updated_at: now, entered_by: by, updated_by: by, parent: parent.unwrap_or(0) };
@@ -338,6 +308,9 @@ impl Tenant {
         table.insert(Record::new(id, meta, Doc::encode(table.schema, &obj)));
         self.after_create(res, id, secret, keys);
         self.sync_api_member(res, id);
+        if res == Res::Companies {
+            self.make_main_site(id, w);
+        }
         let rec = self.table(res).get(id).ok_or_else(|| StoreError::NotFound(format!("{} {id}", res.info().title)))?;
         Ok(One { id, body: self.render(res, rec, None, base), others: false })
     }
@@ -355,6 +328,31 @@ impl Tenant {
         if let Some(s) = secret {
             self.secrets.insert((res, id), SecretHash::new(&s, keys));
         }
+    }
+
+    /// Makes the site the server makes with every company (assumption A13.5): named as the
+    /// company's `site` asks (default "Main"), at the company's address, the default for
+    /// billing, shipping and mail; the company's `site` then points at it.
+    fn make_main_site(&mut self, company: u32, w: &WriteCtx<'_>) {
+        let Some(sites) = Res::at_path("/company/companies/{parentId}/sites") else { return };
+        let Some(mut doc) = self.table(Res::Companies).view(company).map(|d| d.to_json()) else { return };
+        let name = doc.get("site").and_then(|s| s.get("name")).and_then(Value::as_str).unwrap_or(MAIN_SITE).to_owned();
+        let mut site = Map::new();
+        site.insert("name".into(), Value::from(name.clone()));
+        for field in ["addressLine1", "addressLine2", "city", "zip", "phoneNumber", "faxNumber"] {
+            if let Some(v) = doc.get(field).filter(|_| sites.schema().prop(field).is_some()) {
+                site.insert(field.into(), v.clone());
+            }
+        }
+        for flag in ["primaryAddressFlag", "defaultBillingFlag", "defaultShippingFlag", "defaultMailingFlag"] {
+            site.insert(flag.into(), Value::Bool(true));
+        }
+        let Ok(made) = self.create(sites, Some(company), Value::Object(site), w) else { return };
+        doc.insert("site".into(), serde_json::json!({ "id": made.id, "name": name }));
+        let table = self.table_mut(Res::Companies);
+        let Some(meta) = table.get(company).map(|r| r.meta) else { return };
+        let encoded = Doc::encode(table.schema, &doc);
+        table.update(company, encoded, meta);
     }
 
     /// Replaces a record (PUT) or stores the result of a PATCH.
@@ -427,7 +425,7 @@ impl Tenant {
             self.levels.remove(&id);
         }
         // Child records go with their parent (agreement additions).
-        for child in Res::ALL.into_iter().filter(|c| c.info().parent.is_some_and(|(p, _)| p == res)) {
+        for child in Res::all().filter(|c| c.info().parent.is_some_and(|(p, _)| p == res)) {
             let ids: Vec<u32> = self.table(child).iter().filter(|r| r.meta.parent == id).map(|r| r.id).collect();
             for cid in ids {
                 self.table_mut(child).remove(cid);
@@ -439,7 +437,7 @@ impl Tenant {
     /// Records that reference `res` `id` (a delete of it would leave them dangling).
     fn referrers(&self, res: Res, id: u32) -> Vec<String> {
         let mut users = Vec::new();
-        for other in Res::ALL {
+        for other in Res::all() {
             let info = other.info();
             for rf in info.refs.iter().filter(|rf| rf.targets.contains(&res)) {
                 let table = self.table(other);
@@ -521,45 +519,101 @@ impl Tenant {
     }
 
     /// Points every reference at an existing record (by `id`, or by its identifier or name)
-    /// and copies the target's display fields into it.
+    /// and copies the target's display fields into it. A reference to a child collection's
+    /// record (a ticket's `status`) is looked up among the children of the parent the object
+    /// also references (the ticket's `board`): a status of another board is refused.
     fn resolve_refs(&self, res: Res, obj: &mut Map<String, Value>) -> Vec<FieldError> {
         let schema = res.schema();
         let mut errors = Vec::new();
         let keys: Vec<String> = obj.keys().cloned().collect();
-        for key in keys {
-            let Some((_, prop)) = schema.prop(&key) else { continue };
-            let Type::Object(target_schema) = prop.ty else { continue };
-            let ref_schema = crate::schema::SCHEMAS.get(target_schema);
-            if !ref_schema.is_reference() {
-                continue;
-            }
-            let Some(Value::Object(reference)) = obj.get_mut(&key) else { continue };
-            let targets = res.info().refs.iter().find(|rf| rf.field.eq_ignore_ascii_case(&key)).map(|rf| rf.targets);
-            let outcome = match targets {
-                Some(targets) => self.fill_record_ref(targets, reference),
-                None => self.fill_lookup_ref(&ref_schema.name, reference),
-            };
-            if let Err(message) = outcome {
-                errors.push(FieldError::new(
-                    FieldErrorCode::InvalidField,
-                    format!("{}/id", prop.name),
-                    format!("{}: {message}", prop.name),
-                ));
+        // Parents first, so a scoped reference sees its parent resolved.
+        let mut scoped = Vec::new();
+        for pass in 0..2 {
+            let keys = if pass == 0 { keys.clone() } else { std::mem::take(&mut scoped) };
+            for key in keys {
+                let Some((_, prop)) = schema.prop(&key) else { continue };
+                let Type::Object(target_schema) = prop.ty else { continue };
+                let ref_schema = crate::schema::SCHEMAS.get(target_schema);
+                if !ref_schema.is_reference() {
+                    continue;
+                }
+                let explicit =
+                    res.info().refs.iter().find(|rf| rf.field.eq_ignore_ascii_case(&key)).map(|rf| rf.targets);
+                let target = Res::for_reference(&ref_schema.name).map(|(t, _)| t);
+                let scope = match (explicit, target.and_then(|t| t.info().parent)) {
+                    (None, Some((parent, _))) => Some(self.scope_of(obj, parent)),
+                    _ => None,
+                };
+                if pass == 0 && scope.is_some() {
+                    scoped.push(key);
+                    continue;
+                }
+                let Some(Value::Object(reference)) = obj.get_mut(&key) else { continue };
+                let outcome = match (explicit, target) {
+                    // A reference the collection fills itself (a new company's `site`).
+                    (Some([]), _) => keep_unknown_ref(reference),
+                    (Some(targets), _) => self.fill_record_ref(targets, reference, None, ref_schema),
+                    (None, Some(t)) => self.fill_record_ref(&[t], reference, scope.flatten(), ref_schema),
+                    (None, None) => keep_unknown_ref(reference),
+                };
+                if let Err(message) = outcome {
+                    errors.push(FieldError::new(
+                        FieldErrorCode::InvalidField,
+                        format!("{}/id", prop.name),
+                        format!("{}: {message}", prop.name),
+                    ));
+                }
             }
         }
         errors
     }
 
-    fn fill_record_ref(&self, targets: &[Res], reference: &mut Map<String, Value>) -> Result<(), String> {
+    /// The id of the `parent` record `obj` references (a ticket's `board`), if any.
+    fn scope_of(&self, obj: &Map<String, Value>, parent: Res) -> Option<u32> {
+        let name = parent.schema().name.as_str();
+        let (_, v) = obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name))?;
+        let id = ref_id(v.as_object()?)?;
+        self.table(parent).get(id).map(|_| id)
+    }
+
+    /// Resolves a reference into `targets`; `scope` keeps only children of that parent.
+    fn fill_record_ref(
+        &self,
+        targets: &[Res],
+        reference: &mut Map<String, Value>,
+        scope: Option<u32>,
+        ref_schema: &crate::schema::ObjectSchema,
+    ) -> Result<(), String> {
         let id = ref_id(reference);
+        let in_scope = |r: &super::table::Record| scope.is_none_or(|p| r.meta.parent == p);
         let found = match id {
-            Some(id) => targets.iter().find_map(|&t| self.table(t).get(id).map(|r| (t, r.id))),
+            Some(id) => targets.iter().find_map(|&t| self.table(t).get(id).filter(|r| in_scope(r)).map(|r| (t, r.id))),
             None => {
-                let by = ["identifier", "name"].iter().find_map(|f| ref_text(reference, f));
-                let Some(value) = by else { return Err("give an id".into()) };
-                targets.iter().find_map(|&t| self.table(t).find_unique(value).map(|rid| (t, rid)))
+                let by = ["identifier", "name"].iter().find_map(|f| ref_text(reference, f).map(|v| (*f, v)));
+                let Some((field, value)) = by else { return Err("give an id".into()) };
+                targets.iter().find_map(|&t| {
+                    let table = self.table(t);
+                    let unique = table.find_unique(value).filter(|&rid| table.get(rid).is_some_and(in_scope));
+                    let scanned = || {
+                        table.iter().find(|r| {
+                            in_scope(r)
+                                && r.doc.view(table.schema).str(field).is_some_and(|s| s.eq_ignore_ascii_case(value))
+                        })
+                    };
+                    unique.or_else(|| scanned().map(|r| r.id)).map(|rid| (t, rid))
+                })
             }
         };
+        if found.is_none() {
+            if let (Some(p), Some(t)) = (scope, targets.first()) {
+                let shown = id.map_or_else(
+                    || ["identifier", "name"].iter().find_map(|f| ref_text(reference, f)).unwrap_or("").to_owned(),
+                    |i| i.to_string(),
+                );
+                let parent = t.info().parent.map_or("parent", |(pr, _)| pr.info().title);
+                return Err(format!("{} {shown} does not belong to {parent} {p}", t.info().title));
+            }
+        }
         let Some((target, rid)) = found else {
             let shown = id.map_or_else(
                 || ["identifier", "name"].iter().find_map(|f| ref_text(reference, f)).unwrap_or("").to_owned(),
@@ -584,63 +638,44 @@ impl Tenant {
                 *v = c;
             }
         }
-        // Fill display fields the client left out.
-        let ref_fields: &[&str] = match target {
-            Res::Members | Res::ApiMembers => &["identifier", "name"],
-            Res::Companies => &["identifier", "name"],
-            Res::Catalog => &["identifier"],
-            Res::Tickets => &["summary"],
-            _ => &["name"],
-        };
-        for f in ref_fields {
-            if reference.contains_key(*f) {
-                continue;
-            }
-            let v = match (*f, &summary, doc) {
+        // Fill the display fields of the reference schema the client left out, from the
+        // target: same-named fields, `sort` from `sortOrder`, a contact's name from its parts.
+        let names: Vec<&str> = ref_schema
+            .props
+            .iter()
+            .map(|p| p.name.as_str())
+            .filter(|n| !matches!(*n, "id" | "_info"))
+            .filter(|n| !reference.keys().any(|k| k.eq_ignore_ascii_case(n)))
+            .collect();
+        for f in names {
+            let v = match (f, &summary, doc) {
                 ("name", Some(m), _) => Some(Value::String(m.name.clone())),
-                (f, _, Some(d)) => d.str(f).map(|s| Value::String(s.to_owned())),
-                _ => None,
+                (_, _, None) => None,
+                ("sort", _, Some(d)) => d.get_named("sortOrder").map(|v| v.to_json()),
+                ("name", _, Some(d)) if d.str("name").is_none() => {
+                    let full =
+                        [d.str("firstName"), d.str("lastName")].into_iter().flatten().collect::<Vec<_>>().join(" ");
+                    (!full.is_empty()).then_some(Value::String(full))
+                }
+                (f, _, Some(d)) => match d.get_named(f) {
+                    Some(val @ (Val::Str(_) | Val::Int(_) | Val::Num(_) | Val::Bool(_))) => Some(val.to_json()),
+                    _ => None,
+                },
             };
             if let Some(v) = v {
-                reference.insert((*f).to_owned(), v);
+                reference.insert(f.to_owned(), v);
             }
         }
         Ok(())
     }
+}
 
-    fn fill_lookup_ref(&self, ref_schema: &str, reference: &mut Map<String, Value>) -> Result<(), String> {
-        let Some(rows) = self.lookups.get(ref_schema) else {
-            // A table the mock knows nothing of: keep what the client sent.
-            return if ref_id(reference).is_some()
-                || ["identifier", "name"].iter().any(|f| ref_text(reference, f).is_some())
-            {
-                Ok(())
-            } else {
-                Err("give an id".into())
-            };
-        };
-        let row = match ref_id(reference) {
-            Some(id) => rows.iter().find(|r| r.get("id").and_then(Value::as_u64) == Some(u64::from(id))),
-            None => {
-                let Some((f, value)) =
-                    ["identifier", "name"].iter().find_map(|f| ref_text(reference, f).map(|v| (*f, v)))
-                else {
-                    return Err("give an id".into());
-                };
-                rows.iter().find(|r| r.get(f).and_then(Value::as_str).is_some_and(|s| s.eq_ignore_ascii_case(value)))
-            }
-        };
-        let Some(row) = row else {
-            return Err(format!(
-                "no {} matches {}",
-                ref_schema.trim_end_matches("Reference"),
-                Value::Object(reference.clone())
-            ));
-        };
-        for (k, v) in row {
-            reference.insert(k.clone(), v.clone());
-        }
+/// A reference to a table the mock knows nothing of: kept as the client sent it.
+fn keep_unknown_ref(reference: &Map<String, Value>) -> Result<(), String> {
+    if ref_id(reference).is_some() || ["identifier", "name"].iter().any(|f| ref_text(reference, f).is_some()) {
         Ok(())
+    } else {
+        Err("give an id".into())
     }
 }
 

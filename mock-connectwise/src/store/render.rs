@@ -23,6 +23,9 @@ pub(crate) struct Ctx<'a> {
     /// The service board of the record being rendered, for its status's link
     /// (`/service/boards/{board}/statuses/{id}`); set per record.
     pub(crate) board: Option<i64>,
+    /// The company of the record being rendered, for its site's link
+    /// (`/company/companies/{company}/sites/{id}`); set per record.
+    pub(crate) company: Option<i64>,
 }
 
 /// One record as a JSON object.
@@ -154,7 +157,14 @@ impl RecordJson<'_> {
                 _ => None,
             },
         };
-        let ctx = Ctx { board, ..self.ctx };
+        let company = match self.res {
+            Some(Res::Companies) => Some(i64::from(self.record.id)),
+            _ => match self.doc.get_named("company") {
+                Some(Val::Obj(c)) => c.int("id"),
+                _ => None,
+            },
+        };
+        let ctx = Ctx { board, company, ..self.ctx };
         let virtuals = [schema.id_key.map(|k| (k, Slot::Id)), schema.info_key.map(|k| (k, Slot::Info))];
         let mut obj = Obj::open(out);
         let mut pending = virtuals.into_iter().flatten().peekable();
@@ -274,18 +284,20 @@ fn join_href(base: &str, path: &str, id: i64) -> String {
     href
 }
 
-/// The `_info` link of a reference: to a record the mock serves, or to a row of a setup
-/// table it serves (a status's link goes through the record's board).
+/// The `_info` link of a reference to a record the mock serves; a child's link goes through
+/// the parent the rendered record names (a status through its board, a site through its
+/// company), and there is none when it names no such parent.
 fn reference_link(ctx: Ctx<'_>, reference_schema: &str, id: i64) -> Option<(&'static str, String)> {
-    if let Some((res, key)) = Res::for_reference(reference_schema) {
-        return Some((key, join_href(ctx.base, res.info().path, id)));
-    }
-    let lookup = crate::resources::lookup_for(reference_schema)?;
-    let path = match lookup.path.split_once("{parentId}") {
-        Some((head, tail)) => format!("{head}{}{tail}", ctx.board?),
-        None => lookup.path.to_owned(),
+    let (res, key) = Res::for_reference(reference_schema)?;
+    let info = res.info();
+    let Some((parent, _)) = info.parent else { return Some((key, join_href(ctx.base, info.path, id))) };
+    let parent_id = match parent {
+        Res::Boards => ctx.board?,
+        Res::Companies => ctx.company?,
+        _ => return None,
     };
-    Some((lookup.href, join_href(ctx.base, &path, id)))
+    let (head, tail) = info.path.split_once("{parentId}")?;
+    Some((key, join_href(ctx.base, &format!("{head}{parent_id}{tail}"), id)))
 }
 
 /// A nested object; references to records the mock serves get an `_info` link to them.
@@ -332,7 +344,7 @@ mod tests {
             Meta { entered_at: 1_700_000_000, updated_at: 1_700_000_060, entered_by: by, updated_by: by, parent: 0 };
         let record = Record::new(12, meta, Doc::encode(s, body.as_object().unwrap()));
         let fields = fields.map(|f| Fields::parse(s, f).unwrap());
-        let ctx = Ctx { base: "http://h/v4_6_release/apis/3.0", names: &names, board: None };
+        let ctx = Ctx { base: "http://h/v4_6_release/apis/3.0", names: &names, board: None, company: None };
         let json = RecordJson {
             ctx,
             doc: record.doc.view(s),
@@ -376,7 +388,7 @@ mod tests {
         let names = Names::default();
         let meta = Meta { entered_at: 0, updated_at: 0, entered_by: 0, updated_by: 0, parent: 0 };
         let record = Record::new(3, meta, Doc::encode(s, body.as_object().unwrap()));
-        let ctx = Ctx { base: "http://h", names: &names, board: None };
+        let ctx = Ctx { base: "http://h", names: &names, board: None, company: None };
         let json = RecordJson { ctx, doc: record.doc.view(s), record: &record, res: None, fields: None };
         let v: serde_json::Value = serde_json::from_slice(&write_one(&json)).unwrap();
         assert_eq!(v["identifier"], "Q\"1");

@@ -3,8 +3,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::{Map, Value};
-
 use super::reports::Reports;
 use super::secrets::{ApiKey, SecretHash, Token};
 use super::table::{Names, Record, Table};
@@ -19,7 +17,7 @@ pub(crate) struct Tenant {
     pub(crate) company_name: String,
     tables: Vec<Table>,
     /// The last id given out, per id space.
-    pub(crate) last_ids: [u32; Res::ALL.len()],
+    pub(crate) last_ids: Box<[u32]>,
     /// Levels of each security role, by role id.
     pub(crate) levels: HashMap<u32, RoleLevels>,
     /// Hashed passwords (members, integrator logins).
@@ -31,9 +29,6 @@ pub(crate) struct Tenant {
     /// Member tokens by public key.
     pub(crate) tokens: HashMap<String, Token>,
     pub(crate) names: Names,
-    /// Rows of setup tables the mock does not serve (locations, departments, types...), by the
-    /// reference schema that points at them; references to them are checked and filled in.
-    pub(crate) lookups: HashMap<String, Vec<Map<String, Value>>>,
     pub(crate) reports: Reports,
     /// API keys and tokens changed since the store last took them (`--state-file`).
     pub(crate) touched: super::persist::Touched,
@@ -44,14 +39,13 @@ impl Tenant {
         Self {
             company: company.to_owned(),
             company_name: company_name.to_owned(),
-            tables: Res::ALL
-                .iter()
+            tables: Res::all()
                 .map(|r| {
                     let t = Table::new(r.schema(), r.info().unique);
                     if r.info().parent.is_some() { t.child() } else { t }
                 })
                 .collect(),
-            last_ids: [0; Res::ALL.len()],
+            last_ids: vec![0; Res::count()].into_boxed_slice(),
             levels: HashMap::new(),
             secrets: HashMap::new(),
             keys: BTreeMap::new(),
@@ -59,7 +53,6 @@ impl Tenant {
             last_key_id: 0,
             tokens: HashMap::new(),
             names: Names::default(),
-            lookups: HashMap::new(),
             reports: Reports::default(),
             touched: super::persist::Touched::default(),
         }

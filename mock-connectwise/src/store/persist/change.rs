@@ -14,15 +14,15 @@ use crate::store::State;
 use crate::store::tenant::Tenant;
 
 /// The id sequences before a write, to log them only when it moved them.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Mark {
-    last_ids: [u32; Res::ALL.len()],
+    last_ids: Box<[u32]>,
     last_key_id: u32,
 }
 
 impl Mark {
     pub(crate) fn of(t: &Tenant) -> Self {
-        Self { last_ids: t.last_ids, last_key_id: t.last_key_id }
+        Self { last_ids: t.last_ids.clone(), last_key_id: t.last_key_id }
     }
 }
 
@@ -30,7 +30,7 @@ impl Mark {
 /// Takes the tenant's touched lists.
 pub(crate) fn encode(t: &mut Tenant, mark: &Mark) -> Option<Vec<u8>> {
     let mut records = Vec::new();
-    for res in Res::ALL {
+    for res in Res::all() {
         let mut ids = std::mem::take(&mut t.table_mut(res).touched);
         ids.sort_unstable();
         ids.dedup();

@@ -40,7 +40,7 @@ pub(crate) fn collection(res: Res) -> &'static str {
 }
 
 pub(crate) fn res_named(name: &str) -> Option<Res> {
-    Res::ALL.into_iter().find(|r| collection(*r) == name)
+    Res::at_path(name).filter(|r| collection(*r) == name)
 }
 
 /// The whole state, written as it is read.
@@ -83,18 +83,13 @@ impl Serialize for TenantOut<'_> {
         let mut tokens: Vec<_> = t.tokens.iter().collect();
         tokens.sort_by(|a, b| a.0.cmp(b.0));
         m.serialize_field("tokens", &Seq(|| tokens.iter().map(|(p, tok)| TokenOut(p, tok))))?;
-        m.serialize_field("lookups", &t.lookups.iter().collect::<BTreeMap<_, _>>())?;
         m.serialize_field("reports", &Seq(|| reports(t)))?;
         m.end()
     }
 }
 
 pub(crate) fn last_ids(t: &Tenant) -> BTreeMap<&'static str, u32> {
-    Res::ALL
-        .into_iter()
-        .filter(|r| t.last_ids[r.index()] != 0)
-        .map(|r| (collection(r), t.last_ids[r.index()]))
-        .collect()
+    Res::all().filter(|r| t.last_ids[r.index()] != 0).map(|r| (collection(r), t.last_ids[r.index()])).collect()
 }
 
 struct Collections<'a>(&'a Tenant);
@@ -102,8 +97,9 @@ struct Collections<'a>(&'a Tenant);
 impl Serialize for Collections<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let t = self.0;
-        let mut m = s.serialize_map(Some(Res::ALL.len()))?;
-        for res in Res::ALL {
+        let mut m = s.serialize_map(None)?;
+        // Empty collections are left out: most of the official surface is empty in a tenant.
+        for res in Res::all().filter(|&r| t.table(r).iter().next().is_some()) {
             m.serialize_entry(collection(res), &Seq(|| t.table(res).iter().map(|r| RecordOut { t, res, r })))?;
         }
         m.end()

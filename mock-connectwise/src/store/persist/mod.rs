@@ -77,7 +77,7 @@ impl Touched {
 
 /// Drops a tenant's touched lists (nothing logs them: no state file, or a full load).
 pub(crate) fn forget_changes(t: &mut Tenant) {
-    for res in crate::resources::Res::ALL {
+    for res in crate::resources::Res::all() {
         t.table_mut(res).touched.clear();
     }
     t.touched.keys.clear();
@@ -88,7 +88,7 @@ pub(crate) fn forget_changes(t: &mut Tenant) {
 /// million loaded records touched a million ids) and clearing the report tables too.
 pub(crate) fn forget_all(state: &mut State) {
     for t in state.tenants.values_mut() {
-        for res in crate::resources::Res::ALL {
+        for res in crate::resources::Res::all() {
             t.table_mut(res).touched = Vec::new();
         }
         t.reports.list.touched = Vec::new();

@@ -3,26 +3,37 @@
 //! fields point at which collection. The router, the store and the permission table are all
 //! generated from this list.
 
+mod functions;
+pub(crate) mod registry;
+mod views;
+
 use crate::schema::{ObjectSchema, schema};
 use cw_model::Function;
+pub(crate) use functions::function_for;
 
-/// A collection.
+/// A collection: an index into the registry. The collections the mock was built on have
+/// names (`Res::Members`, ...) and fixed indexes; the rest are generated from the official
+/// 2026.4 file ([`registry`]) and follow them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum Res {
-    Members,
-    ApiMembers,
-    SecurityRoles,
-    IntegratorLogins,
-    Companies,
-    Agreements,
-    Additions,
-    Catalog,
-    Tickets,
-    Boards,
+pub(crate) struct Res(u16);
+
+// The named collections read as the enum variants they once were.
+#[allow(non_upper_case_globals)]
+impl Res {
+    pub(crate) const Members: Res = Res(0);
+    pub(crate) const ApiMembers: Res = Res(1);
+    pub(crate) const SecurityRoles: Res = Res(2);
+    pub(crate) const IntegratorLogins: Res = Res(3);
+    pub(crate) const Companies: Res = Res(4);
+    pub(crate) const Agreements: Res = Res(5);
+    pub(crate) const Additions: Res = Res(6);
+    pub(crate) const Catalog: Res = Res(7);
+    pub(crate) const Tickets: Res = Res(8);
+    pub(crate) const Boards: Res = Res(9);
     /// `/service/priorities`, a System > Table Setup table (issue 16's second Customize item).
-    Priorities,
+    pub(crate) const Priorities: Res = Res(10);
     /// `/service/boards/{parentId}/statuses`, a board's statuses (Table Setup's board item).
-    BoardStatuses,
+    pub(crate) const BoardStatuses: Res = Res(11);
 }
 
 /// The writes a collection accepts.
@@ -34,7 +45,7 @@ pub(crate) struct Writes {
     pub(crate) delete: bool,
 }
 
-const CRUD: Writes = Writes { create: true, replace: true, patch: true, delete: true };
+pub(crate) const CRUD: Writes = Writes { create: true, replace: true, patch: true, delete: true };
 /// Members and API members: no DELETE in any published version (deactivate instead).
 const NO_DELETE: Writes = Writes { create: true, replace: true, patch: true, delete: false };
 /// Security roles: create and delete only; settings change in the UI.
@@ -48,8 +59,40 @@ pub(crate) struct RefField {
     pub(crate) targets: &'static [Res],
 }
 
+/// The routes the official table gives a collection: `GET {path}`, `GET {path}/count`,
+/// `GET {path}/{id}` and the writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Methods {
+    pub(crate) list: bool,
+    pub(crate) count: bool,
+    pub(crate) get: bool,
+    pub(crate) create: bool,
+    pub(crate) replace: bool,
+    pub(crate) patch: bool,
+    pub(crate) delete: bool,
+}
+
+impl Methods {
+    /// Filled in by the registry from the official table.
+    const UNSET: Methods =
+        Methods { list: false, count: false, get: false, create: false, replace: false, patch: false, delete: false };
+
+    /// Every read, and the given writes: a collection the official table does not list.
+    pub(crate) fn reads_and(w: Writes) -> Methods {
+        Methods {
+            list: true,
+            count: true,
+            get: true,
+            create: w.create,
+            replace: w.replace,
+            patch: w.patch,
+            delete: w.delete,
+        }
+    }
+}
+
 /// How one collection behaves.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Resource {
     pub(crate) res: Res,
     pub(crate) schema: &'static str,
@@ -61,11 +104,15 @@ pub(crate) struct Resource {
     pub(crate) path: &'static str,
     pub(crate) function: Function,
     pub(crate) writes: Writes,
+    /// Its routes, from the official table (`manage-paths-2021.1.json`) where it lists the path.
+    pub(crate) methods: Methods,
     /// A field unique within the tenant (compared without case).
     pub(crate) unique: Option<&'static str>,
     /// Collections sharing the unique field's namespace (members and API members).
     pub(crate) unique_with: &'static [Res],
-    /// Child collections: the parent and the field that holds the parent's id.
+    /// Child collections: the parent and the field that holds the parent's id (an id field
+    /// such as `agreementId`, or a reference such as a board status's `board`); empty when the
+    /// schema has no such field and the parent is known only from the path.
     pub(crate) parent: Option<(Res, &'static str)>,
     /// Collections whose records take ids from this one's sequence.
     pub(crate) id_space: Res,
@@ -95,7 +142,8 @@ impl DefaultValue {
 
 const MEMBER_TARGETS: &[Res] = &[Res::Members, Res::ApiMembers];
 
-const RESOURCES: &[Resource] = &[
+/// The collections the mock was built on, in the order of their [`Res`] constants.
+const NAMED: &[Resource] = &[
     Resource {
         res: Res::Members,
         schema: "Member",
@@ -104,6 +152,7 @@ const RESOURCES: &[Resource] = &[
         path: "/system/members",
         function: Function::MemberMaintenance,
         writes: NO_DELETE,
+        methods: Methods::UNSET,
         unique: Some("identifier"),
         unique_with: &[Res::ApiMembers],
         parent: None,
@@ -136,6 +185,7 @@ const RESOURCES: &[Resource] = &[
         path: "/system/apiMembers",
         function: Function::ApiMembers,
         writes: NO_DELETE,
+        methods: Methods::UNSET,
         unique: Some("identifier"),
         unique_with: &[Res::Members],
         parent: None,
@@ -155,6 +205,7 @@ const RESOURCES: &[Resource] = &[
         path: "/system/securityroles",
         function: Function::SecurityRoles,
         writes: CREATE_DELETE,
+        methods: Methods::UNSET,
         unique: Some("name"),
         unique_with: &[],
         parent: None,
@@ -171,6 +222,7 @@ const RESOURCES: &[Resource] = &[
         path: "/system/integratorlogins",
         function: Function::IntegratorLogins,
         writes: CRUD,
+        methods: Methods::UNSET,
         unique: Some("username"),
         unique_with: &[],
         parent: None,
@@ -191,11 +243,16 @@ const RESOURCES: &[Resource] = &[
         path: "/company/companies",
         function: Function::CompanyMaintenance,
         writes: CRUD,
+        methods: Methods::UNSET,
         unique: Some("identifier"),
         unique_with: &[],
         parent: None,
         id_space: Res::Companies,
-        refs: &[RefField { field: "parentCompany", targets: &[Res::Companies] }],
+        // `site` names the main site the server makes with a new company (A13.5).
+        refs: &[
+            RefField { field: "parentCompany", targets: &[Res::Companies] },
+            RefField { field: "site", targets: &[] },
+        ],
         defaults: &[("deletedFlag", DefaultValue::Bool(false))],
         secret: None,
     },
@@ -207,6 +264,7 @@ const RESOURCES: &[Resource] = &[
         path: "/finance/agreements",
         function: Function::Agreements,
         writes: CRUD,
+        methods: Methods::UNSET,
         unique: None,
         unique_with: &[],
         parent: None,
@@ -236,6 +294,7 @@ const RESOURCES: &[Resource] = &[
         path: "/finance/agreements/{parentId}/additions",
         function: Function::Agreements,
         writes: CRUD,
+        methods: Methods::UNSET,
         unique: None,
         unique_with: &[],
         parent: Some((Res::Agreements, "agreementId")),
@@ -252,6 +311,7 @@ const RESOURCES: &[Resource] = &[
         path: "/procurement/catalog",
         function: Function::ProductCatalog,
         writes: CRUD,
+        methods: Methods::UNSET,
         unique: Some("identifier"),
         unique_with: &[],
         parent: None,
@@ -268,6 +328,7 @@ const RESOURCES: &[Resource] = &[
         path: "/service/tickets",
         function: Function::ServiceTickets,
         writes: CRUD,
+        methods: Methods::UNSET,
         unique: None,
         unique_with: &[],
         parent: None,
@@ -293,6 +354,7 @@ const RESOURCES: &[Resource] = &[
         path: "/service/boards",
         function: Function::TableSetup,
         writes: CRUD,
+        methods: Methods::UNSET,
         unique: Some("name"),
         unique_with: &[],
         parent: None,
@@ -314,6 +376,7 @@ const RESOURCES: &[Resource] = &[
         path: "/service/priorities",
         function: Function::TableSetup,
         writes: CRUD,
+        methods: Methods::UNSET,
         unique: Some("name"),
         unique_with: &[],
         parent: None,
@@ -330,6 +393,7 @@ const RESOURCES: &[Resource] = &[
         path: "/service/boards/{parentId}/statuses",
         function: Function::TableSetup,
         writes: CRUD,
+        methods: Methods::UNSET,
         unique: None,
         unique_with: &[],
         // The parent is the `board` reference, set from the path.
@@ -342,27 +406,19 @@ const RESOURCES: &[Resource] = &[
 ];
 
 impl Res {
-    /// Every collection.
-    pub(crate) const ALL: [Res; 12] = [
-        Res::Members,
-        Res::ApiMembers,
-        Res::SecurityRoles,
-        Res::IntegratorLogins,
-        Res::Companies,
-        Res::Agreements,
-        Res::Additions,
-        Res::Catalog,
-        Res::Tickets,
-        Res::Boards,
-        Res::Priorities,
-        Res::BoardStatuses,
-    ];
+    /// Every collection, the named ones first.
+    pub(crate) fn all() -> impl Iterator<Item = Res> + Clone {
+        (0..registry::get().resources.len()).map(|i| Res(u16::try_from(i).unwrap_or(u16::MAX)))
+    }
+
+    /// How many collections there are.
+    pub(crate) fn count() -> usize {
+        registry::get().resources.len()
+    }
 
     /// How this collection behaves.
     pub(crate) fn info(self) -> &'static Resource {
-        let r = &RESOURCES[self as usize];
-        debug_assert_eq!(r.res, self, "RESOURCES is in enum order");
-        r
+        &registry::get().resources[self.index()]
     }
 
     /// Its schema.
@@ -371,118 +427,19 @@ impl Res {
     }
 
     pub(crate) fn index(self) -> usize {
-        self as usize
+        usize::from(self.0)
     }
 
-    /// The collection whose records a reference schema points at, for `_info` hrefs.
+    /// The collection whose records a reference schema points at, and the `_info` key of the
+    /// link (`CompanyReference` → companies, `company_href`).
     pub(crate) fn for_reference(reference_schema: &str) -> Option<(Res, &'static str)> {
-        Some(match reference_schema {
-            "CompanyReference" => (Res::Companies, "company_href"),
-            "MemberReference" => (Res::Members, "member_href"),
-            "SecurityRoleReference" => (Res::SecurityRoles, "securityRole_href"),
-            "BoardReference" => (Res::Boards, "board_href"),
-            "AgreementReference" => (Res::Agreements, "agreement_href"),
-            "IvItemReference" => (Res::Catalog, "catalog_href"),
-            "TicketReference" => (Res::Tickets, "ticket_href"),
-            _ => return None,
-        })
+        registry::get().by_reference.get(reference_schema).copied()
     }
-}
 
-/// A setup table the mock serves read-only from the tenant's `lookups` (fixtures): the
-/// reference schema its rows have, its route, the `_info` key of references to it, and the
-/// security-role row that governs reading it. References to these carry `_info` links as
-/// references to records do (assumption A13.8).
-#[derive(Debug)]
-pub(crate) struct Lookup {
-    /// The reference schema, which is also the key of the tenant's `lookups`.
-    pub(crate) schema: &'static str,
-    /// The collection route; `{parentId}` is a service board for statuses.
-    pub(crate) path: &'static str,
-    /// The key of the link in a reference's `_info`.
-    pub(crate) href: &'static str,
-    /// Capitalised noun for 404s.
-    pub(crate) title: &'static str,
-    pub(crate) function: Function,
-}
-
-/// The setup tables served read-only, at their ConnectWise routes.
-pub(crate) const LOOKUPS: &[Lookup] = &[
-    Lookup {
-        schema: "SystemLocationReference",
-        path: "/system/locations",
-        href: "location_href",
-        title: "Location",
-        function: Function::TableSetup,
-    },
-    Lookup {
-        schema: "SystemDepartmentReference",
-        path: "/system/departments",
-        href: "department_href",
-        title: "Department",
-        function: Function::TableSetup,
-    },
-    Lookup {
-        schema: "CompanyStatusReference",
-        path: "/company/companies/statuses",
-        href: "status_href",
-        title: "CompanyStatus",
-        function: Function::CompanyMaintenance,
-    },
-    Lookup {
-        schema: "CompanyTypeReference",
-        path: "/company/companies/types",
-        href: "type_href",
-        title: "CompanyType",
-        function: Function::CompanyMaintenance,
-    },
-    Lookup {
-        schema: "ContactReference",
-        path: "/company/contacts",
-        href: "contact_href",
-        title: "Contact",
-        function: Function::Contacts,
-    },
-    Lookup {
-        schema: "AgreementTypeReference",
-        path: "/finance/agreements/types",
-        href: "type_href",
-        title: "AgreementType",
-        function: Function::Agreements,
-    },
-    Lookup {
-        schema: "ProductSubCategoryReference",
-        path: "/procurement/subcategories",
-        href: "subcategory_href",
-        title: "ProductSubCategory",
-        function: Function::ProductCatalog,
-    },
-    Lookup {
-        schema: "ProductTypeReference",
-        path: "/procurement/types",
-        href: "type_href",
-        title: "ProductType",
-        function: Function::ProductCatalog,
-    },
-    Lookup {
-        schema: "PriorityReference",
-        path: "/service/priorities",
-        href: "priority_href",
-        title: "Priority",
-        function: Function::TableSetup,
-    },
-    Lookup {
-        schema: "ServiceStatusReference",
-        path: "/service/boards/{parentId}/statuses",
-        href: "status_href",
-        title: "ServiceStatus",
-        function: Function::TableSetup,
-    },
-];
-
-/// The served setup table whose rows a reference schema points at.
-pub(crate) fn lookup_for(reference_schema: &str) -> Option<&'static Lookup> {
-    LOOKUPS.iter().find(|l| l.schema == reference_schema)
+    /// The collection served at a route (`/company/contacts`, any case).
+    pub(crate) fn at_path(path: &str) -> Option<Res> {
+        registry::get().by_path.get(&registry::path_key(path)).copied()
+    }
 }
 
 #[cfg(test)]
@@ -490,18 +447,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_lookup_is_a_reference_schema_with_an_id() {
-        for l in LOOKUPS {
-            let s = schema(l.schema);
-            assert!(s.is_reference() && s.prop("id").is_some() && s.info_key.is_some(), "{}", l.schema);
-        }
-    }
-
-    #[test]
     fn every_field_required_on_updates_is_required_on_create_or_defaulted() {
         // Otherwise a record read back could not be PUT unchanged, as it can on the real server.
         // An API member's name is the one exception: the real server leaves it to the caller.
-        for res in Res::ALL {
+        // Collections generated from the official file take its rules as they are.
+        for res in Res::all().take(NAMED.len()) {
             let r = res.info();
             let s = res.schema();
             for (i, prop) in s.props.iter().enumerate() {
@@ -520,7 +470,7 @@ mod tests {
 
     #[test]
     fn the_table_is_in_enum_order_and_every_name_exists_in_the_schemas() {
-        for res in Res::ALL {
+        for res in Res::all() {
             let r = res.info();
             assert_eq!(r.res, res);
             let s = res.schema();
@@ -530,7 +480,7 @@ mod tests {
             for (name, _) in r.defaults {
                 assert!(s.prop(name).is_some(), "{}.{name}", s.name);
             }
-            if let Some((_, field)) = r.parent {
+            if let Some((_, field)) = r.parent.filter(|(_, f)| !f.is_empty()) {
                 assert!(s.prop(field).is_some(), "{}.{field}", s.name);
             }
         }

@@ -1,0 +1,149 @@
+//! The views of the official surface ([`crate::resources::registry::View`]): `/info`
+//! projections of a collection, a collection's `/default`, and the lists, counts, objects and
+//! binaries the mock keeps nothing behind. A path that names a record (`/{id}/usages`,
+//! `/{parentId}/products`) answers 404 when the caller cannot see that record, as the
+//! collection's own routes do.
+
+use serde_json::{Map, Value, json};
+
+use super::endpoints::{Call, Reply};
+use super::error::ApiError;
+use super::routes::Param;
+use crate::resources::Res;
+use crate::resources::registry::{self, Shape, View, ViewKind};
+use crate::schema::schema;
+use crate::store::Listed;
+use crate::store::records::to_bytes;
+
+/// A one-page PDF with nothing on it: what `/finance/invoices/{id}/pdf` answers.
+const EMPTY_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+
+/// A 1×1 transparent PNG: a contact's or priority's image.
+const EMPTY_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x00, 0x02, 0x00, 0x00, 0x05, 0x00, 0x01, 0x7a, 0x5e, 0xab, 0x3f, 0x00,
+    0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+fn ints(call: &Call<'_>) -> Vec<u32> {
+    call.params
+        .iter()
+        .filter_map(|p| match p {
+            Param::Int(n) => Some(*n),
+            Param::Text(_) => None,
+        })
+        .collect()
+}
+
+/// `(parent, id)` of the record the path names through `owner` (the `n`th placeholder).
+fn named_record(call: &Call<'_>, res: Res, n: usize) -> Option<(Option<u32>, u32)> {
+    let ids = ints(call);
+    let id = *ids.get(n)?;
+    let parent = match res.info().parent {
+        Some(_) => Some(*ids.get(n.checked_sub(1)?)?),
+        None => None,
+    };
+    Some((parent, id))
+}
+
+/// Serves view `index` of the registry.
+pub(super) fn serve(call: &Call<'_>, index: usize) -> Result<Reply, ApiError> {
+    let Some(view) = registry::get().views.get(index) else {
+        return Err(ApiError::internal(&format!("no view {index}")));
+    };
+    let owner = check_owner(call, view)?;
+    match view.kind {
+        ViewKind::Projection { res, schema: name, shape, active } => projection(call, res, name, shape, active),
+        ViewKind::Default(res) => {
+            let mut obj = Map::new();
+            for (name, default) in res.info().defaults {
+                obj.insert((*name).to_owned(), default.to_json());
+            }
+            crate::store::derived::default_flags(res.schema(), &mut obj);
+            Ok(Reply::value(&Value::Object(obj)))
+        }
+        ViewKind::Empty { schema: name, shape } => {
+            let noun = name;
+            match shape {
+                Shape::Count => Ok(Reply::value(&json!({ "count": 0 }))),
+                _ => {
+                    let q = call.list_query(schema(name), noun)?;
+                    let listed = Listed { body: b"[]".to_vec(), total: 0, last_id: None, others: false };
+                    Ok(call.list_reply(listed, &q.paging))
+                }
+            }
+        }
+        ViewKind::Object(name) => {
+            let id = owner.map(|(_, id)| id);
+            let body = match (schema(name).prop("id"), id) {
+                (Some(_), Some(id)) => json!({ "id": id }),
+                _ => json!({}),
+            };
+            Ok(Reply::value(&body))
+        }
+        ViewKind::Binary(media) => {
+            let body = if media.contains("pdf") { EMPTY_PDF } else { EMPTY_PNG };
+            let media = if media.contains("pdf") { "application/pdf" } else { "image/png" };
+            Ok(Reply::bytes(body.to_vec(), media))
+        }
+    }
+}
+
+/// The record the path names, checked to exist and be visible to the caller.
+fn check_owner(call: &Call<'_>, view: &View) -> Result<Option<(Option<u32>, u32)>, ApiError> {
+    let Some((res, n)) = view.owner else { return Ok(None) };
+    let Some((parent, id)) = named_record(call, res, n) else { return Ok(None) };
+    let (access, base) = (call.access(), call.base());
+    call.app
+        .store
+        .read_tenant(call.company(), |t| t.get(res, parent, id, None, access, &base))
+        .map_err(|e| call.fail(e, res.info().noun, None))?;
+    Ok(Some((parent, id)))
+}
+
+/// Keeps the properties `schema` has, in its order.
+fn project(record: &Value, name: &str) -> Value {
+    let s = schema(name);
+    let Value::Object(obj) = record else { return record.clone() };
+    let mut out = Map::new();
+    for p in &s.props {
+        if let Some(v) = obj.get(&p.name) {
+            out.insert(p.name.clone(), v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+fn projection(call: &Call<'_>, res: Res, name: &'static str, shape: Shape, active: bool) -> Result<Reply, ApiError> {
+    let store = &call.app.store;
+    let (company, base, access) = (call.company(), call.base(), call.access());
+    let noun = res.info().noun;
+    match shape {
+        Shape::Count => {
+            let q = call.list_query(res.schema(), noun)?;
+            let (n, others) = store.count(company, res, None, &q, access).map_err(|e| call.fail(e, noun, None))?;
+            Ok(Reply::ok(to_bytes(&json!({ "count": n })), others))
+        }
+        Shape::One => {
+            let id = ints(call).last().copied().unwrap_or(0);
+            let one = store
+                .read_tenant(company, |t| t.get(res, None, id, None, access, &base))
+                .map_err(|e| call.fail(e, noun, None))?;
+            let record: Value = serde_json::from_slice(&one.body).unwrap_or(Value::Null);
+            Ok(Reply::ok(to_bytes(&project(&record, name)), one.others))
+        }
+        Shape::List => {
+            let q = call.list_query(res.schema(), noun)?;
+            let listed = store.list(company, res, None, &q, access, &base).map_err(|e| call.fail(e, noun, None))?;
+            let records: Vec<Value> = serde_json::from_slice(&listed.body).unwrap_or_default();
+            let kept: Vec<Value> = records
+                .iter()
+                .filter(|r| !active || r.get("inactiveFlag").and_then(Value::as_bool) != Some(true))
+                .map(|r| project(r, name))
+                .collect();
+            let body = to_bytes(&kept);
+            Ok(call.list_reply(Listed { body, ..listed }, &q.paging))
+        }
+    }
+}

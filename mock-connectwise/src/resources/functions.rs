@@ -1,0 +1,126 @@
+//! Which security-role row governs a route of the official surface: one table, read from the
+//! most specific path prefix down. The module is the path's first segment; setup tables
+//! (boards, statuses, types, priorities, sources, ...) are `System > Table Setup`, as the
+//! ConnectWise UI files them. Rows without public evidence are marked as assumptions (README
+//! A15.1) and listed so in `docs/permissions.md`.
+
+use cw_model::Function;
+
+/// A path prefix (lower case, `{parentId}`/`{id}` as `*`), the row that governs it, and
+/// whether a vendor's published role or ConnectWise documentation shows that row for it.
+struct Rule {
+    prefix: &'static str,
+    function: Function,
+    evidence: bool,
+}
+
+const fn rule(prefix: &'static str, function: Function, evidence: bool) -> Rule {
+    Rule { prefix, function, evidence }
+}
+
+use Function as F;
+
+/// Most specific first: the first prefix that matches wins.
+const RULES: &[Rule] = &[
+    // Companies module.
+    rule("/company/companies/statuses", F::TableSetup, false),
+    rule("/company/companies/types", F::TableSetup, false),
+    rule("/company/companies/info/types", F::TableSetup, false),
+    rule("/company/companies/*/notes", F::CompanyNotes, true),
+    rule("/company/companies/*/groups", F::CompanyContactGroupMaintenance, false),
+    rule("/company/companies", F::CompanyMaintenance, true),
+    rule("/company/contacts/departments", F::TableSetup, false),
+    rule("/company/contacts/types", F::TableSetup, false),
+    rule("/company/contact/types", F::TableSetup, false),
+    rule("/company/contacts/*/notes", F::CompanyNotes, true),
+    rule("/company/contacts/*/groups", F::CompanyContactGroupMaintenance, false),
+    rule("/company/contacts", F::Contacts, true),
+    rule("/company/configurations/types", F::TableSetup, false),
+    rule("/company/configurations/statuses", F::TableSetup, false),
+    rule("/company/configurations", F::Configurations, true),
+    // Finance module.
+    rule("/finance/agreements/types", F::TableSetup, false),
+    rule("/finance/agreements", F::Agreements, true),
+    rule("/finance/agreementrecap", F::Agreements, false),
+    rule("/finance/billingstatuses", F::TableSetup, false),
+    rule("/finance/invoices", F::Invoicing, true),
+    rule("/finance/companyfinance", F::CompanyFinance, false),
+    // Procurement module.
+    rule("/procurement/catalog", F::ProductCatalog, true),
+    rule("/procurement/products", F::Products, true),
+    rule("/procurement/types", F::TableSetup, false),
+    rule("/procurement/subcategories", F::TableSetup, false),
+    // Project module.
+    rule("/project/projects/*/notes", F::ProjectNotes, false),
+    rule("/project/projects/*/phases", F::ProjectPhase, false),
+    rule("/project/projects", F::ProjectHeaders, true),
+    rule("/project/tickets/*/tasks", F::ProjectTicketTasks, false),
+    rule("/project/tickets", F::ProjectTickets, true),
+    rule("/project/projecttypes", F::TableSetup, false),
+    rule("/project/statuses", F::TableSetup, false),
+    // Sales module.
+    rule("/sales/activities/types", F::TableSetup, false),
+    rule("/sales/activities", F::CrmSalesActivities, false),
+    rule("/sales/opportunities/statuses", F::TableSetup, false),
+    rule("/sales/opportunities/types", F::TableSetup, false),
+    rule("/sales/opportunities", F::Opportunity, true),
+    rule("/sales/orders", F::SalesOrders, false),
+    rule("/sales/salesteams", F::TableSetup, false),
+    // Schedule and Service Desk modules.
+    rule("/schedule", F::ResourceScheduling, false),
+    rule("/service/scheduling", F::ResourceScheduling, false),
+    rule("/service/tickets", F::ServiceTickets, true),
+    rule("/service/boards", F::TableSetup, true),
+    rule("/service/info/boards", F::TableSetup, true),
+    rule("/service/priorities", F::TableSetup, true),
+    rule("/service/sources", F::TableSetup, false),
+    rule("/service/codes", F::TableSetup, false),
+    rule("/service/teams", F::TableSetup, false),
+    rule("/service/locations", F::TableSetup, false),
+    // System module.
+    rule("/system/members", F::MemberMaintenance, true),
+    rule("/system/locations", F::TableSetup, false),
+    rule("/system/departments", F::TableSetup, false),
+    rule("/system/callbacks", F::TableSetup, false),
+    rule("/system/audittrail", F::MemberMaintenance, false),
+    // Time & Expense module.
+    rule("/time/chargecodes", F::TableSetup, false),
+    rule("/time/workroles", F::TableSetup, false),
+    rule("/time/worktypes", F::TableSetup, false),
+    rule("/time", F::TimeEntry, true),
+];
+
+fn matches(prefix: &str, path: &str) -> bool {
+    let mut p = prefix.split('/');
+    let mut q = path.split('/');
+    loop {
+        match (p.next(), q.next()) {
+            (None, _) => return true,
+            (Some(_), None) => return false,
+            (Some("*"), Some(_)) => {}
+            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The row governing a route under `apis/3.0`, and whether public evidence shows it; `None`
+/// for paths outside the table (the named collections carry their own row).
+pub(crate) fn function_for(path: &str) -> Option<(Function, bool)> {
+    RULES.iter().find(|r| matches(r.prefix, path)).map(|r| (r.function, r.evidence))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_most_specific_prefix_wins_and_segments_match_whole() {
+        assert_eq!(function_for("/company/companies/{parentId}/notes"), Some((F::CompanyNotes, true)));
+        assert_eq!(function_for("/company/companies/{parentId}/sites"), Some((F::CompanyMaintenance, true)));
+        assert_eq!(function_for("/company/companies/statuses/{id}"), Some((F::TableSetup, false)));
+        assert_eq!(function_for("/service/boards/{parentId}/statuses"), Some((F::TableSetup, true)));
+        assert_eq!(function_for("/service/ticketsx"), None);
+        assert_eq!(function_for("/Time/Entries"), Some((F::TimeEntry, true)));
+    }
+}
