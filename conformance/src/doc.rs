@@ -125,12 +125,19 @@ pub fn render_profile(features: &Path, profile: &Profile) -> Result<String, Stri
         );
     }
     let _ = writeln!(md, "\n## Routes and the level each needs\n");
-    let _ = writeln!(md, "Inquire = GET, Add = POST, Edit = PUT/PATCH, Delete = DELETE, as the mock enforces them.\n");
-    let _ = writeln!(md, "| method | route (under `apis/3.0`) | needs |");
-    let _ = writeln!(md, "|---|---|---|");
+    let _ = writeln!(md, "Inquire = GET, Add = POST, Edit = PUT/PATCH, Delete = DELETE, as the mock enforces them.");
+    let _ = writeln!(
+        md,
+        "A row marked *assumption* is the mock's choice where no vendor page or ConnectWise document shows\n\
+         which row governs the route (README A15.1): the module is the path's first segment, setup tables\n\
+         are `System > Table Setup`.\n"
+    );
+    let _ = writeln!(md, "| method | route (under `apis/3.0`) | needs | evidence |");
+    let _ = writeln!(md, "|---|---|---|---|");
     for rule in route_rules() {
         let needs = rule.needs.map_or_else(|| "any authenticated caller".to_owned(), |(f, a)| format!("{f}: {a}"));
-        let _ = writeln!(md, "| {} | `{}` | {} |", rule.method, rule.path, needs);
+        let evidence = if rule.evidence { "published" } else { "*assumption*" };
+        let _ = writeln!(md, "| {} | `{}` | {} | {evidence} |", rule.method, rule.path, needs);
     }
     let _ = writeln!(md, "\n## Every step of the procedure and the scenarios that prove it\n");
     let _ = writeln!(md, "| step | scenarios |");

@@ -63,6 +63,8 @@ pub(crate) struct Route {
     segs: Vec<Seg>,
     pub(crate) endpoint: Endpoint,
     pub(crate) needs: Option<(Function, Action)>,
+    /// Whether public evidence shows the row governing this route (`resources::function_for`).
+    evidence: bool,
 }
 
 /// The routes, and their indexes by the shape of a path: how many segments it has and its
@@ -111,7 +113,8 @@ fn route(method: &'static str, path: &str, endpoint: Endpoint, needs: Option<(Fu
             s => Seg::Lit(s.to_ascii_lowercase()),
         })
         .collect();
-    Route { method, path: path.to_owned(), segs, endpoint, needs }
+    let evidence = crate::resources::function_for(path).is_none_or(|(_, evidence)| evidence);
+    Route { method, path: path.to_owned(), segs, endpoint, needs, evidence }
 }
 
 fn build() -> Vec<Route> {
@@ -229,12 +232,19 @@ pub struct RouteRule {
     /// The row and column needed, or `None` for routes any authenticated caller may use
     /// (`/system/info`, `/system/mySecurity`).
     pub needs: Option<(Function, Action)>,
+    /// Whether a vendor's published role or ConnectWise's documentation shows that row for
+    /// this route; `false` marks the row as the mock's assumption (README A15.1).
+    pub evidence: bool,
 }
 
 /// Every route of the mock's `apis/3.0` with the level it needs, generated from the router's
 /// own table: what is listed is what is enforced.
 pub fn route_rules() -> Vec<RouteRule> {
-    ROUTES.routes.iter().map(|r| RouteRule { method: r.method, path: r.path.clone(), needs: r.needs }).collect()
+    ROUTES
+        .routes
+        .iter()
+        .map(|r| RouteRule { method: r.method, path: r.path.clone(), needs: r.needs, evidence: r.evidence })
+        .collect()
 }
 
 #[cfg(test)]

@@ -269,7 +269,7 @@ async fn permission_table() -> Response {
         .collect();
     let routes: Vec<Value> = route_rules()
         .iter()
-        .map(|r| json!({ "method": r.method, "path": r.path, "function": r.needs.map(|(f, _)| f.label()), "level": r.needs.map(|(_, a)| a) }))
+        .map(|r| json!({ "method": r.method, "path": r.path, "function": r.needs.map(|(f, _)| f.label()), "level": r.needs.map(|(_, a)| a), "evidence": r.evidence }))
         .collect();
     let profile: Vec<Value> = Profile::seed().requirements()
         .map(|r| json!({ "step": r.step, "function": r.function.label(), "action": r.action, "level": r.level, "module": r.function.info().module }))
