@@ -78,10 +78,34 @@ t = step("tickets: create", lambda: cw.service.tickets.post(data={"summary": f"p
 if t:
     back = step("tickets: read back", lambda: cw.service.tickets.id(t.id).get())
     check("tickets: read back", back is not None and back.summary == f"pyconnectwise {tag}")
-    p = step("tickets: patch status by name", lambda: cw.service.tickets.id(t.id).patch(data=[{"op": "replace", "path": "status/name", "value": ">Closed"}]))
-    check("tickets: patch status by name closes it", p is not None and p.status.name == ">Closed" and p.closed_flag is True)
+    # As a sync closes an alert: the board's closed status, looked up, then set by name.
+    closed = step("tickets: the board's closed status", lambda: cw.service.boards.id(back.board.id).statuses.get(params={"conditions": "closedStatus = true"}))
+    check("tickets: the board's closed status", bool(closed))
+    name = closed[0].name if closed else "Closed"
+    p = step("tickets: patch status by name", lambda: cw.service.tickets.id(t.id).patch(data=[{"op": "replace", "path": "status/name", "value": name}]))
+    check("tickets: patch status by name closes it", p is not None and p.status.name == name and p.closed_flag is True)
     flt = step("tickets: filter", lambda: cw.service.tickets.get(params={"conditions": f'summary = "pyconnectwise {tag}" and closedFlag = true'}))
     check("tickets: filter", flt is not None and [x.id for x in flt] == [t.id])
+
+# --- the wider surface a vendor sync reads and writes -----------------------------------------
+pri = step("priorities: list", lambda: cw.service.priorities.get())
+check("priorities: list", bool(pri))
+co = step("companies: by identifier", lambda: cw.company.companies.get(params={"conditions": 'identifier = "AcmeCorp"'}))
+if co:
+    sites = step("companies: sites", lambda: cw.company.companies.id(co[0].id).sites.get())
+    check("companies: sites", bool(sites))
+    c = step("contacts: create", lambda: cw.company.contacts.post(data={"firstName": "Py", "lastName": f"Contact {tag}", "company": {"id": co[0].id}}))
+    check("contacts: create", c is not None and c.company.id == co[0].id)
+    found = step("contacts: filter by company", lambda: cw.company.contacts.get(params={"conditions": f"company/id = {co[0].id}"}))
+    check("contacts: filter by company", found is not None and any(x.id == c.id for x in found))
+    step("configurations: list", lambda: cw.company.configurations.get())
+if t:
+    n = step("tickets: add a note", lambda: cw.service.tickets.id(t.id).notes.post(data={"text": f"note {tag}", "internalAnalysisFlag": True}))
+    check("tickets: add a note", n is not None and n.text == f"note {tag}")
+    notes = step("tickets: notes", lambda: cw.service.tickets.id(t.id).notes.get())
+    check("tickets: notes", notes is not None and any(x.id == n.id for x in notes))
+cb = step("callbacks: create", lambda: cw.system.callbacks.post(data={"url": "https://example.com/hook", "objectId": 1, "type": "Ticket", "level": "Board", "description": tag}))
+check("callbacks: create", cb is not None and cb.url == "https://example.com/hook")
 
 print(f"pyconnectwise: {len(FAILED)} failed")
 sys.exit(1 if FAILED else 0)
