@@ -9,13 +9,15 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use serde_json::Value;
-
 use super::{Methods, Res, Resource, Writes, function_for};
-use crate::schema::{OFFICIAL_2026_4, SCHEMAS};
+use crate::schema::SCHEMAS;
 use cw_model::Function;
 
-static MANAGE_PATHS: &str = include_str!("../../openapi/manage-paths-2021.1.json");
+/// `path → [method]` of the official 2021.1 table, extracted by `build.rs`.
+static MANAGE_PATHS: &str = include_str!(concat!(env!("OUT_DIR"), "/methods.json"));
+/// `[path, "array" | "one" | "binary", schema or media type]` for every `GET` path of the
+/// official 2026.4 file, extracted by `build.rs`.
+static GET_ANSWERS: &str = include_str!(concat!(env!("OUT_DIR"), "/get-answers.json"));
 
 /// Collections the 2026.4 file lacks, with their schemas from `connectwise-extra.json`
 /// (sub-categories: only their reference schema is published).
@@ -159,12 +161,8 @@ pub(crate) fn path_key(path: &str) -> String {
 }
 
 fn official_table() -> HashMap<String, Vec<String>> {
-    let root: Value = serde_json::from_str(MANAGE_PATHS).unwrap_or(Value::Null);
-    let Some(paths) = root.get("paths").and_then(Value::as_object) else { return HashMap::new() };
-    paths
-        .iter()
-        .map(|(p, m)| (path_key(p), m.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()))
-        .collect()
+    let table: HashMap<String, Vec<String>> = serde_json::from_str(MANAGE_PATHS).unwrap_or_default();
+    table.into_iter().map(|(p, m)| (path_key(&p), m)).collect()
 }
 
 /// A `GET` operation's answer: an array of a schema, one schema, or something else.
@@ -174,30 +172,18 @@ pub(super) enum Answer {
     Binary(String),
 }
 
-fn answers(file: &Value) -> Vec<(String, Answer)> {
-    let Some(paths) = file.get("paths").and_then(Value::as_object) else { return Vec::new() };
-    let mut out = Vec::new();
-    for (path, item) in paths {
-        let Some(content) = item.pointer("/get/responses/200/content").and_then(Value::as_object) else {
-            continue;
-        };
-        let Some((media, body)) = content.iter().next() else { continue };
-        let name = |v: Option<&Value>| {
-            v.and_then(|r| r.get("$ref")).and_then(Value::as_str).map(|r| r.rsplit('/').next().unwrap_or(r).to_owned())
-        };
-        let schema = body.get("schema");
-        let answer = if !media.contains("json") {
-            Answer::Binary(media.clone())
-        } else if let Some(item) = name(schema.and_then(|s| s.get("items"))) {
-            Answer::Array(item)
-        } else if let Some(one) = name(schema) {
-            Answer::One(one)
-        } else {
-            continue;
-        };
-        out.push((path.trim_end_matches('/').to_owned(), answer));
-    }
-    out
+fn answers() -> Vec<(String, Answer)> {
+    let rows: Vec<(String, String, String)> = serde_json::from_str(GET_ANSWERS).unwrap_or_default();
+    rows.into_iter()
+        .map(|(path, kind, name)| {
+            let answer = match kind.as_str() {
+                "array" => Answer::Array(name),
+                "one" => Answer::One(name),
+                _ => Answer::Binary(name),
+            };
+            (path.trim_end_matches('/').to_owned(), answer)
+        })
+        .collect()
 }
 
 fn lower_first(s: &str) -> String {
@@ -218,8 +204,7 @@ fn href_key(reference: &str) -> &'static str {
 
 fn build() -> Registry {
     let official = official_table();
-    let file: Value = serde_json::from_str(OFFICIAL_2026_4).unwrap_or(Value::Null);
-    let answers = answers(&file);
+    let answers = answers();
     let get_paths: std::collections::HashSet<String> = answers.iter().map(|(p, _)| path_key(p)).collect();
     let mut reg = Registry {
         resources: Vec::new(),
