@@ -161,10 +161,12 @@ pub(crate) fn path_key(path: &str) -> String {
 fn official_table() -> HashMap<String, Vec<String>> {
     let root: Value = serde_json::from_str(MANAGE_PATHS).unwrap_or(Value::Null);
     let Some(paths) = root.get("paths").and_then(Value::as_object) else { return HashMap::new() };
-    paths
-        .iter()
-        .map(|(p, m)| (path_key(p), m.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()))
-        .collect()
+    // `/x/forecast` and `/x/forecast/` share a key: their methods add up, or one hides the other.
+    let mut table: HashMap<String, Vec<String>> = HashMap::new();
+    for (p, m) in paths {
+        table.entry(path_key(p)).or_default().extend(m.as_object().into_iter().flat_map(|o| o.keys().cloned()));
+    }
+    table
 }
 
 /// A `GET` operation's answer: an array of a schema, one schema, or something else.

@@ -2,6 +2,9 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod bodies;
+pub mod openapi;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use mock_connectwise::permissions::{Action, Function, route_rules};
@@ -134,6 +137,15 @@ pub async fn probes(app: &TestApp, function: Function, action: Action) -> Vec<Pr
 pub async fn run(app: &TestApp, creds: &Creds, probe: &Probe) -> (u16, String) {
     let res = app.call(creds, probe.method.clone(), &probe.path, probe.body.clone()).await;
     (res.status, res.message().to_owned())
+}
+
+/// `GET {path}` as the admin without the JSON invariants: for binary answers (PDFs, images).
+/// Returns the status, the content type and the bytes.
+pub async fn get_bytes(app: &TestApp, path: &str) -> (u16, String, Vec<u8>) {
+    let res = app.request(&app.admin, Method::GET, path).send().await.expect("the mock answers");
+    let status = res.status().as_u16();
+    let media = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    (status, media, res.bytes().await.expect("a body").to_vec())
 }
 
 /// The id of a security role by name.
