@@ -25,6 +25,8 @@ pub struct Probe {
     pub method: Method,
     pub path: String,
     pub body: Option<Value>,
+    /// The route answers bytes (an image, a PDF), not JSON.
+    pub binary: bool,
 }
 
 /// A valid creation body for a collection route.
@@ -128,13 +130,21 @@ pub async fn probes(app: &TestApp, function: Function, action: Action) -> Vec<Pr
             _ => continue,
         };
         let method = Method::from_bytes(rule.method.as_bytes()).expect("an HTTP method");
-        out.push(Probe { method, path, body });
+        let binary = openapi::SPEC.binary(&rule.path).is_some();
+        out.push(Probe { method, path, body, binary });
     }
     out
 }
 
 /// Runs a probe and returns its status and error message.
 pub async fn run(app: &TestApp, creds: &Creds, probe: &Probe) -> (u16, String) {
+    if probe.binary {
+        // Bytes when allowed, a JSON error body when refused.
+        let res = app.request(creds, probe.method.clone(), &probe.path).send().await.expect("the mock answers");
+        let status = res.status().as_u16();
+        let body: Value = serde_json::from_slice(&res.bytes().await.expect("a body")).unwrap_or_default();
+        return (status, body["message"].as_str().unwrap_or_default().to_owned());
+    }
     let res = app.call(creds, probe.method.clone(), &probe.path, probe.body.clone()).await;
     (res.status, res.message().to_owned())
 }

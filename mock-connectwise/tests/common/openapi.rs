@@ -281,7 +281,8 @@ fn validate_value(p: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
             }
         }
         (Some("integer"), _) => {
-            if !v.as_i64().is_some_and(|n| i32::try_from(n).is_ok()) {
+            let fits = v.as_i64().is_some_and(|n| i32::try_from(n).is_ok());
+            if !fits {
                 bad("an int32");
             }
         }
