@@ -7,7 +7,7 @@ mod common;
 
 use common::bodies::{concrete, create_body_for, fixtures_with_every_collection, patch_for};
 use common::get_bytes;
-use common::openapi::{Answer, SPEC, key, validate};
+use common::openapi::{Answer, SPEC, key, max_length, validate};
 use mock_connectwise::{TestApp, TestOptions};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -223,4 +223,74 @@ async fn paths_the_official_table_lacks_are_404_and_methods_it_lacks_are_405() {
         assert_eq!((res.status, res.body["code"].as_str()), (405, Some("MethodNotAllowed")), "{method} {path}");
     }
     assert_eq!(key("/Service/Boards/{parentId}/statuses/"), "/service/boards/{}/statuses");
+}
+
+/// Whether `got` (as read back) holds what `sent` set: a reference by its id or identifier.
+fn holds(sent: &Value, got: &Value) -> bool {
+    match sent {
+        Value::Object(r) if r.contains_key("id") => got["id"] == r["id"],
+        Value::Object(r) if r.contains_key("identifier") => got["identifier"] == r["identifier"],
+        Value::Object(r) => r.iter().all(|(k, v)| holds(v, &got[k])),
+        other => got == other,
+    }
+}
+
+/// Variants of a valid body that the schema makes invalid: each required property left out,
+/// a string one character over its ` Max length: N;`, a value outside an enum.
+fn invalid_variants(schema: &str, body: &Value) -> Vec<(String, Value)> {
+    let s = SPEC.schema(schema).expect("the collection's schema");
+    let mut out = Vec::new();
+    for r in s["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        let mut b = body.clone();
+        if b.as_object_mut().and_then(|o| o.remove(r)).is_some() {
+            out.push((format!("without {r}"), b));
+        }
+    }
+    let props = s["properties"].as_object().expect("properties");
+    let plain = |p: &Value| p["type"] == "string" && p.get("format").is_none() && p.get("enum").is_none();
+    if let Some((k, max)) = props.iter().find_map(|(k, p)| max_length(p).filter(|_| plain(p)).map(|m| (k, m))) {
+        let mut b = body.clone();
+        b[k] = json!("x".repeat(max + 1));
+        out.push((format!("{k} over {max} characters"), b));
+    }
+    if let Some(k) = props.iter().find_map(|(k, p)| p.get("enum").map(|_| k)) {
+        let mut b = body.clone();
+        b[k] = json!("NotAValueOfTheEnum");
+        out.push((format!("{k} outside its enum"), b));
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_creatable_collection_keeps_what_it_is_given_and_refuses_what_its_schema_forbids() {
+    let app = app().await;
+    let (mut created, mut refused, mut failures) = (0, 0, Vec::new());
+    let collections: Vec<(String, String)> = SPEC.collections.iter().map(|(k, s)| (k.clone(), s.clone())).collect();
+    for (template, schema) in collections.iter().filter(|(k, _)| creatable(k)) {
+        let path = concrete(&app, template).await.expect("a parent");
+        let body = create_body_for(&app, template, &path).await.expect("a body");
+        let made = app.call(&app.admin, Method::POST, &path, Some(body.clone())).await;
+        if made.status != 201 {
+            failures.push(format!("POST {path} {body}: {} {}", made.status, made.body));
+            continue;
+        }
+        created += 1;
+        let read = app.get(&format!("{path}/{}", made.body["id"])).await.expect(200).body;
+        // Secrets are write-only (an integrator login's password).
+        for (k, v) in body.as_object().into_iter().flatten().filter(|(k, _)| *k != "password") {
+            if !holds(v, &read[k]) {
+                failures.push(format!("{path}: {k} sent {v}, read back {}", read[k]));
+            }
+        }
+        for (what, bad) in invalid_variants(schema, &body) {
+            let res = app.call(&app.admin, Method::POST, &path, Some(bad)).await;
+            match res.status {
+                400 => refused += 1,
+                s => failures.push(format!("POST {path} {what}: {s} {}", res.body)),
+            }
+        }
+    }
+    println!("{created} collections created a record; {refused} invalid bodies refused with 400");
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(created >= 65 && refused >= 180, "{created} created, {refused} refused");
 }
