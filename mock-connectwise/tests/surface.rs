@@ -109,6 +109,47 @@ async fn every_get_path_of_the_official_file_answers_200_with_records_valid_agai
     assert!(non_empty_lists >= 70, "only {non_empty_lists} lists had records");
 }
 
+/// Every `*_href` of `_info` maps in `v`, at any depth.
+fn hrefs(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                match x.as_str() {
+                    Some(href) if k.ends_with("_href") => {
+                        out.insert(href.to_owned());
+                    }
+                    _ => hrefs(x, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|x| hrefs(x, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_link_a_record_of_the_surface_carries_answers_200() {
+    let app = app().await;
+    let mut links = std::collections::BTreeSet::new();
+    for (template, answer) in &SPEC.get_paths {
+        if matches!(answer, Answer::Binary(_)) {
+            continue;
+        }
+        let path = concrete(&app, template).await.expect("a record to name");
+        hrefs(&app.get(&path).await.body, &mut links);
+    }
+    let mut broken = Vec::new();
+    for link in &links {
+        let res = app.send(common::with_url(app.request(&app.admin, Method::GET, ""), link)).await;
+        if res.status != 200 {
+            broken.push(format!("{link}: {} {}", res.status, res.body));
+        }
+    }
+    println!("{} distinct links followed", links.len());
+    assert!(broken.is_empty(), "{} broken links:\n{}", broken.len(), broken.join("\n"));
+    assert!(links.len() >= 30, "only {} links", links.len());
+}
+
 /// A fresh record of the collection of an item route, made as the admin.
 async fn fresh_item(app: &TestApp, item: &str) -> Result<String, String> {
     let template = item.rsplit_once('/').map_or(item, |(c, _)| c);
