@@ -67,6 +67,8 @@ pub(super) fn serve(call: &Call<'_>, index: usize) -> Result<Reply, ApiError> {
             let noun = name;
             match shape {
                 Shape::Count => Ok(Reply::value(&json!({ "count": 0 }))),
+                // One object the mock keeps nothing for (`/service/scheduling/members/{id}/info`).
+                Shape::One => Ok(Reply::value(&json!({}))),
                 _ => {
                     let q = call.list_query(schema(name), noun)?;
                     let listed = Listed { body: b"[]".to_vec(), total: 0, last_id: None, others: false };
@@ -76,8 +78,9 @@ pub(super) fn serve(call: &Call<'_>, index: usize) -> Result<Reply, ApiError> {
         }
         ViewKind::Object(name) => {
             let id = owner.map(|(_, id)| id);
+            // `prop` ignores case: a recap's `iD` is not the record's `id`.
             let body = match (schema(name).prop("id"), id) {
-                (Some(_), Some(id)) => json!({ "id": id }),
+                (Some((_, p)), Some(id)) if p.name == "id" => json!({ "id": id }),
                 _ => json!({}),
             };
             Ok(Reply::value(&body))

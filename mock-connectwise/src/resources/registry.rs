@@ -162,7 +162,12 @@ pub(crate) fn path_key(path: &str) -> String {
 
 fn official_table() -> HashMap<String, Vec<String>> {
     let table: HashMap<String, Vec<String>> = serde_json::from_str(MANAGE_PATHS).unwrap_or_default();
-    table.into_iter().map(|(p, m)| (path_key(&p), m)).collect()
+    // `/x/forecast` and `/x/forecast/` share a key: their methods add up, or one hides the other.
+    let mut merged: HashMap<String, Vec<String>> = HashMap::new();
+    for (p, m) in table {
+        merged.entry(path_key(&p)).or_default().extend(m);
+    }
+    merged
 }
 
 /// A `GET` operation's answer: an array of a schema, one schema, or something else.

@@ -2,6 +2,9 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod bodies;
+pub mod openapi;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use mock_connectwise::permissions::{Action, Function, route_rules};
@@ -22,6 +25,8 @@ pub struct Probe {
     pub method: Method,
     pub path: String,
     pub body: Option<Value>,
+    /// The route answers bytes (an image, a PDF), not JSON.
+    pub binary: bool,
 }
 
 /// A valid creation body for a collection route.
@@ -125,15 +130,32 @@ pub async fn probes(app: &TestApp, function: Function, action: Action) -> Vec<Pr
             _ => continue,
         };
         let method = Method::from_bytes(rule.method.as_bytes()).expect("an HTTP method");
-        out.push(Probe { method, path, body });
+        let binary = openapi::SPEC.binary(&rule.path).is_some();
+        out.push(Probe { method, path, body, binary });
     }
     out
 }
 
 /// Runs a probe and returns its status and error message.
 pub async fn run(app: &TestApp, creds: &Creds, probe: &Probe) -> (u16, String) {
+    if probe.binary {
+        // Bytes when allowed, a JSON error body when refused.
+        let res = app.request(creds, probe.method.clone(), &probe.path).send().await.expect("the mock answers");
+        let status = res.status().as_u16();
+        let body: Value = serde_json::from_slice(&res.bytes().await.expect("a body")).unwrap_or_default();
+        return (status, body["message"].as_str().unwrap_or_default().to_owned());
+    }
     let res = app.call(creds, probe.method.clone(), &probe.path, probe.body.clone()).await;
     (res.status, res.message().to_owned())
+}
+
+/// `GET {path}` as the admin without the JSON invariants: for binary answers (PDFs, images).
+/// Returns the status, the content type and the bytes.
+pub async fn get_bytes(app: &TestApp, path: &str) -> (u16, String, Vec<u8>) {
+    let res = app.request(&app.admin, Method::GET, path).send().await.expect("the mock answers");
+    let status = res.status().as_u16();
+    let media = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    (status, media, res.bytes().await.expect("a body").to_vec())
 }
 
 /// The id of a security role by name.

@@ -1,0 +1,337 @@
+//! Issue 15, "Done when" #1: the official 2026.4 file, read from disk, enumerated path by
+//! path. Every `GET` answers the admin 200 with records valid against their official schema
+//! (stored collections are not empty), and every method the official 2021.1 table gives a
+//! path of the file is served; what the table lacks stays 404 or 405.
+
+mod common;
+
+use common::bodies::{concrete, create_body_for, fixtures_with_every_collection, patch_for};
+use common::get_bytes;
+use common::openapi::{Answer, SPEC, key, max_length, validate};
+use mock_connectwise::{TestApp, TestOptions};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn app() -> TestApp {
+    TestApp::spawn_with(TestOptions { fixtures: fixtures_with_every_collection(), ..Default::default() }).await
+}
+
+/// Whether the official table lets clients create records at `path`.
+fn creatable(path: &str) -> bool {
+    SPEC.official_methods(path).is_some_and(|m| m.iter().any(|x| x == "POST"))
+}
+
+/// Lists a stored collection, creating a record first (as the generator makes it) when the
+/// list is empty and the official table allows creating one.
+async fn list_with_records(app: &TestApp, template: &str, path: &str) -> (u16, Value) {
+    let first = app.get(path).await;
+    if first.body.as_array().is_some_and(Vec::is_empty)
+        && SPEC.collection_schema(template).is_some()
+        && creatable(template)
+    {
+        if let Some(body) = create_body_for(app, template, path).await {
+            app.call(&app.admin, Method::POST, path, Some(body)).await.expect(201);
+            let again = app.get(path).await;
+            return (again.status, again.body);
+        }
+    }
+    (first.status, first.body)
+}
+
+#[tokio::test]
+async fn every_get_path_of_the_official_file_answers_200_with_records_valid_against_its_schema() {
+    let app = app().await;
+    let (mut answered, mut records, mut non_empty_lists) = (0, 0, 0);
+    let mut failures = Vec::new();
+    for (template, answer) in &SPEC.get_paths {
+        let Some(path) = concrete(&app, template).await else {
+            failures.push(format!("{template}: no record to name"));
+            continue;
+        };
+        let mut errors = Vec::new();
+        match answer {
+            Answer::Binary(media) => {
+                let (status, got, bytes) = get_bytes(&app, &path).await;
+                if status != 200 || !got.starts_with(media.as_str()) || bytes.is_empty() {
+                    errors.push(format!("{status} {got} with {} bytes, want 200 {media}", bytes.len()));
+                }
+            }
+            // The file calls `/sales/opportunities/{parentId}/notes/count` a list of notes; a
+            // count is what every `/count` answers.
+            Answer::Array(_) if template.ends_with("/count") => {
+                let res = app.get(&path).await;
+                match res.status {
+                    200 => validate("Count", &res.body, "", &mut errors),
+                    s => errors.push(format!("{s}: {}", res.body)),
+                }
+            }
+            Answer::Array(schema) => {
+                let (status, body) = list_with_records(&app, template, &path).await;
+                match (status, body.as_array()) {
+                    (200, Some(items)) => {
+                        let stored = SPEC.collection_schema(template).is_some();
+                        if stored && items.is_empty() {
+                            errors.push("a stored collection with no record".into());
+                        }
+                        non_empty_lists += usize::from(!items.is_empty());
+                        for (i, item) in items.iter().enumerate() {
+                            validate(schema, item, &format!("[{i}]"), &mut errors);
+                            records += 1;
+                        }
+                    }
+                    _ => errors.push(format!("{status}, not a list: {body}")),
+                }
+            }
+            Answer::One(schema) => {
+                let res = app.get(&path).await;
+                if res.status == 200 {
+                    validate(schema, &res.body, "", &mut errors);
+                    records += 1;
+                } else {
+                    errors.push(format!("{}: {}", res.status, res.body));
+                }
+            }
+        }
+        if errors.is_empty() {
+            answered += 1;
+        } else {
+            failures.push(format!("GET {path} ({template}):\n    {}", errors.join("\n    ")));
+        }
+    }
+    println!(
+        "{} GET paths, {answered} answered 200 with valid bodies; {records} records validated; {non_empty_lists} lists had records",
+        SPEC.get_paths.len()
+    );
+    assert!(failures.is_empty(), "{} paths failed:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(SPEC.get_paths.len(), 324, "the 2026.4 file has 324 GET paths");
+    assert!(answered >= 320, "only {answered} GET paths answered");
+    assert!(records >= 250, "only {records} records validated");
+    assert!(non_empty_lists >= 70, "only {non_empty_lists} lists had records");
+}
+
+/// Every `*_href` of `_info` maps in `v`, at any depth.
+fn hrefs(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                match x.as_str() {
+                    Some(href) if k.ends_with("_href") => {
+                        out.insert(href.to_owned());
+                    }
+                    _ => hrefs(x, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|x| hrefs(x, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_link_a_record_of_the_surface_carries_answers_200() {
+    let app = app().await;
+    let mut links = std::collections::BTreeSet::new();
+    for (template, answer) in &SPEC.get_paths {
+        if matches!(answer, Answer::Binary(_)) {
+            continue;
+        }
+        let path = concrete(&app, template).await.expect("a record to name");
+        hrefs(&app.get(&path).await.body, &mut links);
+    }
+    let mut broken = Vec::new();
+    for link in &links {
+        let res = app.send(common::with_url(app.request(&app.admin, Method::GET, ""), link)).await;
+        if res.status != 200 {
+            broken.push(format!("{link}: {} {}", res.status, res.body));
+        }
+    }
+    println!("{} distinct links followed", links.len());
+    assert!(broken.is_empty(), "{} broken links:\n{}", broken.len(), broken.join("\n"));
+    assert!(links.len() >= 30, "only {} links", links.len());
+}
+
+/// A fresh record of the collection of an item route, made as the admin.
+async fn fresh_item(app: &TestApp, item: &str) -> Result<String, String> {
+    let template = item.rsplit_once('/').map_or(item, |(c, _)| c);
+    let collection = concrete(app, template).await.ok_or("no parent")?;
+    let body = create_body_for(app, template, &collection).await.ok_or("no body")?;
+    let created = app.call(&app.admin, Method::POST, &collection, Some(body.clone())).await;
+    match created.status {
+        201 => Ok(format!("{collection}/{}", created.body["id"])),
+        s => Err(format!("POST {collection} {body}: {s} {}", created.body)),
+    }
+}
+
+/// The status wanted of `method` on a path of the file, and the call made.
+async fn call_method(app: &TestApp, template: &str, method: &str) -> Result<(u16, u16, String), String> {
+    let is_item = template.ends_with('}');
+    let stored = SPEC.collection_schema(template).is_some()
+        || template.rsplit_once('/').is_some_and(|(c, _)| is_item && SPEC.collection_schema(c).is_some());
+    let path = concrete(app, template).await.ok_or("no record to name")?;
+    let (m, path, body, want) = match method {
+        "POST" if stored && !is_item => {
+            let body = create_body_for(app, template, &path).await.ok_or("no body")?;
+            (Method::POST, path, Some(body), 201)
+        }
+        // Actions on a record (`/forecast/{id}` copies, ...): served, whatever they answer.
+        "POST" => (Method::POST, path, Some(json!({})), 0),
+        "PUT" => {
+            let current = app.get(&path).await;
+            (Method::PUT, path, Some(current.body), 200)
+        }
+        "PATCH" => (Method::PATCH, path, Some(patch_for(template).ok_or("no patch")?), 200),
+        "DELETE" if stored && is_item => (Method::DELETE, fresh_item(app, template).await?, None, 204),
+        "DELETE" => (Method::DELETE, path, None, 0),
+        other => return Err(format!("unexpected method {other}")),
+    };
+    let res = app.call(&app.admin, m.clone(), &path, body.clone()).await;
+    let detail = format!("{m} {path} {}: {} {}", body.unwrap_or_default(), res.status, res.body);
+    Ok((want, res.status, detail))
+}
+
+/// Methods the official table gives that the mock answers 405 (reported to the lead as mock
+/// bugs): the table's `/sales/opportunities/{parentId}/forecast/` takes PUT, PATCH and DELETE
+/// on the forecast as a whole, and `/forecast/{id}` a POST; the mock serves the forecast as
+/// an ordinary collection. [`the_known_gaps_of_the_surface_are_still_405`] fails once one is
+/// served, so this list cannot go stale.
+const KNOWN_GAPS: &[(&str, &str)] = &[
+    ("PUT", "/sales/opportunities/{parentId}/forecast"),
+    ("PATCH", "/sales/opportunities/{parentId}/forecast"),
+    ("DELETE", "/sales/opportunities/{parentId}/forecast"),
+    ("POST", "/sales/opportunities/{parentId}/forecast/{id}"),
+];
+
+fn known_gap(method: &str, template: &str) -> bool {
+    KNOWN_GAPS.iter().any(|(m, p)| *m == method && key(p) == key(template))
+}
+
+#[tokio::test]
+async fn the_known_gaps_of_the_surface_are_still_405() {
+    let app = app().await;
+    for (method, template) in KNOWN_GAPS {
+        assert!(SPEC.official_methods(template).unwrap_or_default().iter().any(|m| m == method), "{method} {template}");
+        let path = concrete(&app, template).await.expect("a record to name");
+        let method = Method::from_bytes(method.as_bytes()).expect("a method");
+        let res = app.call(&app.admin, method.clone(), &path, Some(json!({}))).await;
+        assert_eq!(res.status, 405, "{method} {path} is served now: remove it from KNOWN_GAPS");
+    }
+}
+
+#[tokio::test]
+async fn every_method_the_official_table_gives_a_path_of_the_file_is_served() {
+    let app = app().await;
+    let (mut served, mut failures) = (0, Vec::new());
+    for (template, _) in &SPEC.get_paths {
+        let methods = SPEC.official_methods(template).map(<[String]>::to_vec).unwrap_or_default();
+        for method in methods.iter().filter(|m| *m != "GET" && !known_gap(m, template)) {
+            match call_method(&app, template, method).await {
+                Ok((want, got, detail)) => {
+                    let ok = if want == 0 { got != 404 && got != 405 && got < 500 } else { got == want };
+                    if ok {
+                        served += 1;
+                    } else {
+                        failures.push(format!("{template}: {detail}"));
+                    }
+                }
+                Err(e) => failures.push(format!("{method} {template}: {e}")),
+            }
+        }
+    }
+    println!("{served} non-GET methods of the official table served on paths of the 2026.4 file");
+    assert!(failures.is_empty(), "{} methods failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(served >= 150, "only {served} methods served");
+}
+
+#[tokio::test]
+async fn paths_the_official_table_lacks_are_404_and_methods_it_lacks_are_405() {
+    let app = app().await;
+    for path in ["/service/nothing", "/company/companies/1/nothing", "/finance/agreements/1/additions/1/nothing"] {
+        assert!(SPEC.official_methods(path).is_none(), "{path} is in the table");
+        let res = app.get(path).await;
+        assert_eq!((res.status, res.body["code"].as_str()), (404, Some("NotFound")), "{path}");
+    }
+    let cases = [
+        (Method::DELETE, "/system/members/2"),
+        (Method::POST, "/company/companies/1/usages"),
+        (Method::PUT, "/service/boards/1/statuses/count"),
+        (Method::PATCH, "/finance/agreements/count"),
+        (Method::DELETE, "/system/info"),
+    ];
+    for (method, path) in cases {
+        let official = SPEC.official_methods(path).unwrap_or_default();
+        assert!(!official.iter().any(|m| m == method.as_str()), "{method} {path} is in the table: {official:?}");
+        let res = app.call(&app.admin, method.clone(), path, Some(json!({}))).await;
+        assert_eq!((res.status, res.body["code"].as_str()), (405, Some("MethodNotAllowed")), "{method} {path}");
+    }
+    assert_eq!(key("/Service/Boards/{parentId}/statuses/"), "/service/boards/{}/statuses");
+}
+
+/// Whether `got` (as read back) holds what `sent` set: a reference by its id or identifier.
+fn holds(sent: &Value, got: &Value) -> bool {
+    match sent {
+        Value::Object(r) if r.contains_key("id") => got["id"] == r["id"],
+        Value::Object(r) if r.contains_key("identifier") => got["identifier"] == r["identifier"],
+        Value::Object(r) => r.iter().all(|(k, v)| holds(v, &got[k])),
+        other => got == other,
+    }
+}
+
+/// Variants of a valid body that the schema makes invalid: each required property left out,
+/// a string one character over its ` Max length: N;`, a value outside an enum.
+fn invalid_variants(schema: &str, body: &Value) -> Vec<(String, Value)> {
+    let s = SPEC.schema(schema).expect("the collection's schema");
+    let mut out = Vec::new();
+    for r in s["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        let mut b = body.clone();
+        if b.as_object_mut().and_then(|o| o.remove(r)).is_some() {
+            out.push((format!("without {r}"), b));
+        }
+    }
+    let props = s["properties"].as_object().expect("properties");
+    let plain = |p: &Value| p["type"] == "string" && p.get("format").is_none() && p.get("enum").is_none();
+    if let Some((k, max)) = props.iter().find_map(|(k, p)| max_length(p).filter(|_| plain(p)).map(|m| (k, m))) {
+        let mut b = body.clone();
+        b[k] = json!("x".repeat(max + 1));
+        out.push((format!("{k} over {max} characters"), b));
+    }
+    if let Some(k) = props.iter().find_map(|(k, p)| p.get("enum").map(|_| k)) {
+        let mut b = body.clone();
+        b[k] = json!("NotAValueOfTheEnum");
+        out.push((format!("{k} outside its enum"), b));
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_creatable_collection_keeps_what_it_is_given_and_refuses_what_its_schema_forbids() {
+    let app = app().await;
+    let (mut created, mut refused, mut failures) = (0, 0, Vec::new());
+    let collections: Vec<(String, String)> = SPEC.collections.iter().map(|(k, s)| (k.clone(), s.clone())).collect();
+    for (template, schema) in collections.iter().filter(|(k, _)| creatable(k)) {
+        let path = concrete(&app, template).await.expect("a parent");
+        let body = create_body_for(&app, template, &path).await.expect("a body");
+        let made = app.call(&app.admin, Method::POST, &path, Some(body.clone())).await;
+        if made.status != 201 {
+            failures.push(format!("POST {path} {body}: {} {}", made.status, made.body));
+            continue;
+        }
+        created += 1;
+        let read = app.get(&format!("{path}/{}", made.body["id"])).await.expect(200).body;
+        // Secrets are write-only (an integrator login's password).
+        for (k, v) in body.as_object().into_iter().flatten().filter(|(k, _)| *k != "password") {
+            if !holds(v, &read[k]) {
+                failures.push(format!("{path}: {k} sent {v}, read back {}", read[k]));
+            }
+        }
+        for (what, bad) in invalid_variants(schema, &body) {
+            let res = app.call(&app.admin, Method::POST, &path, Some(bad)).await;
+            match res.status {
+                400 => refused += 1,
+                s => failures.push(format!("POST {path} {what}: {s} {}", res.body)),
+            }
+        }
+    }
+    println!("{created} collections created a record; {refused} invalid bodies refused with 400");
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(created >= 65 && refused >= 180, "{created} created, {refused} refused");
+}
