@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::{Map, Value, json};
 
-use super::derived::{MAIN_SITE, default_flags};
+use super::derived::{MAIN_SITE, flag_names};
 use super::table::{Meta, Record};
 use super::tenant::Tenant;
 use super::{Store, StoreError};
@@ -26,6 +26,13 @@ use crate::resources::Res;
 const THINGS: &[&str] = &["Printer", "Laptop", "VPN", "Email", "Firewall", "Server", "Wi-Fi", "Phone", "Backup"];
 const PROBLEMS: &[&str] =
     &["is offline", "is slow", "needs replacing", "shows an error", "alert raised", "request", "fails to start"];
+
+/// Every boolean `*Flag` of `res`'s schema as `false`, for the properties a record lacks:
+/// what the write pipeline stores, without a map entry per record.
+fn false_flags(res: Res) -> Vec<(u16, Value)> {
+    let schema = res.schema();
+    flag_names(schema).into_iter().filter_map(|name| schema.prop(name).map(|(i, _)| (i, Value::Bool(false)))).collect()
+}
 
 /// A reference `{id, name}` plus `sort` when the record has a `sortOrder`.
 fn reference(t: &Tenant, res: Res, id: u32) -> Value {
@@ -112,6 +119,8 @@ fn add_companies(t: &mut Tenant, n: usize, rng: &mut StdRng, meta: Meta) -> Vec<
     let types = Res::at_path("/company/companies/types").and_then(|r| t.default_of(r, None));
     let sites = Res::at_path("/company/companies/{parentId}/sites");
     let schema = Res::Companies.schema();
+    let flags = false_flags(Res::Companies);
+    let site_flags = sites.map(false_flags).unwrap_or_default();
     t.table_mut(Res::Companies).reserve(n);
     let mut made = Vec::with_capacity(n);
     for i in 0..n {
@@ -137,17 +146,16 @@ fn add_companies(t: &mut Tenant, n: usize, rng: &mut StdRng, meta: Meta) -> Vec<
                 site.insert(flag.into(), Value::Bool(true));
             }
             site.insert("company".into(), json!({ "id": id, "identifier": identifier, "name": name }));
-            default_flags(sites.schema(), &mut site);
             let table = t.table_mut(sites);
-            let doc = Doc::encode(table.schema, &site);
+            let doc = Doc::encode_with_defaults(table.schema, &site, &site_flags);
             table.insert(Record::new(site_id, Meta { parent: id, ..meta }, doc));
             obj.insert("site".into(), json!({ "id": site_id, "name": MAIN_SITE }));
         }
         for (field, default) in Res::Companies.info().defaults {
             obj.entry((*field).to_owned()).or_insert_with(|| default.to_json());
         }
-        default_flags(schema, &mut obj);
-        t.table_mut(Res::Companies).insert(Record::new(id, meta, Doc::encode(schema, &obj)));
+        let doc = Doc::encode_with_defaults(schema, &obj, &flags);
+        t.table_mut(Res::Companies).insert(Record::new(id, meta, doc));
         made.push((id, json!({ "id": id, "identifier": identifier, "name": name })));
     }
     made
@@ -165,6 +173,7 @@ fn add_tickets(t: &mut Tenant, n: usize, companies: &[Value], rng: &mut StdRng, 
     let closed_at = crate::datetime::format(meta.entered_at);
     let closed_by = t.names.name(meta.entered_by).to_owned();
     let schema = Res::Tickets.schema();
+    let flags = false_flags(Res::Tickets);
     t.table_mut(Res::Tickets).reserve(n);
     for i in 0..n {
         let mut obj = Map::new();
@@ -193,9 +202,8 @@ fn add_tickets(t: &mut Tenant, n: usize, companies: &[Value], rng: &mut StdRng, 
             obj.insert("closedDate".into(), json!(closed_at));
             obj.insert("closedBy".into(), json!(closed_by));
         }
-        default_flags(schema, &mut obj);
         let id = t.next_id(Res::Tickets);
-        t.table_mut(Res::Tickets).insert(Record::new(id, meta, Doc::encode(schema, &obj)));
+        t.table_mut(Res::Tickets).insert(Record::new(id, meta, Doc::encode_with_defaults(schema, &obj, &flags)));
     }
 }
 
