@@ -85,6 +85,22 @@ async fn a_note_without_text_is_refused_and_nothing_is_stored() {
 }
 
 #[tokio::test]
+async fn a_note_cannot_lose_its_text_by_patch_or_put() {
+    let app = TestApp::spawn().await;
+    let path = "/service/tickets/4/notes/1";
+    let blank = json!([{ "op": "replace", "path": "text", "value": "" }]);
+    let patched = app.call(&app.admin, Method::PATCH, path, Some(blank)).await.expect(400);
+    let mut note = app.get(path).await.expect(200).body;
+    note["text"] = Value::Null;
+    let put = app.call(&app.admin, Method::PUT, path, Some(note)).await.expect(400);
+
+    for res in [&patched, &put] {
+        assert!(list(&res.body["errors"]).iter().any(|e| e["field"] == "text"), "{}", res.body);
+    }
+    assert_eq!(app.get(path).await.expect(200).body["text"], "The site-to-site VPN to Malibu Lab dropped at 09:00.");
+}
+
+#[tokio::test]
 async fn notes_are_listed_oldest_first_unless_ordered_otherwise() {
     let app = TestApp::spawn().await;
     let body = json!({ "summary": "Order", "company": { "identifier": "AcmeCorp" }, "initialDescription": "first" });
