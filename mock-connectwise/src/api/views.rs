@@ -1,9 +1,9 @@
 //! The views of the official surface ([`crate::resources::registry::View`]): `/info`
 //! projections of a collection, a collection's `/default`, and the lists, counts, objects and
 //! binaries the mock keeps nothing behind; a service ticket's `/products` lists the product
-//! items (`/procurement/products`) whose `ticket` is that ticket. A path that names a record (`/{id}/usages`,
-//! `/{parentId}/products`) answers 404 when the caller cannot see that record, as the
-//! collection's own routes do.
+//! items (`/procurement/products`) whose `ticket` is that ticket. A path that names a record
+//! (`/{id}/usages`, `/{parentId}/products`) answers 404 when the caller cannot see that
+//! record, as the collection's own routes do.
 
 use serde_json::{Map, Value, json};
 
