@@ -27,7 +27,17 @@ struct Args {
     /// Generate this many extra members (with `fake`) in the first tenant.
     #[arg(long, default_value_t = 0)]
     members: usize,
-    /// Seed for generated members, keys and passwords (the same seed gives the same data).
+    /// Generate this many extra companies (with `fake` names, each with its Main site) in the
+    /// first tenant.
+    #[arg(long, default_value_t = 0)]
+    companies: usize,
+    /// Generate this many service tickets in the first tenant, spread over the generated
+    /// companies (or the fixture's companies when --companies is 0) and the active service
+    /// boards, each with a status of its board.
+    #[arg(long, default_value_t = 0)]
+    tickets: usize,
+    /// Seed for generated members, companies, tickets, keys and passwords (the same seed gives
+    /// the same data).
     #[arg(long)]
     seed: Option<u64>,
     /// The codebase path before apis/3.0, with its trailing slash.
@@ -109,7 +119,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         Some(dir) => FixtureSet::from_dir(dir)?,
         None => FixtureSet::builtin(),
     };
-    let set = set.with_bulk_members(args.members, args.seed.unwrap_or(1));
+    let seed = args.seed.unwrap_or(1);
+    let set = set.with_bulk_members(args.members, seed).with_bulk_tickets(args.companies, args.tickets, seed);
     let admin = set.admin();
     let config = StoreConfig { clock: Arc::new(SystemClock), key_seed: args.seed, fixtures: set };
     let store = match &args.state_file {
@@ -145,7 +156,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     if let Some((_, path)) = &tls {
         println!("CW_CA_CERT={}", path.display());
     }
-    tracing::info!(%addr, codebase = %codebase, soft = args.soft, members = args.members, startup_ms = started.elapsed().as_millis() as u64, "mock-connectwise listening");
+    tracing::info!(%addr, codebase = %codebase, soft = args.soft, members = args.members, companies = args.companies, tickets = args.tickets, startup_ms = started.elapsed().as_millis() as u64, "mock-connectwise listening");
     serve(
         listener,
         store,

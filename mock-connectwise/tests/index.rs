@@ -100,7 +100,7 @@ async fn ticket_lookups_by_company_board_and_status_answer_what_the_scan_answers
     let app = TestApp::spawn().await;
     let companies = ids(&app.get("/company/companies?fields=id").await.expect(200).body);
     let mut made = Vec::new();
-    for (n, company) in companies.iter().cycle().take(12).enumerate() {
+    for (n, company) in companies.iter().cycle().take(2 * companies.len() + 2).enumerate() {
         let body = json!({ "summary": format!("Ticket {n}"), "company": { "id": company } });
         made.push(
             app.call(&app.admin, Method::POST, "/service/tickets", Some(body)).await.expect(201).body["id"].clone(),

@@ -22,11 +22,23 @@ async fn conditions_cover_the_whole_grammar() {
         ("identifier = \"AcmeCorp\"", &["AcmeCorp"]),
         ("identifier != \"AcmeCorp\" and identifier like \"G%\"", &["Globex"]),
         ("identifier in (\"Globex\", \"Initech\")", &["Globex", "Initech"]),
-        ("identifier not in (\"Globex\", \"Initech\", \"MockMSP\")", &["AcmeCorp", "Umbrella"]),
+        (
+            "identifier not in (\"Globex\", \"Initech\", \"MockMSP\")",
+            &["AcmeCorp", "Cyberdyne", "StarkInd", "Umbrella", "WayneEnt"],
+        ),
         ("name contains \"corp\"", &["AcmeCorp"]),
-        ("not (identifier like \"%o%\") or identifier = 'Initech'", &["Initech", "Umbrella"]),
-        ("status/name = \"Active\" and deletedFlag = false", &["AcmeCorp", "Globex", "MockMSP", "Umbrella"]),
-        ("_info/dateEntered > [2000-01-01T00:00:00Z]", &["AcmeCorp", "Globex", "Initech", "MockMSP", "Umbrella"]),
+        (
+            "not (identifier like \"%o%\") or identifier = 'Initech'",
+            &["Cyberdyne", "Initech", "StarkInd", "Umbrella", "WayneEnt"],
+        ),
+        (
+            "status/name = \"Active\" and deletedFlag = false",
+            &["AcmeCorp", "Globex", "MockMSP", "StarkInd", "Umbrella", "WayneEnt"],
+        ),
+        (
+            "_info/dateEntered > [2000-01-01T00:00:00Z]",
+            &["AcmeCorp", "Cyberdyne", "Globex", "Initech", "MockMSP", "StarkInd", "Umbrella", "WayneEnt"],
+        ),
         ("faxNumber = null and identifier < \"B\"", &["AcmeCorp"]),
     ];
     for (cond, want) in cases {
@@ -54,7 +66,10 @@ async fn order_by_sorts_ascending_and_descending_and_fields_picks_properties() {
     let desc = app.get("/company/companies?orderBy=identifier%20desc").await.expect(200);
     let picked = app.get("/company/companies?fields=id,identifier,status/name&orderBy=id").await.expect(200);
 
-    assert_eq!(identifiers(&desc.body), ["Umbrella", "MockMSP", "Initech", "Globex", "AcmeCorp"]);
+    assert_eq!(
+        identifiers(&desc.body),
+        ["WayneEnt", "Umbrella", "StarkInd", "MockMSP", "Initech", "Globex", "Cyberdyne", "AcmeCorp"]
+    );
     let first = picked.body[0].as_object().unwrap();
     let mut keys: Vec<&str> = first.keys().map(String::as_str).collect();
     keys.sort_unstable();

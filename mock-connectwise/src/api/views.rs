@@ -1,14 +1,17 @@
 //! The views of the official surface ([`crate::resources::registry::View`]): `/info`
 //! projections of a collection, a collection's `/default`, and the lists, counts, objects and
-//! binaries the mock keeps nothing behind. A path that names a record (`/{id}/usages`,
-//! `/{parentId}/products`) answers 404 when the caller cannot see that record, as the
-//! collection's own routes do.
+//! binaries the mock keeps nothing behind; a service ticket's `/products` lists the product
+//! items (`/procurement/products`) whose `ticket` is that ticket. A path that names a record
+//! (`/{id}/usages`, `/{parentId}/products`) answers 404 when the caller cannot see that
+//! record, as the collection's own routes do.
 
 use serde_json::{Map, Value, json};
 
 use super::endpoints::{Call, Reply};
 use super::error::ApiError;
 use super::routes::Param;
+use crate::query::Filter;
+use crate::query::conditions;
 use crate::resources::Res;
 use crate::resources::registry::{self, Shape, View, ViewKind};
 use crate::schema::schema;
@@ -53,6 +56,11 @@ pub(super) fn serve(call: &Call<'_>, index: usize) -> Result<Reply, ApiError> {
         return Err(ApiError::internal(&format!("no view {index}")));
     };
     let owner = check_owner(call, view)?;
+    if let (ViewKind::Empty { schema: "ProductReference", shape }, Some((Res::Tickets, _)), Some((_, id))) =
+        (view.kind, view.owner, owner)
+    {
+        return ticket_products(call, id, shape);
+    }
     match view.kind {
         ViewKind::Projection { res, schema: name, shape, active } => projection(call, res, name, shape, active),
         ViewKind::Default(res) => {
@@ -103,6 +111,31 @@ fn check_owner(call: &Call<'_>, view: &View) -> Result<Option<(Option<u32>, u32)
         .read_tenant(call.company(), |t| t.get(res, parent, id, None, access, &base))
         .map_err(|e| call.fail(e, res.info().noun, None))?;
     Ok(Some((parent, id)))
+}
+
+/// `/service/tickets/{id}/products`: the product items whose `ticket` is ticket `id`, as
+/// `ProductReference`s; the caller's conditions, order and paging apply to the product items.
+fn ticket_products(call: &Call<'_>, id: u32, shape: Shape) -> Result<Reply, ApiError> {
+    let Some(products) = Res::at_path("/procurement/products") else {
+        return Err(ApiError::internal(&"no /procurement/products collection"));
+    };
+    let noun = products.info().noun;
+    let mut q = call.list_query(products.schema(), noun)?;
+    let on_ticket = conditions::parse(&format!("ticket/id = {id}"))
+        .map_err(|e| e.to_string())
+        .and_then(|expr| Filter::bind(products.schema(), &expr))
+        .map_err(|e| ApiError::internal(&format!("ticket filter: {e}")))?;
+    q.filters.push(on_ticket);
+    let store = &call.app.store;
+    let (company, base, access) = (call.company(), call.base(), call.access());
+    if shape == Shape::Count {
+        let (n, others) = store.count(company, products, None, &q, access).map_err(|e| call.fail(e, noun, None))?;
+        return Ok(Reply::ok(to_bytes(&json!({ "count": n })), others));
+    }
+    let listed = store.list(company, products, None, &q, access, &base).map_err(|e| call.fail(e, noun, None))?;
+    let records: Vec<Value> = serde_json::from_slice(&listed.body).unwrap_or_default();
+    let kept: Vec<Value> = records.iter().map(|r| project(r, "ProductReference")).collect();
+    Ok(call.list_reply(Listed { body: to_bytes(&kept), ..listed }, &q.paging))
 }
 
 /// Keeps the properties `schema` has, in its order.

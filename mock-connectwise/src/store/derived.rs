@@ -6,7 +6,8 @@
 //! - computed fields: an agreement addition's `unitPrice`/`unitCost` default to its catalog
 //!   item's `price`/`cost`, and `extPrice`, `extCost`, `margin` follow from them; a ticket's
 //!   `recordType`, a default `status`, and `closedFlag`/`closedDate`/`closedBy` from its
-//!   status; a company's `status`, `types` and `site`;
+//!   status; a company's `status`, `types` and `site`; a ticket note's `dateCreated` and
+//!   `createdBy`; a configuration's default `status` and its name;
 //! - API members are members: each API member has a twin in `/system/members` with
 //!   `licenseClass: "A"` and the same id, kept in step both ways.
 
@@ -73,6 +74,17 @@ fn has(obj: &Map<String, Value>, name: &str) -> bool {
     obj.iter().any(|(k, v)| k.eq_ignore_ascii_case(name) && !v.is_null())
 }
 
+/// A note's `dateCreated` and `createdBy`: when and by whom it was written, unless given
+/// (a fixture's history).
+fn derive_note(obj: &mut Map<String, Value>, now: i64, by: &str) {
+    if !has(obj, "dateCreated") {
+        set(obj, "dateCreated", json!(crate::datetime::format(now)));
+    }
+    if !has(obj, "createdBy") {
+        set(obj, "createdBy", json!(by));
+    }
+}
+
 /// A money amount rounded to cents, as JSON.
 fn money(v: f64) -> Value {
     json!((v * 100.0).round() / 100.0)
@@ -86,6 +98,8 @@ impl Tenant {
             Res::Additions => self.derive_addition(obj),
             Res::Tickets => self.derive_ticket(obj, now, by),
             Res::Companies => self.derive_company(obj),
+            _ if super::notes::ticket_notes() == Some(res) => derive_note(obj, now, by),
+            _ if Res::at_path("/company/configurations") == Some(res) => self.derive_configuration(obj),
             _ => {}
         }
         default_flags(res.schema(), obj);
@@ -124,7 +138,7 @@ impl Tenant {
 
     /// The default record of a setup table (its `defaultFlag` one, else its first), optionally
     /// among the children of one parent, as a reference `{id, name}`.
-    fn default_of(&self, res: Res, parent: Option<u32>) -> Option<Value> {
+    pub(super) fn default_of(&self, res: Res, parent: Option<u32>) -> Option<Value> {
         let table = self.table(res);
         let rows = || table.iter().filter(|r| parent.is_none_or(|p| r.meta.parent == p));
         let flagged = rows()
@@ -176,6 +190,21 @@ impl Tenant {
             }
         } else {
             obj.retain(|k, _| !k.eq_ignore_ascii_case("closedDate") && !k.eq_ignore_ascii_case("closedBy"));
+        }
+    }
+
+    /// A configuration's `status` reference is named by its status's `description` (a
+    /// configuration status has no `name`); a new configuration gets the default status.
+    fn derive_configuration(&self, obj: &mut Map<String, Value>) {
+        let Some(statuses) = Res::at_path("/company/configurations/statuses") else { return };
+        if !has(obj, "status") {
+            if let Some(status) = self.default_of(statuses, None) {
+                set(obj, "status", json!({ "id": status["id"] }));
+            }
+        }
+        let description = self.referenced(statuses, obj.get("status")).and_then(|s| s.get("description").cloned());
+        if let (Some(Value::Object(status)), Some(d)) = (obj.get_mut("status"), description) {
+            status.insert("name".into(), d);
         }
     }
 

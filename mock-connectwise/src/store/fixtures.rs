@@ -3,7 +3,8 @@
 //! A set is one JSON document per tenant (`fixtures/default/*.json`; the default set is built
 //! into the binary). Records go through the same write pipeline as API calls, so a fixture
 //! cannot hold what the API would refuse. Bulk members for load tests are generated with
-//! `fake` from a seed, so the same seed gives the same members.
+//! `fake` from a seed, so the same seed gives the same members; bulk companies and tickets
+//! come from [`super::bulk`] the same way.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -139,12 +140,15 @@ pub struct AdminCredentials {
     pub client_id: String,
 }
 
-/// A set of tenant fixtures, plus optional generated members.
+/// A set of tenant fixtures, plus optional generated members, companies and tickets.
 #[derive(Clone, Debug)]
 pub struct FixtureSet {
     tenants: Vec<TenantFixture>,
     bulk_members: usize,
     bulk_seed: u64,
+    bulk_companies: usize,
+    bulk_tickets: usize,
+    bulk_records_seed: u64,
 }
 
 /// The client id printed when a fixture names none (any non-empty value is accepted).
@@ -182,7 +186,7 @@ impl FixtureSet {
         if tenants.is_empty() {
             return Err(FixtureError::Empty);
         }
-        Ok(Self { tenants, bulk_members: 0, bulk_seed: 0 })
+        Ok(Self { tenants, bulk_members: 0, bulk_seed: 0, bulk_companies: 0, bulk_tickets: 0, bulk_records_seed: 0 })
     }
 
     /// A tenant fixture, or an array of them, as JSON text.
@@ -198,13 +202,23 @@ impl FixtureSet {
         if tenants.is_empty() {
             return Err(FixtureError::Empty);
         }
-        Ok(Self { tenants, bulk_members: 0, bulk_seed: 0 })
+        Ok(Self { tenants, bulk_members: 0, bulk_seed: 0, bulk_companies: 0, bulk_tickets: 0, bulk_records_seed: 0 })
     }
 
     /// Adds `n` generated members (seeded by `seed`) to the first tenant.
     pub fn with_bulk_members(mut self, n: usize, seed: u64) -> Self {
         self.bulk_members = n;
         self.bulk_seed = seed;
+        self
+    }
+
+    /// Adds `companies` generated companies and `tickets` tickets (seeded by `seed`) to the
+    /// first tenant; the tickets go to the generated companies, or to the fixture's own when
+    /// `companies` is 0 (see [`super::bulk`]).
+    pub fn with_bulk_tickets(mut self, companies: usize, tickets: usize, seed: u64) -> Self {
+        self.bulk_companies = companies;
+        self.bulk_tickets = tickets;
+        self.bulk_records_seed = seed;
         self
     }
 
@@ -228,6 +242,10 @@ impl FixtureSet {
             let mut tenant = t.build(keys, now)?;
             if i == 0 && self.bulk_members > 0 {
                 add_bulk_members(&mut tenant, self.bulk_members, self.bulk_seed, &t.entered_by, now);
+            }
+            if i == 0 && (self.bulk_companies > 0 || self.bulk_tickets > 0) {
+                let (companies, tickets, seed) = (self.bulk_companies, self.bulk_tickets, self.bulk_records_seed);
+                super::bulk::add_bulk(&mut tenant, companies, tickets, seed, &t.entered_by, now);
             }
             state.insert_tenant(tenant);
         }

@@ -16,6 +16,7 @@
 //! - [`records`]: list, count, get, create, replace, patch, delete, generic over collections;
 //! - [`patch`]: ConnectWise PATCH operations;
 //! - [`derived`]: what the server fills in on writes (flags, computed fields, API members' twins);
+//! - [`notes`]: ticket notes the server writes (a new ticket's description) and checks;
 //! - [`access`]: authentication, API keys and member tokens;
 //! - [`roles`]: security-role levels, settings and `mySecurity`;
 //! - [`reports`]: API report data;
@@ -31,6 +32,7 @@ pub(crate) mod derived;
 pub(crate) mod fixtures;
 pub(crate) mod index;
 pub(crate) mod journal;
+pub(crate) mod notes;
 pub(crate) mod patch;
 pub(crate) mod persist;
 pub(crate) mod planner;

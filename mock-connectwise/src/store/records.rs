@@ -311,6 +311,9 @@ impl Tenant {
         if res == Res::Companies {
             self.make_main_site(id, w);
         }
+        if res == Res::Tickets {
+            self.after_ticket_created(id, w);
+        }
         let rec = self.table(res).get(id).ok_or_else(|| StoreError::NotFound(format!("{} {id}", res.info().title)))?;
         Ok(One { id, body: self.render(res, rec, None, base), others: false })
     }
@@ -468,6 +471,7 @@ impl Tenant {
         let schema = res.schema();
         let invalid = |errors| StoreError::Invalid { noun: info.noun, errors };
         let mut errors = validate(schema, &body, mode);
+        errors.extend(super::notes::check_note(res, &body));
         let Value::Object(mut obj) = body else { return Err(invalid(errors)) };
         for (name, default) in info.defaults {
             if !obj.keys().any(|k| k.eq_ignore_ascii_case(name)) {

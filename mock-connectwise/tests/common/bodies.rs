@@ -76,7 +76,10 @@ async fn existing_id(app: &TestApp, tmpl: &str, collection: &str, ctx: &Ctx, dep
     if depth >= MAX_DEPTH {
         return None;
     }
-    let body = generate(app, tmpl, collection, ctx.clone(), depth + 1).await?;
+    let body = match super::create_body(tmpl) {
+        Some(hand) => hand,
+        None => generate(app, tmpl, collection, ctx.clone(), depth + 1).await?,
+    };
     let created = app.call(&app.admin, Method::POST, collection, Some(body.clone())).await;
     if created.status != 201 {
         eprintln!("no record in {collection}: POST {body} answered {} {}", created.status, created.body);

@@ -31,7 +31,8 @@ pub struct Probe {
 
 /// A valid creation body for a collection route.
 pub fn create_body(path: &str) -> Option<Value> {
-    Some(match path {
+    // Matched on the normalised path, so `{parentId}` and `{}` spellings both find it.
+    Some(match openapi::key(path).as_str() {
         "/company/companies" => {
             json!({ "identifier": unique("Co"), "name": "Probe Company", "site": { "name": "Main" } })
         }
@@ -39,7 +40,7 @@ pub fn create_body(path: &str) -> Option<Value> {
             "name": unique("Agreement "), "type": { "id": 1 },
             "company": { "identifier": "AcmeCorp" }, "contact": { "id": 1 }
         }),
-        "/finance/agreements/{parentId}/additions" => {
+        "/finance/agreements/{}/additions" => {
             json!({ "product": { "identifier": "EPP-STD" }, "billCustomer": "Billable", "quantity": 3 })
         }
         "/procurement/catalog" => json!({
@@ -49,13 +50,15 @@ pub fn create_body(path: &str) -> Option<Value> {
         "/service/boards" => json!({ "name": unique("Board "), "location": { "id": 1 }, "department": { "id": 1 } }),
         "/service/tickets" => json!({ "summary": unique("Probe ticket "), "company": { "identifier": "AcmeCorp" } }),
         "/service/priorities" => json!({ "name": unique("Priority "), "color": "Blue" }),
-        "/service/boards/{parentId}/statuses" => json!({ "name": unique("Status ") }),
+        "/service/boards/{}/statuses" => json!({ "name": unique("Status ") }),
+        // A note needs text, though the schema marks nothing required (A15.10).
+        "/service/tickets/{}/notes" => json!({ "text": unique("Probe note "), "detailDescriptionFlag": true }),
         "/system/members" => json!({
             "identifier": unique("m"), "firstName": "Pat", "lastName": "Probe", "licenseClass": "F",
             "hireDate": "2024-01-01T00:00:00Z", "defaultEmail": "Office", "defaultPhone": "Office",
             "securityRole": { "id": 2 }
         }),
-        "/system/apiMembers" => {
+        "/system/apimembers" => {
             json!({ "identifier": unique("api"), "name": "Probe API member", "securityRole": { "id": 2 } })
         }
         "/system/securityroles" => json!({ "name": unique("Role ") }),

@@ -304,6 +304,9 @@ fn validate_value(p: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
             }
             None => bad("an array"),
         },
+        // A bare `object` is .NET's `object`: any JSON value (a custom field's `value` is the
+        // text, number or date the field holds, as real ConnectWise answers it).
+        (Some("object"), _) if p.get("properties").is_none() && p.get("additionalProperties").is_none() => {}
         (Some("object"), _) => {
             let strings = p["additionalProperties"]["type"] == "string";
             match v.as_object() {
