@@ -48,6 +48,11 @@ async fn every_route_answers_the_admin_with_the_status_of_the_real_api() {
                 (Method::POST, "/system/members/5/deactivate".into(), Some(json!({})), 200)
             }
             "POST" if rule.path.ends_with("/tokens") => (Method::POST, path, Some(json!({})), 200),
+            // `POST /forecast/{id}` replaces the record, as PUT does (A15.6).
+            "POST" if rule.path.ends_with("/{id}") => {
+                let current = app.get(&path).await.expect(200).body;
+                (Method::POST, path, Some(current), 200)
+            }
             "POST" => match create_body_for(&app, &rule.path, &path).await {
                 Some(body) => (Method::POST, path, Some(body), 201),
                 None => {
@@ -59,6 +64,14 @@ async fn every_route_answers_the_admin_with_the_status_of_the_real_api() {
                 let current = app.get(&path).await.expect(200).body;
                 (Method::PUT, path, Some(current), 200)
             }
+            // A collection's own path: the operations apply to each of its records (A15.6).
+            "PATCH" if !rule.path.ends_with('}') => match patch_for(&format!("{}/{{id}}", rule.path)) {
+                Some(body) => (Method::PATCH, path, Some(body), 200),
+                None => {
+                    failures.push(format!("PATCH {}: no patch", rule.path));
+                    continue;
+                }
+            },
             "PATCH" => match patch_for(&rule.path) {
                 Some(body) => (Method::PATCH, path, Some(body), 200),
                 None => {
@@ -66,6 +79,7 @@ async fn every_route_answers_the_admin_with_the_status_of_the_real_api() {
                     continue;
                 }
             },
+            "DELETE" if !rule.path.ends_with('}') => (Method::DELETE, path, None, 204),
             "DELETE" => match fresh_item(&app, &rule.path).await {
                 Ok(item) => (Method::DELETE, item, None, 204),
                 Err(e) => {

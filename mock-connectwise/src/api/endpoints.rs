@@ -45,6 +45,10 @@ impl Reply {
         Self { status: StatusCode::OK, body, link: None, media: None, others }
     }
 
+    pub(super) fn set_status(&mut self, status: StatusCode) {
+        self.status = status;
+    }
+
     /// A body that is not JSON.
     pub(super) fn bytes(body: Vec<u8>, media: &'static str) -> Self {
         Self { status: StatusCode::OK, body, link: None, media: Some(media), others: false }
@@ -222,6 +226,7 @@ pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
     match endpoint {
         E::List(_) | E::Count(_) | E::Get(_) => collection_read(call, endpoint),
         E::Create(_) | E::Replace(_) | E::Patch(_) | E::Delete(_) => collection_write(call, endpoint),
+        E::ReplaceAll(_) | E::PatchAll(_) | E::DeleteAll(_) => super::whole::serve(call, endpoint),
         E::MemberByIdentifier | E::MemberDeactivate | E::MemberTokens | E::ApiMemberDefault => members(call, endpoint),
         E::RoleInfoList | E::RoleInfoCount | E::RoleSettings | E::RoleSettingsCount | E::MySecurity | E::Reports => {
             virtual_list(call, endpoint)

@@ -15,6 +15,7 @@ pub(crate) mod error;
 pub(crate) mod media;
 pub(crate) mod routes;
 mod views;
+mod whole;
 
 use std::time::Instant;
 

@@ -20,6 +20,10 @@ pub(crate) enum Endpoint {
     Replace(Res),
     Patch(Res),
     Delete(Res),
+    /// `PUT`, `PATCH`, `DELETE` on a child collection's own path: all of a parent's children.
+    ReplaceAll(Res),
+    PatchAll(Res),
+    DeleteAll(Res),
     MemberByIdentifier,
     MemberDeactivate,
     MemberTokens,
@@ -136,6 +140,10 @@ fn build() -> Vec<Route> {
         add(m.replace, "PUT", &item, E::Replace(res), Action::Edit);
         add(m.patch, "PATCH", &item, E::Patch(res), Action::Edit);
         add(m.delete, "DELETE", &item, E::Delete(res), Action::Delete);
+        add(m.whole.post_item, "POST", &item, E::Replace(res), Action::Edit);
+        add(m.whole.replace, "PUT", p, E::ReplaceAll(res), Action::Edit);
+        add(m.whole.patch, "PATCH", p, E::PatchAll(res), Action::Edit);
+        add(m.whole.delete, "DELETE", p, E::DeleteAll(res), Action::Delete);
     }
     for (i, view) in crate::resources::registry::get().views.iter().enumerate() {
         let i = u16::try_from(i).unwrap_or(u16::MAX);

@@ -70,12 +70,36 @@ pub(crate) struct Methods {
     pub(crate) replace: bool,
     pub(crate) patch: bool,
     pub(crate) delete: bool,
+    /// `PUT`, `PATCH`, `DELETE` on the collection's own path (the whole of a parent's
+    /// children), and `POST` on an item (a replace), where the official table gives them.
+    pub(crate) whole: WholeWrites,
+}
+
+/// Writes on a collection as a whole (an opportunity's forecast).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct WholeWrites {
+    pub(crate) replace: bool,
+    pub(crate) patch: bool,
+    pub(crate) delete: bool,
+    pub(crate) post_item: bool,
+}
+
+impl WholeWrites {
+    const NONE: WholeWrites = WholeWrites { replace: false, patch: false, delete: false, post_item: false };
 }
 
 impl Methods {
     /// Filled in by the registry from the official table.
-    const UNSET: Methods =
-        Methods { list: false, count: false, get: false, create: false, replace: false, patch: false, delete: false };
+    const UNSET: Methods = Methods {
+        list: false,
+        count: false,
+        get: false,
+        create: false,
+        replace: false,
+        patch: false,
+        delete: false,
+        whole: WholeWrites::NONE,
+    };
 
     /// Every read, and the given writes: a collection the official table does not list.
     pub(crate) fn reads_and(w: Writes) -> Methods {
@@ -87,6 +111,7 @@ impl Methods {
             replace: w.replace,
             patch: w.patch,
             delete: w.delete,
+            whole: WholeWrites::NONE,
         }
     }
 }

@@ -273,6 +273,12 @@ impl Registry {
                     replace: has(one, "PUT"),
                     patch: has(one, "PATCH"),
                     delete: has(one, "DELETE"),
+                    whole: super::WholeWrites {
+                        replace: has(list, "PUT"),
+                        patch: has(list, "PATCH"),
+                        delete: has(list, "DELETE"),
+                        post_item: has(one, "POST"),
+                    },
                 }
             }
         };

@@ -44,6 +44,7 @@ pub(crate) mod secrets;
 pub(crate) mod table;
 pub(crate) mod tenant;
 pub(crate) mod visibility;
+pub(crate) mod whole;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -458,7 +458,7 @@ impl Tenant {
     }
 
     /// The write pipeline up to encoding: returns the object to store and the secret to hash.
-    fn prepare(
+    pub(super) fn prepare(
         &self,
         res: Res,
         parent: Option<u32>,
