@@ -278,3 +278,23 @@ async fn generated_tickets_without_generated_companies_go_to_the_fixture_compani
     let on_acme = format!("/service/tickets/count?conditions={}", enc("company/identifier = 'AcmeCorp'"));
     assert_eq!(count(&app, &on_acme).await, 3 + 10, "three fixture tickets and one in eight generated");
 }
+
+#[tokio::test]
+async fn a_record_any_collection_references_cannot_be_deleted_and_the_conflict_names_the_field() {
+    let app = TestApp::spawn().await;
+    // Help Desk's "New" status (1) holds fixture tickets; a contact names Acme (2).
+    let status = app.call(&app.admin, Method::DELETE, "/service/boards/1/statuses/1", None).await;
+    let company = app.call(&app.admin, Method::DELETE, "/company/companies/2", None).await;
+    let unused = app
+        .call(&app.admin, Method::POST, "/service/boards/1/statuses", Some(json!({ "name": "Unused" })))
+        .await
+        .expect(201);
+    let gone =
+        app.call(&app.admin, Method::DELETE, &format!("/service/boards/1/statuses/{}", unused.body["id"]), None).await;
+
+    assert_eq!(status.status, 409, "{}", status.body);
+    assert!(status.body.to_string().contains("(status)"), "{}", status.body);
+    assert_eq!(company.status, 409, "{}", company.body);
+    assert!(company.body.to_string().contains("contact"), "{}", company.body);
+    assert_eq!(gone.status, 204, "{}", gone.body);
+}

@@ -412,16 +412,7 @@ impl Tenant {
         id: u32,
         access: Access<'_>,
     ) -> Result<bool, StoreError> {
-        let rec = self.record(res, parent, id)?;
-        let others = self.check_owner(res, rec, access)?;
-        let users = self.referrers(res, id);
-        if !users.is_empty() {
-            return Err(StoreError::Conflict(format!(
-                "{} {id} is in use by {} and cannot be deleted",
-                res.info().title,
-                users.join(", ")
-            )));
-        }
+        let others = self.check_delete(res, parent, id, access)?;
         self.table_mut(res).remove(id);
         self.secrets.remove(&(res, id));
         if res == Res::SecurityRoles {
@@ -437,20 +428,55 @@ impl Tenant {
         Ok(others)
     }
 
-    /// Records that reference `res` `id` (a delete of it would leave them dangling).
+    /// What a delete checks before it changes anything: the record exists and is the
+    /// caller's to delete, and nothing references it. Reports whether it is someone else's.
+    pub(super) fn check_delete(
+        &self,
+        res: Res,
+        parent: Option<u32>,
+        id: u32,
+        access: Access<'_>,
+    ) -> Result<bool, StoreError> {
+        let rec = self.record(res, parent, id)?;
+        let others = self.check_owner(res, rec, access)?;
+        let users = self.referrers(res, id);
+        if !users.is_empty() {
+            return Err(StoreError::Conflict(format!(
+                "{} {id} is in use by {} and cannot be deleted",
+                res.info().title,
+                users.join(", ")
+            )));
+        }
+        Ok(others)
+    }
+
+    /// Records that reference `res` `id` (a delete of it would leave them dangling): through
+    /// a collection's listed references, or any reference whose schema points at `res`; a
+    /// child's reference to its own parent does not count (children go with their parent).
     fn referrers(&self, res: Res, id: u32) -> Vec<String> {
         let mut users = Vec::new();
         for other in Res::all() {
             let info = other.info();
-            for rf in info.refs.iter().filter(|rf| rf.targets.contains(&res)) {
-                let table = self.table(other);
-                let Some((key, _)) = table.schema.prop(rf.field) else { continue };
+            let table = self.table(other);
+            if table.iter().next().is_none() {
+                continue;
+            }
+            let parent_field = info.parent.filter(|(p, _)| *p == res).map(|(_, f)| f);
+            let fields = table.schema.props.iter().filter(|p| Some(p.name.as_str()) != parent_field).filter(|p| {
+                let Type::Object(s) = p.ty else { return false };
+                match info.refs.iter().find(|rf| rf.field == p.name) {
+                    Some(rf) => rf.targets.contains(&res),
+                    None => Res::for_reference(&crate::schema::SCHEMAS.get(s).name).is_some_and(|(t, _)| t == res),
+                }
+            });
+            for field in fields {
+                let Some((key, _)) = table.schema.prop(&field.name) else { continue };
                 let n = table
                     .iter()
                     .filter(|r| matches!(r.doc.view(table.schema).get(key), Some(Val::Obj(d)) if d.int("id") == Some(i64::from(id))))
                     .count();
                 if n > 0 {
-                    users.push(format!("{n} {}{}", info.noun, if n == 1 { "" } else { "s" }));
+                    users.push(format!("{n} {}{} ({})", info.noun, if n == 1 { "" } else { "s" }, field.name));
                 }
             }
         }

@@ -34,6 +34,9 @@ impl Tenant {
         for record in &records {
             self.prepare(res, parent, record.clone(), Mode::Create, None, w)?;
         }
+        for &id in &old {
+            self.check_delete(res, parent, id, w.access)?;
+        }
         for id in old {
             self.delete(res, parent, id, w.access)?;
         }
@@ -60,8 +63,12 @@ impl Tenant {
 
     /// `DELETE` on the collection: every record of the parent goes.
     pub(crate) fn delete_all(&mut self, res: Res, parent: Option<u32>, access: Access<'_>) -> Result<bool, StoreError> {
+        let ids = self.children(res, parent)?;
+        for &id in &ids {
+            self.check_delete(res, parent, id, access)?;
+        }
         let mut others = false;
-        for id in self.children(res, parent)? {
+        for id in ids {
             others |= self.delete(res, parent, id, access)?;
         }
         Ok(others)
