@@ -2,12 +2,25 @@
 //! `/{codebase}apis/3.0` ([`crate::api`]) and the console under `/__mock` ([`crate::console`]),
 //! with the console's guard and the site stamp ([`crate::state::stamp_site`]) around them.
 //! The one place routers are composed.
+//!
+//! [`App`] is what the server runs: the same router, with API calls (everything the router
+//! would hand to its fallback) sent straight to the dispatcher. The guard passes those through
+//! untouched anyway; skipping the router and its two middleware layers saves each API call a
+//! route lookup, three boxed futures and three clones of the state.
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
 use axum::routing::get;
+use tower::ServiceExt;
 
 use crate::api::{api, company_info};
 use crate::state::{ApiConfig, AppState, stamp_site};
@@ -16,9 +29,11 @@ use crate::traffic::Traffic;
 
 /// The whole mock as an axum router, ready to serve or to drive with `oneshot` in tests.
 pub fn router(store: Store, config: ApiConfig) -> Router {
-    let traffic = Arc::new(Traffic::new(config.journal_capacity, config.rate_limit));
-    let ui = config.ui;
-    let state = AppState { store, config: Arc::new(config), traffic };
+    App::new(store, config).router
+}
+
+fn compose(state: AppState) -> Router {
+    let ui = state.config.ui;
     let guard = axum::middleware::from_fn_with_state(state.clone(), crate::console::guard::guard);
     let trusted = state.clone();
     Router::new()
@@ -33,4 +48,82 @@ pub fn router(store: Store, config: ApiConfig) -> Router {
         .layer(guard)
         .with_state(state)
         .layer(axum::middleware::map_request_with_state(trusted, stamp_site))
+}
+
+/// The mock as the server runs it: [`router`], with the calls its fallback would take (the
+/// API) dispatched directly, stamped with the same site root.
+#[derive(Clone, Debug)]
+pub struct App {
+    state: AppState,
+    router: Router,
+}
+
+impl App {
+    /// The mock over `store`.
+    pub fn new(store: Store, config: ApiConfig) -> Self {
+        let traffic = Arc::new(Traffic::new(config.journal_capacity, config.rate_limit));
+        let state = AppState { store, config: Arc::new(config), traffic };
+        Self { router: compose(state.clone()), state }
+    }
+
+    /// Serves one request: the router for its own routes and the console, the dispatcher for
+    /// the rest, with what axum adds at the top (`Content-Length`, no body for `HEAD`).
+    pub async fn serve(self, req: Request) -> Response {
+        if !to_fallback(req.method(), req.uri().path()) {
+            return match self.router.oneshot(req).await {
+                Ok(res) => res,
+                Err(never) => match never {},
+            };
+        }
+        let head = req.method() == Method::HEAD;
+        let req = stamp_site(State(self.state.clone()), req).await;
+        let mut res = api(State(self.state), req).await;
+        if !res.headers().contains_key(header::CONTENT_LENGTH) {
+            if let Some(size) = http_body::Body::size_hint(res.body()).exact() {
+                res.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+            }
+        }
+        if head {
+            *res.body_mut() = Body::empty();
+        }
+        res
+    }
+}
+
+/// Whether the router would answer this call with its fallback (the API dispatcher): any
+/// path outside the console (`/__mock...`, which the guard covers), codebase discovery
+/// (`/login/...`) and the favicon. `CONNECT` is left to axum's own rules.
+fn to_fallback(method: &Method, path: &str) -> bool {
+    method != Method::CONNECT && !path.starts_with("/__mock") && !path.starts_with("/login/") && path != "/favicon.ico"
+}
+
+impl tower::Service<Request> for App {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let app = self.clone();
+        Box::pin(async move { Ok(app.serve(req).await) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_the_router_has_no_route_for_goes_straight_to_the_api() {
+        for api_path in ["/v4_6_release/apis/3.0/system/members", "/", "/login", "/loginx/companyinfo/a", "/_mock"] {
+            assert!(to_fallback(&Method::GET, api_path), "{api_path}");
+        }
+        for own in ["/__mock", "/__mock/companies", "/__mockery", "/login/companyinfo/cwmock", "/favicon.ico"] {
+            assert!(!to_fallback(&Method::GET, own), "{own}");
+        }
+        assert!(!to_fallback(&Method::CONNECT, "/v4_6_release/apis/3.0/system/members"));
+    }
 }
