@@ -6,7 +6,8 @@
 //! scenarios whose name contains TEXT (and none of the million-record or memory parts unless
 //! TEXT names them: `1M`, `memory`, `mixed`), `--in-process` to time the mock's own work per
 //! request instead: the router called directly, no socket and no client, single-threaded (the
-//! numbers to profile with `perf record`; `--only` picks the scenarios).
+//! numbers to profile with `perf record`; `--only` picks the scenarios; `--requests N` runs
+//! exactly N of each, for counting instructions with `perf stat`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,6 +27,8 @@ struct Options {
     suite: bool,
     only: Option<String>,
     in_process: bool,
+    /// `--requests N`: in process, exactly N requests per scenario instead of `--secs`.
+    requests: Option<u64>,
 }
 
 impl Options {
@@ -45,6 +48,7 @@ fn options() -> Options {
         suite: !args.iter().any(|a| a == "--skip-suite"),
         only: args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned(),
         in_process: args.iter().any(|a| a == "--in-process"),
+        requests: value("--requests"),
     }
 }
 
@@ -571,12 +575,16 @@ async fn in_process(app: &TestApp, integration: &Creds, idents: &[String], opts:
     ];
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
-    table.set_header(["scenario, in process", "requests", "µs per request", "body bytes"]);
+    table.set_header(["scenario, in process", "requests", "µs per request", "CPU µs per request", "body bytes"]);
     for (name, creds, path) in scenarios.iter().filter(|(name, ..)| opts.runs(name)) {
         eprintln!("bench: in process: {name}...");
         let auth = basic(creds);
-        let (started, mut n, mut bytes) = (Instant::now(), 0usize, 0usize);
-        while started.elapsed() < Duration::from_secs(opts.secs) {
+        let (started, cpu_before, mut n, mut bytes) = (Instant::now(), on_cpu_ns(), 0usize, 0usize);
+        let more = |n: usize| match opts.requests {
+            Some(limit) => (n as u64) < limit,
+            None => started.elapsed() < Duration::from_secs(opts.secs),
+        };
+        while more(n) {
             let req = axum::http::Request::get(format!("/v4_6_release/apis/3.0{}", path(n)))
                 .header("host", "127.0.0.1:8080")
                 .header("authorization", &auth)
@@ -590,7 +598,23 @@ async fn in_process(app: &TestApp, integration: &Creds, idents: &[String], opts:
             n += 1;
         }
         let us = started.elapsed().as_secs_f64() * 1e6 / n.max(1) as f64;
-        table.add_row([(*name).to_owned(), n.to_string(), format!("{us:.1}"), (bytes / n.max(1)).to_string()]);
+        let cpu_us = (on_cpu_ns() - cpu_before) as f64 / 1e3 / n.max(1) as f64;
+        table.add_row([
+            (*name).to_owned(),
+            n.to_string(),
+            format!("{us:.1}"),
+            format!("{cpu_us:.1}"),
+            (bytes / n.max(1)).to_string(),
+        ]);
     }
     println!("{table}");
+}
+
+/// Nanoseconds this thread has run on a CPU (Linux `schedstat`; 0 elsewhere): the in-process
+/// timing that other processes on the machine do not inflate.
+fn on_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }

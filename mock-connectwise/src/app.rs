@@ -23,7 +23,7 @@ use axum::routing::get;
 use tower::ServiceExt;
 
 use crate::api::{api, company_info};
-use crate::state::{ApiConfig, AppState, stamp_site};
+use crate::state::{ApiConfig, AppState, stamp, stamp_site};
 use crate::store::Store;
 use crate::traffic::Traffic;
 
@@ -68,7 +68,7 @@ impl App {
 
     /// Serves one request: the router for its own routes and the console, the dispatcher for
     /// the rest, with what axum adds at the top (`Content-Length`, no body for `HEAD`).
-    pub async fn serve(self, req: Request) -> Response {
+    pub async fn serve(self, mut req: Request) -> Response {
         if !to_fallback(req.method(), req.uri().path()) {
             return match self.router.oneshot(req).await {
                 Ok(res) => res,
@@ -76,14 +76,13 @@ impl App {
             };
         }
         let head = req.method() == Method::HEAD;
-        let req = stamp_site(State(self.state.clone()), req).await;
+        stamp(&self.state.config, &mut req);
         let mut res = api(State(self.state), req).await;
-        if !res.headers().contains_key(header::CONTENT_LENGTH) {
-            if let Some(size) = http_body::Body::size_hint(res.body()).exact() {
-                res.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-            }
-        }
+        // hyper sends the length of any other body itself.
         if head {
+            if let Some(size) = http_body::Body::size_hint(res.body()).exact() {
+                res.headers_mut().entry(header::CONTENT_LENGTH).or_insert_with(|| HeaderValue::from(size));
+            }
             *res.body_mut() = Body::empty();
         }
         res

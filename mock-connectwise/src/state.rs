@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use subtle::ConstantTimeEq;
 
 use crate::store::Store;
@@ -141,10 +141,16 @@ pub(crate) const SITE_HEADER: &str = "x-mock-connectwise-site";
 /// scheme the listener serves plus the `Host` the client used (when it is a plain host and
 /// port). Never `X-Forwarded-Proto`: nothing vouches for it.
 pub(crate) async fn stamp_site(State(app): State<AppState>, mut req: Request) -> Request {
-    let site = match &app.config.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
+    stamp(&app.config, &mut req);
+    req
+}
+
+/// [`stamp_site`] in place: one allocation, for the text of the site root.
+pub(crate) fn stamp(config: &ApiConfig, req: &mut Request) {
+    let site = match &config.public_url {
+        Some(url) => HeaderValue::from_str(url.trim_end_matches('/')).ok(),
         None => {
-            let scheme = if app.config.tls.is_some() { "https" } else { "http" };
+            let scheme = if config.tls.is_some() { "https://" } else { "http://" };
             let host = req
                 .headers()
                 .get(header::HOST)
@@ -152,15 +158,17 @@ pub(crate) async fn stamp_site(State(app): State<AppState>, mut req: Request) ->
                 .or_else(|| req.uri().authority().map(axum::http::uri::Authority::as_str))
                 .filter(|h| is_authority(h))
                 .unwrap_or("localhost");
-            format!("{scheme}://{host}")
+            let mut text = String::with_capacity(scheme.len() + host.len());
+            text.push_str(scheme);
+            text.push_str(host);
+            HeaderValue::from_maybe_shared(axum::body::Bytes::from(text)).ok()
         }
     };
-    if let Ok(v) = HeaderValue::from_str(&site) {
-        req.headers_mut().insert(SITE_HEADER, v);
-    } else {
-        req.headers_mut().remove(SITE_HEADER);
-    }
-    req
+    match site {
+        // A `HeaderName` made once: a `&str` name is copied into a new one on every insert.
+        Some(v) => req.headers_mut().insert(HeaderName::from_static(SITE_HEADER), v),
+        None => req.headers_mut().remove(HeaderName::from_static(SITE_HEADER)),
+    };
 }
 
 /// A `host[:port]` (names, IPv4, bracketed IPv6) and nothing that could break out of a URL.

@@ -56,9 +56,9 @@ pub(crate) fn credentials(headers: &HeaderMap) -> Result<Credentials, ApiError> 
 
 /// The `clientId` header every call must carry (ConnectWise requires a registered GUID; the
 /// mock accepts any non-empty value).
-pub(crate) fn client_id(headers: &HeaderMap) -> Result<String, ApiError> {
+pub(crate) fn client_id(headers: &HeaderMap) -> Result<&str, ApiError> {
     match headers.get("clientid").and_then(|v| v.to_str().ok()).map(str::trim) {
-        Some(id) if !id.is_empty() => Ok(id.to_owned()),
+        Some(id) if !id.is_empty() => Ok(id),
         _ => {
             let mut e = ApiError::bad_request(
                 "request",

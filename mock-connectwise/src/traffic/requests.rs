@@ -7,6 +7,7 @@
 //! returns at most [`MAX_READ_BYTES`] of entries, so reading the journal back costs no more
 //! than the journal itself.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
@@ -40,7 +41,7 @@ pub(crate) struct Entry {
     /// When the call arrived (the mock's clock; ISO 8601 when listed).
     #[serde(serialize_with = "iso8601")]
     pub(crate) at: i64,
-    pub(crate) method: String,
+    pub(crate) method: Cow<'static, str>,
     /// At most [`MAX_JOURNALED_TEXT`] bytes and the mark.
     pub(crate) path: String,
     /// At most [`MAX_JOURNALED_TEXT`] bytes and the mark.
@@ -99,30 +100,45 @@ pub(crate) struct Filter {
     pub(crate) limit: Option<usize>,
 }
 
-/// The text kept of a path or query: `text` itself, or its first [`MAX_JOURNALED_TEXT`]
-/// bytes (at a character boundary) and [`TRUNCATION_MARK`]; `true` when cut.
-pub(crate) fn clip(text: &str) -> (String, bool) {
+/// The name of a method without an allocation for the standard ones.
+pub(crate) fn method_name(method: &axum::http::Method) -> Cow<'static, str> {
+    use axum::http::Method;
+    let known = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    let names = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE"];
+    known.iter().position(|m| m == method).map_or_else(|| Cow::Owned(method.to_string()), |i| Cow::Borrowed(names[i]))
+}
+
+/// Cuts `text` to its first [`MAX_JOURNALED_TEXT`] bytes (at a character boundary) and
+/// [`TRUNCATION_MARK`] when it is longer; `true` when cut.
+pub(crate) fn clip(text: &mut String) -> bool {
     if text.len() <= MAX_JOURNALED_TEXT {
-        return (text.to_owned(), false);
+        return false;
     }
     let mut end = MAX_JOURNALED_TEXT;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    (format!("{}{TRUNCATION_MARK}", &text[..end]), true)
+    text.truncate(end);
+    text.push_str(TRUNCATION_MARK);
+    text.shrink_to_fit();
+    true
 }
 
 impl Entry {
     /// Cuts the path and query to size (the dispatcher gives them whole).
     fn clipped(mut self) -> Self {
-        let (path, cut_path) = clip(&self.path);
-        self.path = path;
-        let mut cut_query = false;
-        if let Some(q) = &self.query {
-            let (q, cut) = clip(q);
-            self.query = Some(q);
-            cut_query = cut;
-        }
+        let cut_path = clip(&mut self.path);
+        let cut_query = self.query.as_mut().is_some_and(clip);
         self.truncated |= cut_path || cut_query;
         self
     }
