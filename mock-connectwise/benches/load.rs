@@ -562,7 +562,8 @@ async fn in_process(app: &TestApp, integration: &Creds, idents: &[String], opts:
     };
     let lookup =
         |n: usize| format!("/system/members?conditions=identifier%3D%22{}%22", encode(&idents[n % idents.len()]));
-    let scenarios: Vec<(&str, &Creds, Box<dyn Fn(usize) -> String>)> = vec![
+    type Path<'a> = Box<dyn Fn(usize) -> String + 'a>;
+    let scenarios: Vec<(&str, &Creds, Path<'_>)> = vec![
         ("GET /system/members?pageSize=25 (of 100k)", &app.admin, Box::new(|_| "/system/members?pageSize=25".into())),
         ("GET members, identifier lookup (100k)", &app.admin, Box::new(lookup)),
         ("GET members, conditions + orderBy (100k)", &app.admin, Box::new(|_| FILTERED.into())),

@@ -62,7 +62,7 @@ impl App {
     /// The mock over `store`.
     pub fn new(store: Store, config: ApiConfig) -> Self {
         let traffic = Arc::new(Traffic::new(config.journal_capacity, config.rate_limit));
-        let state = AppState { store, config: Arc::new(config), traffic };
+        let state = AppState { store, config: Arc::new(config), traffic, callers: Arc::default() };
         Self { router: compose(state.clone()), state }
     }
 

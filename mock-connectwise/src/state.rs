@@ -1,7 +1,9 @@
 //! What every handler shares: the HTTP layer's settings ([`ApiConfig`]), the application
-//! state ([`AppState`]: the store, the settings, the traffic controls), and the site root
-//! links are built from, stamped on every request before any handler runs. It imports no
-//! handler module: `api`, `console` and `server` all build on it, and `app` composes them.
+//! state ([`AppState`]: the store, the settings, the traffic controls, the API's remembered
+//! callers), and the site root links are built from, stamped on every request before any
+//! handler runs. Of the handler modules it names only the callers' type
+//! ([`crate::api::auth::Callers`]): `api`, `console` and `server` all build on it, and `app`
+//! composes them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -88,6 +90,8 @@ pub(crate) struct AppState {
     pub(crate) store: Store,
     pub(crate) config: Arc<ApiConfig>,
     pub(crate) traffic: Arc<Traffic>,
+    /// Callers recently authenticated, for the API dispatcher.
+    pub(crate) callers: Arc<crate::api::auth::Callers>,
 }
 
 /// Put in a request's extensions by the server's accept loop: notifying it closes the

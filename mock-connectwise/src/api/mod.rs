@@ -203,17 +203,18 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
         return Ok(StatusCode::OK.into_response());
     }
     let (route, params) = resolve(parts, rest, &segs)?;
-    let (caller, public) = authenticate(app, parts, trace)?;
-    limit(app, &caller, &public)?;
-    auth::integrator_may(&caller, route.endpoint == routes::Endpoint::MemberTokens)?;
+    let found = authenticate(app, parts, trace)?;
+    let (caller, public) = (&found.caller, &found.public);
+    limit(app, caller, public)?;
+    auth::integrator_may(caller, route.endpoint == routes::Endpoint::MemberTokens)?;
     // An integrator login's authority is its API flags (checked above), not a security role.
     let needs = if matches!(caller.via, crate::store::Via::Integrator { .. }) { None } else { route.needs };
-    let permit = permit(app, &caller, needs, route.endpoint, trace)?;
+    let permit = permit(app, caller, needs, route.endpoint, trace)?;
     let body = read_body(app, parts, route.endpoint, body).await?;
-    let call = endpoints::Call { app, parts, caller: &caller, permit: &permit, params: &params, body };
+    let call = endpoints::Call { app, parts, caller, permit: &permit, params: &params, body };
     let outcome = endpoints::serve(&call, route.endpoint);
     if let Some(needs) = needs {
-        record(app, &caller, needs, &permit, route.endpoint, &outcome);
+        record(app, caller, needs, &permit, route.endpoint, &outcome);
     }
     outcome.map(endpoints::Reply::into_response)
 }
@@ -265,7 +266,11 @@ fn resolve(parts: &Parts, rest: &str, segs: &[&str]) -> Result<(&'static routes:
 
 /// The `clientId`, the served version and the caller of the `Authorization` header, with the
 /// public key the rate limit counts.
-fn authenticate(app: &AppState, parts: &Parts, trace: &mut Trace) -> Result<(crate::store::Caller, String), ApiError> {
+fn authenticate(
+    app: &AppState,
+    parts: &Parts,
+    trace: &mut Trace,
+) -> Result<std::sync::Arc<auth::Authenticated>, ApiError> {
     auth::client_id(&parts.headers)?;
     // Any Accept is served: an unknown or malformed version gets the latest (assumption A19),
     // so the version is worked out only to be logged.
@@ -273,14 +278,16 @@ fn authenticate(app: &AppState, parts: &Parts, trace: &mut Trace) -> Result<(cra
         let version = media::served_version(&parts.headers);
         tracing::trace!(%version, "API version served");
     }
-    let creds = auth::credentials(&parts.headers)?;
-    let caller = app
-        .store
-        .authenticate(&creds.company, &creds.public, &creds.private, creds.integrator)
-        .map_err(ApiError::unauthorized)?;
-    trace.company = Some(caller.company.clone());
-    trace.member = Some(caller.identifier.clone());
-    Ok((caller, creds.public))
+    // Read before authenticating: a write meanwhile makes what is remembered stale at once.
+    let generation = app.store.generation();
+    let found = app.callers.get_or(&parts.headers, generation, |creds| {
+        app.store
+            .authenticate(&creds.company, &creds.public, &creds.private, creds.integrator)
+            .map_err(ApiError::unauthorized)
+    })?;
+    trace.company = Some(found.caller.company.clone());
+    trace.member = Some(found.caller.identifier.clone());
+    Ok(found)
 }
 
 /// The per-key rate limit: 429 with `Retry-After` once a key's budget is spent.
