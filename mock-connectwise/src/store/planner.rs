@@ -21,7 +21,7 @@ use super::table::{Names, Record, Table};
 use super::visibility::Visibility;
 use super::{Listed, Store, StoreError};
 use crate::doc::Val;
-use crate::query::filter::{Target, cmp_ci, first_value, order_values};
+use crate::query::filter::{Target, first_value, order_values};
 use crate::query::plan::{Key, KeyKind, Probe, Shape, shape};
 use crate::query::{BoundQuery, QueryError};
 use crate::resources::Res;
@@ -330,26 +330,8 @@ fn page_by_index<'t>(
         member[r.id as usize / 64] |= 1 << (r.id % 64);
     }
     let is_match = |id: u32| member.get(id as usize / 64).is_some_and(|w| w & (1 << (id % 64)) != 0);
-    let view = |rec: &'t Record| RowView { rec, schema: table.schema, names };
     let wanted = skip.saturating_add(size);
-    let (mut out, mut run): (Vec<&'t Record>, Vec<&'t Record>) = (Vec::new(), Vec::new());
-    let text = |r: &'t Record| r.doc.view(table.schema).str_at(*key).unwrap_or("");
-    let flush = |run: &mut Vec<&'t Record>, out: &mut Vec<&'t Record>| {
-        run.sort_by(|a, b| q.order.compare(&view(a), &view(b)));
-        out.append(run);
-    };
-    let ids: Box<dyn Iterator<Item = &u32>> = if desc { Box::new(slice.iter().rev()) } else { Box::new(slice.iter()) };
-    for &id in ids.filter(|&&id| is_match(id)) {
-        let rec = table.get(id)?;
-        if run.first().is_some_and(|r| cmp_ci(text(r), text(rec)).is_ne()) {
-            flush(&mut run, &mut out);
-            if out.len() >= wanted {
-                break;
-            }
-        }
-        run.push(rec);
-    }
-    flush(&mut run, &mut out);
+    let out = ordered::walk(table, slice, desc, *key, q, names, wanted, is_match);
     // Every match holds the prefix, so a full walk meets them all; if not, sort instead.
     if out.len() < wanted && out.len() != rows.len() {
         return None;
@@ -417,15 +399,21 @@ impl Store {
         access: Access<'_>,
         base: &str,
     ) -> Result<Listed, StoreError> {
-        self.query(company, res, parent, q, access, |table, t, parent, vis, scan| {
-            let (page, total, others) = match scan {
+        let render = |table: &Table, names: &Names, (page, total, others): (Vec<&Record>, usize, bool)| {
+            super::records::render_page(table, Some(res), page, total, others, q, names, base)
+        };
+        let off_index = |table: &Table, t: &super::tenant::Tenant, parent, vis: &Visibility<'_>| {
+            ordered::page(table, parent, q, access, &t.names, vis).map(|found| render(table, &t.names, found))
+        };
+        self.query(company, res, parent, q, access, off_index, |table, t, parent, vis, scan| {
+            let found = match scan {
                 None => super::records::select_visible(table, parent, q, access, &t.names, vis),
                 Some(scan) => {
                     let rows = scan.records(table, parent, q, access, &t.names, vis);
                     order_and_page(table, rows, q, access, &t.names, vis)
                 }
             };
-            super::records::render_page(table, Some(res), page, total, others, q, &t.names, base)
+            render(table, &t.names, found)
         })
     }
 
@@ -438,18 +426,28 @@ impl Store {
         q: &BoundQuery,
         access: Access<'_>,
     ) -> Result<(usize, bool), StoreError> {
-        self.query(company, res, parent, q, access, |table, t, parent, vis, scan| match scan {
-            None => super::records::count_visible(table, parent, q, access, &t.names, vis),
-            Some(scan) => {
-                let rows = scan.records(table, parent, q, access, &t.names, vis);
-                let others = access.track_others && rows.iter().any(|r| !vis.owns(r));
-                (rows.len(), others)
-            }
-        })
+        self.query(
+            company,
+            res,
+            parent,
+            q,
+            access,
+            |_, _, _, _| None,
+            |table, t, parent, vis, scan| match scan {
+                None => super::records::count_visible(table, parent, q, access, &t.names, vis),
+                Some(scan) => {
+                    let rows = scan.records(table, parent, q, access, &t.names, vis);
+                    let others = access.track_others && rows.iter().any(|r| !vis.owns(r));
+                    (rows.len(), others)
+                }
+            },
+        )
     }
 
     /// Plans and scans in slices, then calls `finish` under the lock with the finished scan
-    /// (`None` when the query needs no scan).
+    /// (`None` when the query needs no scan). `shortcut` answers first, in the first slice,
+    /// if it can without a scan.
+    #[allow(clippy::too_many_arguments)] // the query, who asks, and the two ways to answer
     fn query<R>(
         &self,
         company: &str,
@@ -457,6 +455,7 @@ impl Store {
         parent: Option<u32>,
         q: &BoundQuery,
         access: Access<'_>,
+        shortcut: impl Fn(&Table, &super::tenant::Tenant, Option<u32>, &Visibility<'_>) -> Option<R>,
         finish: impl Fn(&Table, &super::tenant::Tenant, Option<u32>, &Visibility<'_>, Option<&Scan>) -> R,
     ) -> Result<R, StoreError> {
         let started = Instant::now();
@@ -470,6 +469,11 @@ impl Store {
             let vis = t.visibility(res, access);
             if scan.is_none() && unfiltered(q, parent, access, &vis) {
                 return Ok(Some(finish(table, t, parent, &vis, None)));
+            }
+            if scan.is_none() {
+                if let Some(done) = shortcut(table, t, parent, &vis) {
+                    return Ok(Some(done));
+                }
             }
             let s = scan.get_or_insert_with(|| Scan::new(table, parent, q));
             s.run(table, parent, q, access, &t.names, &vis, Some(Instant::now() + SLICE));
@@ -525,6 +529,9 @@ impl Drop for Running<'_> {
         self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
+
+#[path = "planner_ordered.rs"]
+pub(crate) mod ordered;
 
 #[cfg(test)]
 #[path = "planner_tests.rs"]
