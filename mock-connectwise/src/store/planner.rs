@@ -361,15 +361,52 @@ fn unfiltered(q: &BoundQuery, parent: Option<u32>, access: Access<'_>, vis: &Vis
         && q.paging.after_id.is_none_or(|a| a <= 0)
 }
 
-/// Runs `f` where blocking is allowed: on a multi-threaded tokio runtime the worker hands its
-/// other tasks to another thread first, so a long query does not hold up the requests queued
-/// behind it on the same worker.
-fn blocking<R>(f: impl FnOnce() -> R) -> R {
+/// Runs a long query's remaining slices on a thread of its own, at a lower CPU priority where
+/// the platform allows, while the calling thread waits where blocking is allowed (on a
+/// multi-threaded tokio runtime the worker first hands its other tasks to another thread).
+/// Requests keep their runtime workers and get the CPU first; the query gets what is left,
+/// which on an idle machine is a whole core. A thread that cannot be started leaves the
+/// query to the caller's thread.
+fn blocking<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    let run = move || {
+        let f = std::sync::Mutex::new(Some(f));
+        let take = || f.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        std::thread::scope(|s| {
+            let spawned = std::thread::Builder::new().name("mock-long-query".into()).spawn_scoped(s, || {
+                yield_to_requests();
+                take().map(|f| f())
+            });
+            let ran = match spawned {
+                Ok(thread) => thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Err(_) => None,
+            };
+            match ran {
+                Some(r) => r,
+                None => match take() {
+                    Some(f) => f(),
+                    None => unreachable!("the query ran on neither thread"),
+                },
+            }
+        })
+    };
     match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
-        _ => f(),
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(run),
+        _ => run(),
     }
 }
+
+/// Lowers the calling thread's CPU priority (Linux: nice 10, which applies to this thread
+/// only), so the OS runs request threads first; elsewhere nothing.
+fn yield_to_requests() {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = rustix::process::setpriority_process(None, LONG_QUERY_NICE);
+    }
+}
+
+/// The nice value of a long query's thread: weighed about a tenth of a request thread.
+#[cfg(target_os = "linux")]
+const LONG_QUERY_NICE: i32 = 10;
 
 impl Store {
     /// How long a query may run before it is stopped with a 400.
@@ -448,15 +485,15 @@ impl Store {
     /// (`None` when the query needs no scan). `shortcut` answers first, in the first slice,
     /// if it can without a scan.
     #[allow(clippy::too_many_arguments)] // the query, who asks, and the two ways to answer
-    fn query<R>(
+    fn query<R: Send>(
         &self,
         company: &str,
         res: Res,
         parent: Option<u32>,
         q: &BoundQuery,
         access: Access<'_>,
-        shortcut: impl Fn(&Table, &super::tenant::Tenant, Option<u32>, &Visibility<'_>) -> Option<R>,
-        finish: impl Fn(&Table, &super::tenant::Tenant, Option<u32>, &Visibility<'_>, Option<&Scan>) -> R,
+        shortcut: impl Fn(&Table, &super::tenant::Tenant, Option<u32>, &Visibility<'_>) -> Option<R> + Sync,
+        finish: impl Fn(&Table, &super::tenant::Tenant, Option<u32>, &Visibility<'_>, Option<&Scan>) -> R + Sync,
     ) -> Result<R, StoreError> {
         let started = Instant::now();
         let budget = self.query_budget();
