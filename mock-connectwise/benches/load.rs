@@ -574,6 +574,7 @@ async fn in_process(app: &TestApp, integration: &Creds, idents: &[String], opts:
             Box::new(|_| "/company/companies?pageSize=25".into()),
         ),
     ];
+    let host = app.url.trim_start_matches("http://");
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
     table.set_header(["scenario, in process", "requests", "µs per request", "CPU µs per request", "body bytes"]);
@@ -587,7 +588,8 @@ async fn in_process(app: &TestApp, integration: &Creds, idents: &[String], opts:
         };
         while more(n) {
             let req = axum::http::Request::get(format!("/v4_6_release/apis/3.0{}", path(n)))
-                .header("host", "127.0.0.1:8080")
+                // The host clients use, so links (and the render cache keyed by them) match.
+                .header("host", host)
                 .header("authorization", &auth)
                 .header("clientid", &creds.client_id)
                 .header("accept", "*/*")

@@ -398,3 +398,28 @@ fn writers_and_readers_get_the_lock_while_a_long_query_runs() {
     assert!(still_running, "the writer and the reader got the lock while the long query ran");
     assert!(matches!(answer, Err(StoreError::Query(_))), "stopped at its budget: {:?}", answer.map(|_| ()));
 }
+
+/// Fixtures are created (and their answers rendered) with no API root; a client's list must
+/// still leave each record's JSON cached for the client's root, so the next read is a copy.
+#[test]
+fn records_from_the_fixtures_are_cached_for_the_first_client_that_lists_them() {
+    let store = crate::store::Store::new(crate::store::StoreConfig {
+        clock: std::sync::Arc::new(crate::ManualClock::at(0)),
+        key_seed: Some(1),
+        fixtures: crate::store::FixtureSet::builtin(),
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let company = store.companies().into_iter().next().expect("a tenant");
+    let q = ListQuery::from_pairs([("pageSize", "25")]).bind(schema("Member")).unwrap_or_else(|e| panic!("{e:?}"));
+    let base = "http://cw.example.test/v4_6_release/apis/3.0";
+    let first = store.list(&company, Res::Members, None, &q, Access::system(), base).expect("a page");
+    let cached = store
+        .read_tenant(&company, |t| {
+            let table = t.table(Res::Members);
+            Ok(table.iter().take(25).map(|r| r.cache.get(base).is_some()).collect::<Vec<_>>())
+        })
+        .expect("the tenant");
+    assert!(!cached.is_empty() && cached.iter().all(|&c| c), "cached for the client's root: {cached:?}");
+    let again = store.list(&company, Res::Members, None, &q, Access::system(), base).expect("a page");
+    assert_eq!(first.body, again.body, "the copy is what was rendered");
+}
