@@ -72,6 +72,7 @@ fn plan(table: &Table, s: &Shape<'_>) -> Option<(Vec<u32>, bool)> {
                 .collect();
             match texts.filter(|_| unique) {
                 // The unique index compares the values themselves: exact.
+                Some(texts) if texts.len() == 1 => Some((table.find_unique_all(texts[0])?, true)),
                 Some(texts) => {
                     let mut ids = Vec::new();
                     for t in texts {
@@ -90,6 +91,8 @@ fn plan(table: &Table, s: &Shape<'_>) -> Option<(Vec<u32>, bool)> {
         Shape::Probe(target, Probe::Prefix(prefix, exact)) => {
             Some((table.indexes.prefix(target, prefix, &table.rows())?, *exact))
         }
+        // One term (a query with one condition): its plan, without the intersecting.
+        Shape::All(parts) if parts.len() == 1 => plan(table, &parts[0]),
         Shape::All(parts) => {
             let planned: Vec<Option<(Vec<u32>, bool)>> = parts.iter().map(|p| plan(table, p)).collect();
             let exact = planned.iter().all(|p| p.as_ref().is_some_and(|(_, e)| *e));
