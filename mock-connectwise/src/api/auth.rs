@@ -85,6 +85,9 @@ const REMEMBERED_CALLERS: usize = 1024;
 pub(crate) struct Authenticated {
     pub(crate) caller: Caller,
     pub(crate) public: String,
+    /// The caller's company and identifier, as the request journal keeps them.
+    pub(crate) company: Arc<str>,
+    pub(crate) identifier: Arc<str>,
 }
 
 /// Callers recently authenticated by API key, so a client's repeated calls skip decoding,
@@ -131,7 +134,8 @@ impl Callers {
         let public = creds.public.clone();
         let caller = authenticate(creds)?;
         let remember = caller.via == Via::ApiKey;
-        let found = Arc::new(Authenticated { caller, public });
+        let (company, identifier) = (caller.company.as_str().into(), caller.identifier.as_str().into());
+        let found = Arc::new(Authenticated { caller, public, company, identifier });
         if let (Some(d), true) = (digest, remember) {
             let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
             if known.len() >= REMEMBERED_CALLERS {

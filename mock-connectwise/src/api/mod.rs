@@ -90,8 +90,8 @@ fn api_path<'p>(path: &'p str, codebase: &str) -> Option<&'p str> {
 /// What the dispatcher learnt about a call, for the request journal.
 #[derive(Debug, Default)]
 struct Trace {
-    company: Option<String>,
-    member: Option<String>,
+    company: Option<std::sync::Arc<str>>,
+    member: Option<std::sync::Arc<str>>,
     fired: Option<Fired>,
     permission: Option<Check>,
 }
@@ -285,8 +285,8 @@ fn authenticate(
             .authenticate(&creds.company, &creds.public, &creds.private, creds.integrator)
             .map_err(ApiError::unauthorized)
     })?;
-    trace.company = Some(found.caller.company.clone());
-    trace.member = Some(found.caller.identifier.clone());
+    trace.company = Some(found.company.clone());
+    trace.member = Some(found.identifier.clone());
     Ok(found)
 }
 

@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -49,9 +49,12 @@ pub(crate) struct Entry {
     /// Whether the path or the query was cut.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub(crate) truncated: bool,
-    pub(crate) company: Option<String>,
+    /// Shared with the remembered caller ([`crate::api::auth::Authenticated`]): no copy per call.
+    #[serde(serialize_with = "shared_text")]
+    pub(crate) company: Option<Arc<str>>,
     /// The authenticated caller's identifier.
-    pub(crate) member: Option<String>,
+    #[serde(serialize_with = "shared_text")]
+    pub(crate) member: Option<Arc<str>>,
     pub(crate) status: u16,
     pub(crate) latency_ms: f64,
     /// The injected fault that fired, e.g. `#2 status 429`.
@@ -80,6 +83,13 @@ impl std::fmt::Display for Check {
 impl Serialize for Check {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+fn shared_text<S: Serializer>(text: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
+    match text {
+        Some(t) => s.serialize_some(&**t),
+        None => s.serialize_none(),
     }
 }
 
@@ -145,14 +155,14 @@ impl Entry {
 
     /// The bytes this entry holds, roughly: its text and a fixed overhead.
     fn cost(&self) -> usize {
-        let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        let text = |s: Option<&str>| s.map_or(0, str::len);
         ENTRY_OVERHEAD
             + self.method.len()
             + self.path.len()
-            + text(&self.query)
-            + text(&self.company)
-            + text(&self.member)
-            + text(&self.fault)
+            + text(self.query.as_deref())
+            + text(self.company.as_deref())
+            + text(self.member.as_deref())
+            + text(self.fault.as_deref())
     }
 }
 
