@@ -1,9 +1,8 @@
 //! What every handler shares: the HTTP layer's settings ([`ApiConfig`]), the application
 //! state ([`AppState`]: the store, the settings, the traffic controls, the API's remembered
 //! callers), and the site root links are built from, stamped on every request before any
-//! handler runs. Of the handler modules it names only the callers' type
-//! ([`crate::api::auth::Callers`]): `api`, `console` and `server` all build on it, and `app`
-//! composes them.
+//! handler runs. It imports no handler module: `api`, `console` and `server` all build on it,
+//! and `app` composes them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -91,7 +90,32 @@ pub(crate) struct AppState {
     pub(crate) config: Arc<ApiConfig>,
     pub(crate) traffic: Arc<Traffic>,
     /// Callers recently authenticated, for the API dispatcher.
-    pub(crate) callers: Arc<crate::api::auth::Callers>,
+    pub(crate) callers: Arc<Callers>,
+}
+
+/// Callers recently authenticated by API key, so a client's repeated calls skip decoding,
+/// verifying and looking up the same key again. Keyed by a SHA-256 digest of the
+/// `Authorization` header (the key's secret is never kept), each with the store generation
+/// it was worked out at ([`Store::generation`]): good only while the store has not been
+/// written to since (a key deactivated, a member or role changed, a reset: anything), so the
+/// next call then authenticates afresh. Member tokens expire with time and integrator logins
+/// are refused on most routes, so neither is remembered. Bounded: full, it is emptied.
+#[derive(Debug, Default)]
+pub(crate) struct Callers {
+    pub(crate) known: std::sync::Mutex<std::collections::HashMap<HeaderDigest, (u64, Arc<Authenticated>)>>,
+}
+
+/// A SHA-256 digest of the headers that authenticate a call.
+pub(crate) type HeaderDigest = [u8; 32];
+
+/// A caller authenticated by API key, the public key the rate limit counts, and the
+/// caller's company and identifier as the request journal keeps them (shared, not copied).
+#[derive(Debug)]
+pub(crate) struct Authenticated {
+    pub(crate) caller: crate::store::Caller,
+    pub(crate) public: String,
+    pub(crate) company: Arc<str>,
+    pub(crate) identifier: Arc<str>,
 }
 
 /// Put in a request's extensions by the server's accept loop: notifying it closes the

@@ -1,14 +1,14 @@
 //! Authentication and authorization of one API request: the `clientId` and `Authorization`
 //! headers, and the security-role level the route needs.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError};
 
 use axum::http::HeaderMap;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
+use crate::state::{Authenticated, Callers};
 use crate::store::records::Access;
 use crate::store::{Caller, Via};
 use cw_model::{Action, Function, Grant, PermissionLevel};
@@ -80,77 +80,46 @@ pub(crate) fn client_id(headers: &HeaderMap) -> Result<&str, ApiError> {
 /// How many callers [`Callers`] remembers before it starts afresh.
 const REMEMBERED_CALLERS: usize = 1024;
 
-/// A caller authenticated by API key, and the public key the rate limit counts.
-#[derive(Debug)]
-pub(crate) struct Authenticated {
-    pub(crate) caller: Caller,
-    pub(crate) public: String,
-    /// The caller's company and identifier, as the request journal keeps them.
-    pub(crate) company: Arc<str>,
-    pub(crate) identifier: Arc<str>,
-}
-
-/// Callers recently authenticated by API key, so a client's repeated calls skip decoding,
-/// verifying and looking up the same key again. Keyed by a SHA-256 digest of the
-/// `Authorization` header (the key's secret is never kept) and good only while the store has
-/// not been written to since ([`crate::store::Store::generation`]): a key deactivated, a
-/// member or role changed, a reset, anything, and the next call authenticates afresh.
-/// Member tokens expire with time, and integrator logins are refused on most routes, so
-/// neither is remembered. Bounded: past [`REMEMBERED_CALLERS`] it is emptied.
-#[derive(Debug, Default)]
-pub(crate) struct Callers {
-    known: Mutex<HashMap<Digest32, (u64, Arc<Authenticated>)>>,
-}
-
-/// A SHA-256 digest of the headers that authenticate a call.
-type Digest32 = [u8; 32];
-
-impl Callers {
-    /// The caller of these headers, from memory or by `authenticate` (which gets the
-    /// credentials and the store generation read before it ran).
-    pub(crate) fn get_or(
-        &self,
-        headers: &HeaderMap,
-        generation: u64,
-        authenticate: impl FnOnce(Credentials) -> Result<Caller, ApiError>,
-    ) -> Result<Arc<Authenticated>, ApiError> {
-        let digest = headers.get(axum::http::header::AUTHORIZATION).map(|v| {
-            let integrator = headers.get("x-cw-usertype").map_or(&b""[..], |v| v.as_bytes());
-            let mut h = Sha256::new();
-            h.update(v.as_bytes());
-            h.update([0]);
-            h.update(integrator);
-            Digest32::from(h.finalize())
-        });
-        if let Some(d) = &digest {
-            let known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some((g, found)) = known.get(d) {
-                if *g == generation {
-                    return Ok(found.clone());
-                }
+/// The caller of these headers, from `callers` or by `authenticate` (given the credentials;
+/// `generation` is the store's, read before). What is remembered and for how long is
+/// [`Callers`]' contract: by a SHA-256 digest of the `Authorization` header (never the
+/// secret), callers by API key only, while the store's generation has not moved.
+pub(crate) fn remembered(
+    callers: &Callers,
+    headers: &HeaderMap,
+    generation: u64,
+    authenticate: impl FnOnce(Credentials) -> Result<Caller, ApiError>,
+) -> Result<Arc<Authenticated>, ApiError> {
+    let digest = headers.get(axum::http::header::AUTHORIZATION).map(|v| {
+        let integrator = headers.get("x-cw-usertype").map_or(&b""[..], |v| v.as_bytes());
+        let mut h = Sha256::new();
+        h.update(v.as_bytes());
+        h.update([0]);
+        h.update(integrator);
+        crate::state::HeaderDigest::from(h.finalize())
+    });
+    if let Some(d) = &digest {
+        let known = callers.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((g, found)) = known.get(d) {
+            if *g == generation {
+                return Ok(found.clone());
             }
         }
-        let creds = credentials(headers)?;
-        let public = creds.public.clone();
-        let caller = authenticate(creds)?;
-        let remember = caller.via == Via::ApiKey;
-        let (company, identifier) = (caller.company.as_str().into(), caller.identifier.as_str().into());
-        let found = Arc::new(Authenticated { caller, public, company, identifier });
-        if let (Some(d), true) = (digest, remember) {
-            let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
-            if known.len() >= REMEMBERED_CALLERS {
-                known.clear();
-            }
-            known.insert(d, (generation, found.clone()));
+    }
+    let creds = credentials(headers)?;
+    let public = creds.public.clone();
+    let caller = authenticate(creds)?;
+    let remember = caller.via == Via::ApiKey;
+    let (company, identifier) = (caller.company.as_str().into(), caller.identifier.as_str().into());
+    let found = Arc::new(Authenticated { caller, public, company, identifier });
+    if let (Some(d), true) = (digest, remember) {
+        let mut known = callers.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.len() >= REMEMBERED_CALLERS {
+            known.clear();
         }
-        Ok(found)
+        known.insert(d, (generation, found.clone()));
     }
-
-    /// How many callers are remembered.
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        self.known.lock().unwrap_or_else(PoisonError::into_inner).len()
-    }
+    Ok(found)
 }
 
 /// How a caller's level applies to one call.
@@ -288,28 +257,34 @@ mod tests {
             assert_eq!((creds.public.as_str(), creds.private.as_str()), ("Pub", "Priv"));
             Ok(caller(Via::ApiKey))
         };
-        let first = callers.get_or(&headers, 1, check).unwrap();
-        let again = callers.get_or(&headers, 1, check).unwrap();
+        let first = remembered(&callers, &headers, 1, check).unwrap();
+        let again = remembered(&callers, &headers, 1, check).unwrap();
         assert_eq!(runs.get(), 1, "the second call is answered from memory");
         assert!(Arc::ptr_eq(&first, &again));
         assert_eq!(again.public, "Pub");
-        callers.get_or(&headers, 2, check).unwrap();
+        remembered(&callers, &headers, 2, check).unwrap();
         assert_eq!(runs.get(), 2, "a write to the store makes the caller authenticate afresh");
-        callers.get_or(&with_auth(&basic("cwmock+Pub:Wrong")), 2, |_| Err(ApiError::unauthorized("no"))).unwrap_err();
+        remembered(&callers, &with_auth(&basic("cwmock+Pub:Wrong")), 2, |_| Err(ApiError::unauthorized("no")))
+            .unwrap_err();
         let mut integrator = headers.clone();
         integrator.insert("x-cw-usertype", axum::http::HeaderValue::from_static("integrator"));
-        callers.get_or(&integrator, 2, |_| Ok(caller(Via::Integrator { can_impersonate: true }))).unwrap();
-        callers.get_or(&with_auth(&basic("cwmock+Tok:en")), 2, |_| Ok(caller(Via::Token))).unwrap();
-        assert_eq!(callers.len(), 1, "failures, integrators and expiring tokens are never remembered");
+        remembered(&callers, &integrator, 2, |_| Ok(caller(Via::Integrator { can_impersonate: true }))).unwrap();
+        remembered(&callers, &with_auth(&basic("cwmock+Tok:en")), 2, |_| Ok(caller(Via::Token))).unwrap();
+        assert_eq!(
+            callers.known.lock().unwrap().len(),
+            1,
+            "failures, integrators and expiring tokens are never remembered"
+        );
     }
 
     #[test]
     fn remembered_callers_are_bounded() {
         let callers = Callers::default();
         for n in 0..REMEMBERED_CALLERS + 10 {
-            callers.get_or(&with_auth(&basic(&format!("cwmock+P{n}:x"))), 1, |_| Ok(caller(Via::ApiKey))).unwrap();
+            remembered(&callers, &with_auth(&basic(&format!("cwmock+P{n}:x"))), 1, |_| Ok(caller(Via::ApiKey)))
+                .unwrap();
         }
-        assert!(callers.len() <= REMEMBERED_CALLERS);
+        assert!(callers.known.lock().unwrap().len() <= REMEMBERED_CALLERS);
     }
 
     #[test]

@@ -270,7 +270,7 @@ fn authenticate(
     app: &AppState,
     parts: &Parts,
     trace: &mut Trace,
-) -> Result<std::sync::Arc<auth::Authenticated>, ApiError> {
+) -> Result<std::sync::Arc<crate::state::Authenticated>, ApiError> {
     auth::client_id(&parts.headers)?;
     // Any Accept is served: an unknown or malformed version gets the latest (assumption A19),
     // so the version is worked out only to be logged.
@@ -280,7 +280,7 @@ fn authenticate(
     }
     // Read before authenticating: a write meanwhile makes what is remembered stale at once.
     let generation = app.store.generation();
-    let found = app.callers.get_or(&parts.headers, generation, |creds| {
+    let found = auth::remembered(&app.callers, &parts.headers, generation, |creds| {
         app.store
             .authenticate(&creds.company, &creds.public, &creds.private, creds.integrator)
             .map_err(ApiError::unauthorized)

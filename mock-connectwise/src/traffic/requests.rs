@@ -49,7 +49,7 @@ pub(crate) struct Entry {
     /// Whether the path or the query was cut.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub(crate) truncated: bool,
-    /// Shared with the remembered caller ([`crate::api::auth::Authenticated`]): no copy per call.
+    /// Shared with the remembered caller: no copy per call.
     #[serde(serialize_with = "shared_text")]
     pub(crate) company: Option<Arc<str>>,
     /// The authenticated caller's identifier.
