@@ -125,4 +125,31 @@ mod tests {
         }
         assert!(!to_fallback(&Method::CONNECT, "/v4_6_release/apis/3.0/system/members"));
     }
+
+    #[tokio::test]
+    async fn a_head_call_to_the_api_gets_the_get_answers_status_and_length_without_its_body() {
+        let store = Store::new(crate::store::StoreConfig {
+            clock: Arc::new(crate::ManualClock::at(0)),
+            key_seed: Some(1),
+            fixtures: crate::store::FixtureSet::builtin(),
+        })
+        .expect("a store");
+        let app = App::new(store, ApiConfig::default());
+        let call = |method: Method| {
+            let req = Request::builder()
+                .method(method)
+                .uri("/v4_6_release/apis/3.0/system/info")
+                .header("host", "127.0.0.1:1")
+                .header("clientid", "test")
+                .body(Body::empty())
+                .expect("a request");
+            app.clone().serve(req)
+        };
+        let (get, head) = (call(Method::GET).await, call(Method::HEAD).await);
+        assert_eq!(get.status(), head.status());
+        let get_body = axum::body::to_bytes(get.into_body(), usize::MAX).await.expect("a body");
+        assert!(!get_body.is_empty(), "the GET answers with a body (an error's, unauthenticated)");
+        assert_eq!(head.headers()[header::CONTENT_LENGTH], get_body.len().to_string().as_str());
+        assert!(axum::body::to_bytes(head.into_body(), usize::MAX).await.expect("a body").is_empty());
+    }
 }
