@@ -4,7 +4,10 @@
 //! Options (after `--`): `--secs N` per scenario (default 3), `--connections N` (default 16),
 //! `--skip-suite` to leave out the `cargo test` timings, `--only TEXT` to run only the
 //! scenarios whose name contains TEXT (and none of the million-record or memory parts unless
-//! TEXT names them: `1M`, `memory`, `mixed`).
+//! TEXT names them: `1M`, `memory`, `mixed`), `--in-process` to time the mock's own work per
+//! request instead: the router called directly, no socket and no client, single-threaded (the
+//! numbers to profile with `perf record`; `--only` picks the scenarios; `--requests N` runs
+//! exactly N of each, for counting instructions with `perf stat`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,6 +26,9 @@ struct Options {
     connections: usize,
     suite: bool,
     only: Option<String>,
+    in_process: bool,
+    /// `--requests N`: in process, exactly N requests per scenario instead of `--secs`.
+    requests: Option<u64>,
 }
 
 impl Options {
@@ -41,6 +47,8 @@ fn options() -> Options {
         connections: value("--connections").map_or(16, |c| c as usize),
         suite: !args.iter().any(|a| a == "--skip-suite"),
         only: args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned(),
+        in_process: args.iter().any(|a| a == "--in-process"),
+        requests: value("--requests"),
     }
 }
 
@@ -264,6 +272,9 @@ async fn run(opts: Options) {
     let integration =
         app.member_with_levels("BenchSync", &mock_connectwise::permissions::Profile::seed().levels()).await;
     let idents = identifiers(&app).await;
+    if opts.in_process {
+        return in_process(&app, &integration, &idents, &opts).await;
+    }
     let api = app.api.clone();
     let admin = app.admin.clone();
     // Ceilings: a bare axum handler returning a fixed body of about the size of each
@@ -294,7 +305,7 @@ async fn run(opts: Options) {
         ("ceiling: bare axum, fixed 25-member body", ceiling(2)),
     ];
 
-    let filtered = "/system/members?conditions=lastName%20like%20%22S%25%22%20and%20inactiveFlag%3Dfalse&orderBy=lastName%20desc,firstName&pageSize=25";
+    let filtered = FILTERED;
     let mut scenarios: Vec<(String, MakeRequest)> = vec![
         ("GET /system/members?pageSize=25 (of 100k)".into(), {
             let f = authed(&api, &admin, Method::GET, "/system/members?pageSize=25");
@@ -535,4 +546,78 @@ async fn mixed(app: &TestApp, idents: &[String], opts: &Options) {
         "< 5 ms".to_owned(),
     ]);
     println!("\n{table}");
+}
+
+/// The filtered + ordered list: about 9,400 of 100,000 members match.
+const FILTERED: &str = "/system/members?conditions=lastName%20like%20%22S%25%22%20and%20inactiveFlag%3Dfalse&orderBy=lastName%20desc,firstName&pageSize=25";
+
+/// `--in-process`: the GET scenarios served by the router itself, one at a time, for
+/// `--secs` each: what the mock spends per request, without sockets, HTTP parsing or client.
+async fn in_process(app: &TestApp, integration: &Creds, idents: &[String], opts: &Options) {
+    let router = mock_connectwise::App::new(app.store.clone(), mock_connectwise::ApiConfig::default());
+    let basic = |c: &Creds| {
+        use base64::Engine;
+        let raw = format!("{}+{}:{}", c.company, c.public, c.private);
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
+    };
+    let lookup =
+        |n: usize| format!("/system/members?conditions=identifier%3D%22{}%22", encode(&idents[n % idents.len()]));
+    type Path<'a> = Box<dyn Fn(usize) -> String + 'a>;
+    let scenarios: Vec<(&str, &Creds, Path<'_>)> = vec![
+        ("GET /system/members?pageSize=25 (of 100k)", &app.admin, Box::new(|_| "/system/members?pageSize=25".into())),
+        ("GET members, identifier lookup (100k)", &app.admin, Box::new(lookup)),
+        ("GET members, conditions + orderBy (100k)", &app.admin, Box::new(|_| FILTERED.into())),
+        ("GET /system/members/count", &app.admin, Box::new(|_| "/system/members/count".into())),
+        (
+            "GET /company/companies as the integration role",
+            integration,
+            Box::new(|_| "/company/companies?pageSize=25".into()),
+        ),
+    ];
+    let host = app.url.trim_start_matches("http://");
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED);
+    table.set_header(["scenario, in process", "requests", "µs per request", "CPU µs per request", "body bytes"]);
+    for (name, creds, path) in scenarios.iter().filter(|(name, ..)| opts.runs(name)) {
+        eprintln!("bench: in process: {name}...");
+        let auth = basic(creds);
+        let (started, cpu_before, mut n, mut bytes) = (Instant::now(), on_cpu_ns(), 0usize, 0usize);
+        let more = |n: usize| match opts.requests {
+            Some(limit) => (n as u64) < limit,
+            None => started.elapsed() < Duration::from_secs(opts.secs),
+        };
+        while more(n) {
+            let req = axum::http::Request::get(format!("/v4_6_release/apis/3.0{}", path(n)))
+                // The host clients use, so links (and the render cache keyed by them) match.
+                .header("host", host)
+                .header("authorization", &auth)
+                .header("clientid", &creds.client_id)
+                .header("accept", "*/*")
+                .body(axum::body::Body::empty())
+                .expect("a request");
+            let res = router.clone().serve(req).await;
+            assert!(res.status().is_success(), "{name}: {}", res.status());
+            bytes += axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("a body").len();
+            n += 1;
+        }
+        let us = started.elapsed().as_secs_f64() * 1e6 / n.max(1) as f64;
+        let cpu_us = (on_cpu_ns() - cpu_before) as f64 / 1e3 / n.max(1) as f64;
+        table.add_row([
+            (*name).to_owned(),
+            n.to_string(),
+            format!("{us:.1}"),
+            format!("{cpu_us:.1}"),
+            (bytes / n.max(1)).to_string(),
+        ]);
+    }
+    println!("{table}");
+}
+
+/// Nanoseconds this thread has run on a CPU (Linux `schedstat`; 0 elsewhere): the in-process
+/// timing that other processes on the machine do not inflate.
+fn on_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }

@@ -41,7 +41,7 @@ mod validate;
 mod testing;
 
 pub use api::CURRENT_VERSION;
-pub use app::router;
+pub use app::{App, router};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use server::serve;
 pub use state::{

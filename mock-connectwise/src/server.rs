@@ -19,10 +19,9 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, Semaphore};
-use tower::ServiceExt;
 
 use crate::api::error::ApiError;
-use crate::app::router;
+use crate::app::App;
 use crate::console::guard::CONSOLE_MAX_BODY_BYTES;
 use crate::state::{ApiConfig, Hangup};
 use crate::store::Store;
@@ -50,7 +49,7 @@ pub async fn serve(
     };
     let slots = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let tls = config.tls.as_ref().map(|t| tokio_rustls::TlsAcceptor::from(t.config.clone()));
-    let app = router(store, config);
+    let app = App::new(store, config);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -155,7 +154,7 @@ fn early_refusal(headers: &HeaderMap, limit: usize) -> Option<axum::response::Re
 /// fault hangs up on it.
 async fn serve_connection<IO>(
     io: IO,
-    app: axum::Router,
+    app: App,
     limits: Limits,
     https: bool,
     watcher: hyper_util::server::graceful::Watcher,
@@ -176,7 +175,7 @@ async fn serve_connection<IO>(
             async move {
                 match early {
                     Some(res) => Ok(res),
-                    None => app.oneshot(req.map(axum::body::Body::new)).await,
+                    None => Ok::<_, std::convert::Infallible>(app.serve(req.map(axum::body::Body::new)).await),
                 }
             }
         })

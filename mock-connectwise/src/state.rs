@@ -1,13 +1,14 @@
 //! What every handler shares: the HTTP layer's settings ([`ApiConfig`]), the application
-//! state ([`AppState`]: the store, the settings, the traffic controls), and the site root
-//! links are built from, stamped on every request before any handler runs. It imports no
-//! handler module: `api`, `console` and `server` all build on it, and `app` composes them.
+//! state ([`AppState`]: the store, the settings, the traffic controls, the API's remembered
+//! callers), and the site root links are built from, stamped on every request before any
+//! handler runs. It imports no handler module: `api`, `console` and `server` all build on it,
+//! and `app` composes them.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use subtle::ConstantTimeEq;
 
 use crate::store::Store;
@@ -88,6 +89,33 @@ pub(crate) struct AppState {
     pub(crate) store: Store,
     pub(crate) config: Arc<ApiConfig>,
     pub(crate) traffic: Arc<Traffic>,
+    /// Callers recently authenticated, for the API dispatcher.
+    pub(crate) callers: Arc<Callers>,
+}
+
+/// Callers recently authenticated by API key, so a client's repeated calls skip decoding,
+/// verifying and looking up the same key again. Keyed by a SHA-256 digest of the
+/// `Authorization` header (the key's secret is never kept), each with the store generation
+/// it was worked out at ([`Store::generation`]): good only while the store has not been
+/// written to since (a key deactivated, a member or role changed, a reset: anything), so the
+/// next call then authenticates afresh. Member tokens expire with time and integrator logins
+/// are refused on most routes, so neither is remembered. Bounded: full, it is emptied.
+#[derive(Debug, Default)]
+pub(crate) struct Callers {
+    pub(crate) known: std::sync::Mutex<std::collections::HashMap<HeaderDigest, (u64, Arc<Authenticated>)>>,
+}
+
+/// A SHA-256 digest of the headers that authenticate a call.
+pub(crate) type HeaderDigest = [u8; 32];
+
+/// A caller authenticated by API key, the public key the rate limit counts, and the
+/// caller's company and identifier as the request journal keeps them (shared, not copied).
+#[derive(Debug)]
+pub(crate) struct Authenticated {
+    pub(crate) caller: crate::store::Caller,
+    pub(crate) public: String,
+    pub(crate) company: Arc<str>,
+    pub(crate) identifier: Arc<str>,
 }
 
 /// Put in a request's extensions by the server's accept loop: notifying it closes the
@@ -141,10 +169,16 @@ pub(crate) const SITE_HEADER: &str = "x-mock-connectwise-site";
 /// scheme the listener serves plus the `Host` the client used (when it is a plain host and
 /// port). Never `X-Forwarded-Proto`: nothing vouches for it.
 pub(crate) async fn stamp_site(State(app): State<AppState>, mut req: Request) -> Request {
-    let site = match &app.config.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
+    stamp(&app.config, &mut req);
+    req
+}
+
+/// [`stamp_site`] in place: one allocation, for the text of the site root.
+pub(crate) fn stamp(config: &ApiConfig, req: &mut Request) {
+    let site = match &config.public_url {
+        Some(url) => HeaderValue::from_str(url.trim_end_matches('/')).ok(),
         None => {
-            let scheme = if app.config.tls.is_some() { "https" } else { "http" };
+            let scheme = if config.tls.is_some() { "https://" } else { "http://" };
             let host = req
                 .headers()
                 .get(header::HOST)
@@ -152,15 +186,17 @@ pub(crate) async fn stamp_site(State(app): State<AppState>, mut req: Request) ->
                 .or_else(|| req.uri().authority().map(axum::http::uri::Authority::as_str))
                 .filter(|h| is_authority(h))
                 .unwrap_or("localhost");
-            format!("{scheme}://{host}")
+            let mut text = String::with_capacity(scheme.len() + host.len());
+            text.push_str(scheme);
+            text.push_str(host);
+            HeaderValue::from_maybe_shared(axum::body::Bytes::from(text)).ok()
         }
     };
-    if let Ok(v) = HeaderValue::from_str(&site) {
-        req.headers_mut().insert(SITE_HEADER, v);
-    } else {
-        req.headers_mut().remove(SITE_HEADER);
-    }
-    req
+    match site {
+        // A `HeaderName` made once: a `&str` name is copied into a new one on every insert.
+        Some(v) => req.headers_mut().insert(HeaderName::from_static(SITE_HEADER), v),
+        None => req.headers_mut().remove(HeaderName::from_static(SITE_HEADER)),
+    };
 }
 
 /// A `host[:port]` (names, IPv4, bracketed IPv6) and nothing that could break out of a URL.

@@ -17,9 +17,9 @@ fn pathological() -> String {
     (0..300).map(|n| format!("firstName like \"%{n}%\"")).collect::<Vec<_>>().join(" or ")
 }
 
-/// The two tests run one at a time: with two pathological queries at once on a 2-core machine,
-/// other requests were seen to wait for a whole budget (an open problem of issue 19, not what
-/// these tests are about).
+/// The two tests run one at a time: two pathological queries at once would take both cores
+/// of a 2-core machine (at low priority, but still) and slow the timing-free checks below
+/// for no purpose.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn app_with_members(n: usize) -> Arc<TestApp> {
@@ -54,11 +54,12 @@ async fn writers_and_readers_are_answered_around_a_long_query_and_it_stops_at_it
     let name = json!([{ "op": "replace", "path": "name", "value": "Renamed meanwhile" }]);
     app.call(&app.admin, Method::PATCH, &format!("/company/companies/{company}"), Some(name)).await.expect(200);
 
+    // Answered while it runs: the query's slices run on a thread of their own (at a lower
+    // priority), and the store's lock is let go between them.
+    let still_running = app.store.long_queries() == 1 && !long.is_finished();
+
     let answer = long.await.expect("the long query's task").expect(400);
-    // That they are answered *while* it runs is proven at the lock by the store's unit test
-    // `writers_and_readers_get_the_lock_while_a_long_query_runs`; over HTTP on a 2-worker
-    // runtime the first call was seen to wait for the whole budget about one run in four (an
-    // open scheduling problem of `block_in_place`, issue 19), so the order is not asserted here.
+    assert!(still_running, "the five calls were answered while the long query ran");
     assert!(answer.message().contains("time budget of 8000 ms"), "{}", answer.body);
     assert_eq!(answer.body["errors"][0]["field"], "conditions", "{}", answer.body);
     assert_eq!(app.store.long_queries(), 0);

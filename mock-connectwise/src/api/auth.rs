@@ -1,10 +1,14 @@
 //! Authentication and authorization of one API request: the `clientId` and `Authorization`
 //! headers, and the security-role level the route needs.
 
+use std::sync::{Arc, PoisonError};
+
 use axum::http::HeaderMap;
 use base64::Engine;
+use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
+use crate::state::{Authenticated, Callers};
 use crate::store::records::Access;
 use crate::store::{Caller, Via};
 use cw_model::{Action, Function, Grant, PermissionLevel};
@@ -56,9 +60,9 @@ pub(crate) fn credentials(headers: &HeaderMap) -> Result<Credentials, ApiError> 
 
 /// The `clientId` header every call must carry (ConnectWise requires a registered GUID; the
 /// mock accepts any non-empty value).
-pub(crate) fn client_id(headers: &HeaderMap) -> Result<String, ApiError> {
+pub(crate) fn client_id(headers: &HeaderMap) -> Result<&str, ApiError> {
     match headers.get("clientid").and_then(|v| v.to_str().ok()).map(str::trim) {
-        Some(id) if !id.is_empty() => Ok(id.to_owned()),
+        Some(id) if !id.is_empty() => Ok(id),
         _ => {
             let mut e = ApiError::bad_request(
                 "request",
@@ -71,6 +75,51 @@ pub(crate) fn client_id(headers: &HeaderMap) -> Result<String, ApiError> {
             Err(e)
         }
     }
+}
+
+/// How many callers [`Callers`] remembers before it starts afresh.
+const REMEMBERED_CALLERS: usize = 1024;
+
+/// The caller of these headers, from `callers` or by `authenticate` (given the credentials;
+/// `generation` is the store's, read before). What is remembered and for how long is
+/// [`Callers`]' contract: by a SHA-256 digest of the `Authorization` header (never the
+/// secret), callers by API key only, while the store's generation has not moved.
+pub(crate) fn remembered(
+    callers: &Callers,
+    headers: &HeaderMap,
+    generation: u64,
+    authenticate: impl FnOnce(Credentials) -> Result<Caller, ApiError>,
+) -> Result<Arc<Authenticated>, ApiError> {
+    let digest = headers.get(axum::http::header::AUTHORIZATION).map(|v| {
+        let integrator = headers.get("x-cw-usertype").map_or(&b""[..], |v| v.as_bytes());
+        let mut h = Sha256::new();
+        h.update(v.as_bytes());
+        h.update([0]);
+        h.update(integrator);
+        crate::state::HeaderDigest::from(h.finalize())
+    });
+    if let Some(d) = &digest {
+        let known = callers.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((g, found)) = known.get(d) {
+            if *g == generation {
+                return Ok(found.clone());
+            }
+        }
+    }
+    let creds = credentials(headers)?;
+    let public = creds.public.clone();
+    let caller = authenticate(creds)?;
+    let remember = caller.via == Via::ApiKey;
+    let (company, identifier) = (caller.company.as_str().into(), caller.identifier.as_str().into());
+    let found = Arc::new(Authenticated { caller, public, company, identifier });
+    if let (Some(d), true) = (digest, remember) {
+        let mut known = callers.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.len() >= REMEMBERED_CALLERS {
+            known.clear();
+        }
+        known.insert(d, (generation, found.clone()));
+    }
+    Ok(found)
 }
 
 /// How a caller's level applies to one call.
@@ -185,6 +234,57 @@ mod tests {
             assert!(e.message.contains(needle), "{value}: {}", e.message);
         }
         assert!(credentials(&HeaderMap::new()).unwrap_err().message.contains("missing"));
+    }
+
+    fn caller(via: Via) -> Caller {
+        Caller {
+            company: "cwmock".into(),
+            member_id: 7,
+            identifier: "jdoe".into(),
+            role: None,
+            levels: cw_model::RoleLevels::none(),
+            via,
+        }
+    }
+
+    #[test]
+    fn a_remembered_caller_is_served_only_while_the_store_is_unchanged() {
+        let callers = Callers::default();
+        let headers = with_auth(&basic("cwmock+Pub:Priv"));
+        let runs = std::cell::Cell::new(0);
+        let check = |creds: Credentials| {
+            runs.set(runs.get() + 1);
+            assert_eq!((creds.public.as_str(), creds.private.as_str()), ("Pub", "Priv"));
+            Ok(caller(Via::ApiKey))
+        };
+        let first = remembered(&callers, &headers, 1, check).unwrap();
+        let again = remembered(&callers, &headers, 1, check).unwrap();
+        assert_eq!(runs.get(), 1, "the second call is answered from memory");
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(again.public, "Pub");
+        remembered(&callers, &headers, 2, check).unwrap();
+        assert_eq!(runs.get(), 2, "a write to the store makes the caller authenticate afresh");
+        remembered(&callers, &with_auth(&basic("cwmock+Pub:Wrong")), 2, |_| Err(ApiError::unauthorized("no")))
+            .unwrap_err();
+        let mut integrator = headers.clone();
+        integrator.insert("x-cw-usertype", axum::http::HeaderValue::from_static("integrator"));
+        remembered(&callers, &integrator, 2, |_| Ok(caller(Via::Integrator { can_impersonate: true }))).unwrap();
+        remembered(&callers, &with_auth(&basic("cwmock+Tok:en")), 2, |_| Ok(caller(Via::Token))).unwrap();
+        assert_eq!(
+            callers.known.lock().unwrap().len(),
+            1,
+            "failures, integrators and expiring tokens are never remembered"
+        );
+    }
+
+    #[test]
+    fn remembered_callers_are_bounded() {
+        let callers = Callers::default();
+        for n in 0..REMEMBERED_CALLERS + 10 {
+            remembered(&callers, &with_auth(&basic(&format!("cwmock+P{n}:x"))), 1, |_| Ok(caller(Via::ApiKey)))
+                .unwrap();
+        }
+        assert!(callers.known.lock().unwrap().len() <= REMEMBERED_CALLERS);
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -81,20 +81,19 @@ pub(crate) async fn company_info(
 
 /// The path after `/{codebase}apis/3.0/`, or `None` when the prefix is not this server's.
 fn api_path<'p>(path: &'p str, codebase: &str) -> Option<&'p str> {
-    let prefix = format!("/{codebase}apis/3.0");
-    let head = path.get(..prefix.len())?;
-    if !head.eq_ignore_ascii_case(&prefix) {
-        return None;
-    }
-    let rest = &path[prefix.len()..];
+    let strip = |s: &'p str, prefix: &str| {
+        let head = s.get(..prefix.len())?;
+        head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    };
+    let rest = strip(strip(strip(path, "/")?, codebase)?, "apis/3.0")?;
     (rest.is_empty() || rest.starts_with('/')).then_some(rest)
 }
 
 /// What the dispatcher learnt about a call, for the request journal.
 #[derive(Debug, Default)]
 struct Trace {
-    company: Option<String>,
-    member: Option<String>,
+    company: Option<std::sync::Arc<str>>,
+    member: Option<std::sync::Arc<str>>,
     fired: Option<Fired>,
     permission: Option<Check>,
 }
@@ -109,7 +108,8 @@ pub(crate) async fn api(State(app): State<AppState>, req: Request) -> Response {
         Ok(res) => res,
         Err(e) => e.into_response(),
     };
-    res.headers_mut().insert("api-current-version", HeaderValue::from_static(CURRENT_VERSION));
+    // A `HeaderName` made once: a `&str` name is copied into a new one on every insert.
+    res.headers_mut().insert(HeaderName::from_static("api-current-version"), HeaderValue::from_static(CURRENT_VERSION));
     let hang_up = trace.fired.as_ref().is_some_and(|f| matches!(f.kind, FaultKind::Drop | FaultKind::CommitThenDrop));
     // Never the headers or the body: they carry credentials and passwords.
     tracing::debug!(
@@ -125,7 +125,7 @@ pub(crate) async fn api(State(app): State<AppState>, req: Request) -> Response {
     app.traffic.requests.record(Entry {
         seq: 0,
         at,
-        method: parts.method.to_string(),
+        method: crate::traffic::requests::method_name(&parts.method),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
         truncated: false,
@@ -200,31 +200,32 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
         return Ok(cannot_route());
     };
     let decoded = decode_segments(rest);
-    let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    let segs: Vec<&str> = decoded.iter().map(std::convert::AsRef::as_ref).collect();
     if fire_fault(app, parts, &segs, trace).await? {
         return Ok(StatusCode::OK.into_response());
     }
     let (route, params) = resolve(parts, rest, &segs)?;
-    let (caller, public) = authenticate(app, parts, trace)?;
-    limit(app, &caller, &public)?;
-    auth::integrator_may(&caller, route.endpoint == routes::Endpoint::MemberTokens)?;
+    let found = authenticate(app, parts, trace)?;
+    let (caller, public) = (&found.caller, &found.public);
+    limit(app, caller, public)?;
+    auth::integrator_may(caller, route.endpoint == routes::Endpoint::MemberTokens)?;
     // An integrator login's authority is its API flags (checked above), not a security role.
     let needs = if matches!(caller.via, crate::store::Via::Integrator { .. }) { None } else { route.needs };
-    let permit = permit(app, &caller, needs, route.endpoint, trace)?;
+    let permit = permit(app, caller, needs, route.endpoint, trace)?;
     let body = read_body(app, parts, route.endpoint, body).await?;
-    let call = endpoints::Call { app, parts, caller: &caller, permit: &permit, params: &params, body };
+    let call = endpoints::Call { app, parts, caller, permit: &permit, params: &params, body };
     let outcome = endpoints::serve(&call, route.endpoint);
     if let Some(needs) = needs {
-        record(app, &caller, needs, &permit, route.endpoint, &outcome);
+        record(app, caller, needs, &permit, route.endpoint, &outcome);
     }
     outcome.map(endpoints::Reply::into_response)
 }
 
-/// The path's segments after `apis/3.0`, percent-decoded.
-fn decode_segments(rest: &str) -> Vec<String> {
+/// The path's segments after `apis/3.0`, percent-decoded (borrowed when nothing is encoded).
+fn decode_segments(rest: &str) -> Vec<std::borrow::Cow<'_, str>> {
     rest.split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy())
         .collect()
 }
 
@@ -267,19 +268,28 @@ fn resolve(parts: &Parts, rest: &str, segs: &[&str]) -> Result<(&'static routes:
 
 /// The `clientId`, the served version and the caller of the `Authorization` header, with the
 /// public key the rate limit counts.
-fn authenticate(app: &AppState, parts: &Parts, trace: &mut Trace) -> Result<(crate::store::Caller, String), ApiError> {
+fn authenticate(
+    app: &AppState,
+    parts: &Parts,
+    trace: &mut Trace,
+) -> Result<std::sync::Arc<crate::state::Authenticated>, ApiError> {
     auth::client_id(&parts.headers)?;
-    // Any Accept is served: an unknown or malformed version gets the latest (assumption A19).
-    let version = media::served_version(&parts.headers);
-    tracing::trace!(%version, "API version served");
-    let creds = auth::credentials(&parts.headers)?;
-    let caller = app
-        .store
-        .authenticate(&creds.company, &creds.public, &creds.private, creds.integrator)
-        .map_err(ApiError::unauthorized)?;
-    trace.company = Some(caller.company.clone());
-    trace.member = Some(caller.identifier.clone());
-    Ok((caller, creds.public))
+    // Any Accept is served: an unknown or malformed version gets the latest (assumption A19),
+    // so the version is worked out only to be logged.
+    if tracing::enabled!(tracing::Level::TRACE) {
+        let version = media::served_version(&parts.headers);
+        tracing::trace!(%version, "API version served");
+    }
+    // Read before authenticating: a write meanwhile makes what is remembered stale at once.
+    let generation = app.store.generation();
+    let found = auth::remembered(&app.callers, &parts.headers, generation, |creds| {
+        app.store
+            .authenticate(&creds.company, &creds.public, &creds.private, creds.integrator)
+            .map_err(ApiError::unauthorized)
+    })?;
+    trace.company = Some(found.company.clone());
+    trace.member = Some(found.identifier.clone());
+    Ok(found)
 }
 
 /// The per-key rate limit: 429 with `Retry-After` once a key's budget is spent.

@@ -17,7 +17,7 @@
 //! Each index is built the first time a query asks for it (a million-member start stays
 //! fast, and memory goes only to indexes in use), then kept in step by every write.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use hashbrown::{DefaultHashBuilder, HashMap};
 
@@ -96,6 +96,48 @@ impl Posting {
 struct EqIndex {
     map: HashMap<u64, Posting>,
     hasher: DefaultHashBuilder,
+    /// Bitsets over ids of the large postings (keyed like `map`), built when a query first
+    /// tests membership in one and kept in step by writes from then on.
+    bits: Mutex<HashMap<u64, Arc<Vec<u64>>>>,
+}
+
+/// Postings this large are tested as bitsets: testing an id costs one bit, not a search.
+const BITSET_MIN_IDS: usize = 1024;
+
+/// A test of "is this record among the ones holding a key", built from an exact index.
+#[derive(Debug)]
+pub(crate) enum Members<'s> {
+    /// A bit per id.
+    Bits(Arc<Vec<u64>>),
+    /// Ids in ascending order.
+    Ids(&'s [u32]),
+    /// In any of these (`in (...)`).
+    Any(Vec<Members<'s>>),
+}
+
+impl Members<'_> {
+    pub(crate) fn contains(&self, id: u32) -> bool {
+        match self {
+            Self::Bits(bits) => bits.get(id as usize / 64).is_some_and(|w| w & (1 << (id % 64)) != 0),
+            Self::Ids(ids) => ids.binary_search(&id).is_ok(),
+            Self::Any(all) => all.iter().any(|m| m.contains(id)),
+        }
+    }
+}
+
+fn set_bit(bits: &mut Vec<u64>, id: u32, on: bool) {
+    let word = id as usize / 64;
+    if word >= bits.len() {
+        if !on {
+            return;
+        }
+        bits.resize(word + 1, 0);
+    }
+    if on {
+        bits[word] |= 1 << (id % 64);
+    } else {
+        bits[word] &= !(1 << (id % 64));
+    }
 }
 
 impl EqIndex {
@@ -111,6 +153,10 @@ impl EqIndex {
                 self.map.insert(h, Posting::One(id));
             }
         }
+        // A write holds the store's write lock, so no query holds a bitset: no copy is made.
+        if let Some(bits) = self.bits.get_mut().unwrap_or_else(PoisonError::into_inner).get_mut(&h) {
+            set_bit(Arc::make_mut(bits), id, true);
+        }
     }
 
     fn remove(&mut self, key: &Key<'_>, id: u32) {
@@ -118,14 +164,37 @@ impl EqIndex {
         if self.map.get_mut(&h).is_some_and(|p| p.remove(id)) {
             self.map.remove(&h);
         }
+        if let Some(bits) = self.bits.get_mut().unwrap_or_else(PoisonError::into_inner).get_mut(&h) {
+            set_bit(Arc::make_mut(bits), id, false);
+        }
     }
 
     fn get(&self, key: &Key<'_>) -> &[u32] {
         self.map.get(&self.hash(key)).map_or(&[], Posting::ids)
     }
 
+    /// Membership in the posting of `key`: a bitset when the posting is large and the
+    /// bitset no larger than it (one bit per id up to the largest), else the ids.
+    fn members(&self, key: &Key<'_>) -> Members<'_> {
+        let h = self.hash(key);
+        let ids = self.map.get(&h).map_or(&[][..], Posting::ids);
+        let largest = ids.last().map_or(0, |&id| id as usize);
+        if ids.len() < BITSET_MIN_IDS || ids.len() < largest / 32 {
+            return Members::Ids(ids);
+        }
+        let mut known = self.bits.lock().unwrap_or_else(PoisonError::into_inner);
+        let bits = known.entry(h).or_insert_with(|| {
+            let mut bits = vec![0u64; largest / 64 + 1];
+            ids.iter().for_each(|&id| set_bit(&mut bits, id, true));
+            Arc::new(bits)
+        });
+        Members::Bits(bits.clone())
+    }
+
     fn heap_size(&self) -> usize {
-        self.map.capacity() * (std::mem::size_of::<(u64, Posting)>() + 1)
+        let bits = self.bits.lock().unwrap_or_else(PoisonError::into_inner);
+        bits.values().map(|b| b.capacity() * 8).sum::<usize>()
+            + self.map.capacity() * (std::mem::size_of::<(u64, Posting)>() + 1)
             + self
                 .map
                 .values()
@@ -218,6 +287,22 @@ impl Indexes {
     pub(crate) fn lookup(&self, target: &Target, keys: &[Key<'_>], docs: &impl Docs) -> Option<Vec<u32>> {
         let Target::Doc(path) = target else { return None };
         self.lookup_on(&On::Path(path.clone()), keys, docs)
+    }
+
+    /// A membership test for "holds any of `keys` at `target`" from an exact index (keys of
+    /// numbers, times or flags); `None` if no such index covers it.
+    pub(crate) fn members(&self, target: &Target, keys: &[Key<'_>], docs: &impl Docs) -> Option<Members<'_>> {
+        let Target::Doc(path) = target else { return None };
+        let kind = keys.first()?.kind();
+        if kind == KeyKind::Text || keys.iter().any(|k| k.kind() != kind) {
+            return None;
+        }
+        let i = self.find(&On::Path(path.clone()), kind, false)?;
+        let index = self.slots[i].eq.get_or_init(|| self.build_eq(i, docs));
+        Some(match keys {
+            [one] => index.members(one),
+            _ => Members::Any(keys.iter().map(|k| index.members(k)).collect()),
+        })
     }
 
     /// Ids (ascending) of the children of `parent`.

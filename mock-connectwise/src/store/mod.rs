@@ -163,6 +163,9 @@ struct Shared {
     long_queries: std::sync::atomic::AtomicUsize,
     /// The state file (`--state-file`), if any.
     persist: Option<persist::Persister>,
+    /// Counts write-lock acquisitions: a cache of answers derived from the state is current
+    /// while this has not moved.
+    writes: std::sync::atomic::AtomicU64,
 }
 
 /// Everything behind the lock.
@@ -226,6 +229,7 @@ impl Store {
             ),
             long_queries: std::sync::atomic::AtomicUsize::new(0),
             persist,
+            writes: std::sync::atomic::AtomicU64::new(0),
         };
         Self { shared: Arc::new(shared) }
     }
@@ -333,7 +337,15 @@ impl Store {
     }
 
     pub(crate) fn write(&self) -> RwLockWriteGuard<'_, State> {
-        self.shared.state.write().unwrap_or_else(PoisonError::into_inner)
+        let guard = self.shared.state.write().unwrap_or_else(PoisonError::into_inner);
+        self.shared.writes.fetch_add(1, Ordering::SeqCst);
+        guard
+    }
+
+    /// Moves on every write: read it before deriving something from the state, and the
+    /// derived answer is current while it reads the same.
+    pub(crate) fn generation(&self) -> u64 {
+        self.shared.writes.load(Ordering::SeqCst)
     }
 
     /// Seconds since the epoch, from the configured clock.

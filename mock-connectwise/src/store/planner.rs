@@ -21,7 +21,7 @@ use super::table::{Names, Record, Table};
 use super::visibility::Visibility;
 use super::{Listed, Store, StoreError};
 use crate::doc::Val;
-use crate::query::filter::{Target, cmp_ci, first_value, order_values};
+use crate::query::filter::{Target, first_value, order_values};
 use crate::query::plan::{Key, KeyKind, Probe, Shape, shape};
 use crate::query::{BoundQuery, QueryError};
 use crate::resources::Res;
@@ -72,6 +72,7 @@ fn plan(table: &Table, s: &Shape<'_>) -> Option<(Vec<u32>, bool)> {
                 .collect();
             match texts.filter(|_| unique) {
                 // The unique index compares the values themselves: exact.
+                Some(texts) if texts.len() == 1 => Some((table.find_unique_all(texts[0])?, true)),
                 Some(texts) => {
                     let mut ids = Vec::new();
                     for t in texts {
@@ -90,6 +91,8 @@ fn plan(table: &Table, s: &Shape<'_>) -> Option<(Vec<u32>, bool)> {
         Shape::Probe(target, Probe::Prefix(prefix, exact)) => {
             Some((table.indexes.prefix(target, prefix, &table.rows())?, *exact))
         }
+        // One term (a query with one condition): its plan, without the intersecting.
+        Shape::All(parts) if parts.len() == 1 => plan(table, &parts[0]),
         Shape::All(parts) => {
             let planned: Vec<Option<(Vec<u32>, bool)>> = parts.iter().map(|p| plan(table, p)).collect();
             let exact = planned.iter().all(|p| p.as_ref().is_some_and(|(_, e)| *e));
@@ -330,26 +333,8 @@ fn page_by_index<'t>(
         member[r.id as usize / 64] |= 1 << (r.id % 64);
     }
     let is_match = |id: u32| member.get(id as usize / 64).is_some_and(|w| w & (1 << (id % 64)) != 0);
-    let view = |rec: &'t Record| RowView { rec, schema: table.schema, names };
     let wanted = skip.saturating_add(size);
-    let (mut out, mut run): (Vec<&'t Record>, Vec<&'t Record>) = (Vec::new(), Vec::new());
-    let text = |r: &'t Record| r.doc.view(table.schema).str_at(*key).unwrap_or("");
-    let flush = |run: &mut Vec<&'t Record>, out: &mut Vec<&'t Record>| {
-        run.sort_by(|a, b| q.order.compare(&view(a), &view(b)));
-        out.append(run);
-    };
-    let ids: Box<dyn Iterator<Item = &u32>> = if desc { Box::new(slice.iter().rev()) } else { Box::new(slice.iter()) };
-    for &id in ids.filter(|&&id| is_match(id)) {
-        let rec = table.get(id)?;
-        if run.first().is_some_and(|r| cmp_ci(text(r), text(rec)).is_ne()) {
-            flush(&mut run, &mut out);
-            if out.len() >= wanted {
-                break;
-            }
-        }
-        run.push(rec);
-    }
-    flush(&mut run, &mut out);
+    let out = ordered::walk(table, slice, desc, *key, q, names, wanted, is_match);
     // Every match holds the prefix, so a full walk meets them all; if not, sort instead.
     if out.len() < wanted && out.len() != rows.len() {
         return None;
@@ -379,15 +364,52 @@ fn unfiltered(q: &BoundQuery, parent: Option<u32>, access: Access<'_>, vis: &Vis
         && q.paging.after_id.is_none_or(|a| a <= 0)
 }
 
-/// Runs `f` where blocking is allowed: on a multi-threaded tokio runtime the worker hands its
-/// other tasks to another thread first, so a long query does not hold up the requests queued
-/// behind it on the same worker.
-fn blocking<R>(f: impl FnOnce() -> R) -> R {
+/// Runs a long query's remaining slices on a thread of its own, at a lower CPU priority where
+/// the platform allows, while the calling thread waits where blocking is allowed (on a
+/// multi-threaded tokio runtime the worker first hands its other tasks to another thread).
+/// Requests keep their runtime workers and get the CPU first; the query gets what is left,
+/// which on an idle machine is a whole core. A thread that cannot be started leaves the
+/// query to the caller's thread.
+fn blocking<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    let run = move || {
+        let f = std::sync::Mutex::new(Some(f));
+        let take = || f.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        std::thread::scope(|s| {
+            let spawned = std::thread::Builder::new().name("mock-long-query".into()).spawn_scoped(s, || {
+                yield_to_requests();
+                take().map(|f| f())
+            });
+            let ran = match spawned {
+                Ok(thread) => thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Err(_) => None,
+            };
+            match ran {
+                Some(r) => r,
+                None => match take() {
+                    Some(f) => f(),
+                    None => unreachable!("the query ran on neither thread"),
+                },
+            }
+        })
+    };
     match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
-        _ => f(),
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(run),
+        _ => run(),
     }
 }
+
+/// Lowers the calling thread's CPU priority (Linux: nice 10, which applies to this thread
+/// only), so the OS runs request threads first; elsewhere nothing.
+fn yield_to_requests() {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = rustix::process::setpriority_process(None, LONG_QUERY_NICE);
+    }
+}
+
+/// The nice value of a long query's thread: weighed about a tenth of a request thread.
+#[cfg(target_os = "linux")]
+const LONG_QUERY_NICE: i32 = 10;
 
 impl Store {
     /// How long a query may run before it is stopped with a 400.
@@ -417,15 +439,21 @@ impl Store {
         access: Access<'_>,
         base: &str,
     ) -> Result<Listed, StoreError> {
-        self.query(company, res, parent, q, access, |table, t, parent, vis, scan| {
-            let (page, total, others) = match scan {
+        let render = |table: &Table, names: &Names, (page, total, others): (Vec<&Record>, usize, bool)| {
+            super::records::render_page(table, Some(res), page, total, others, q, names, base)
+        };
+        let off_index = |table: &Table, t: &super::tenant::Tenant, parent, vis: &Visibility<'_>| {
+            ordered::page(table, parent, q, access, &t.names, vis).map(|found| render(table, &t.names, found))
+        };
+        self.query(company, res, parent, q, access, off_index, |table, t, parent, vis, scan| {
+            let found = match scan {
                 None => super::records::select_visible(table, parent, q, access, &t.names, vis),
                 Some(scan) => {
                     let rows = scan.records(table, parent, q, access, &t.names, vis);
                     order_and_page(table, rows, q, access, &t.names, vis)
                 }
             };
-            super::records::render_page(table, Some(res), page, total, others, q, &t.names, base)
+            render(table, &t.names, found)
         })
     }
 
@@ -438,26 +466,37 @@ impl Store {
         q: &BoundQuery,
         access: Access<'_>,
     ) -> Result<(usize, bool), StoreError> {
-        self.query(company, res, parent, q, access, |table, t, parent, vis, scan| match scan {
-            None => super::records::count_visible(table, parent, q, access, &t.names, vis),
-            Some(scan) => {
-                let rows = scan.records(table, parent, q, access, &t.names, vis);
-                let others = access.track_others && rows.iter().any(|r| !vis.owns(r));
-                (rows.len(), others)
-            }
-        })
+        self.query(
+            company,
+            res,
+            parent,
+            q,
+            access,
+            |_, _, _, _| None,
+            |table, t, parent, vis, scan| match scan {
+                None => super::records::count_visible(table, parent, q, access, &t.names, vis),
+                Some(scan) => {
+                    let rows = scan.records(table, parent, q, access, &t.names, vis);
+                    let others = access.track_others && rows.iter().any(|r| !vis.owns(r));
+                    (rows.len(), others)
+                }
+            },
+        )
     }
 
     /// Plans and scans in slices, then calls `finish` under the lock with the finished scan
-    /// (`None` when the query needs no scan).
-    fn query<R>(
+    /// (`None` when the query needs no scan). `shortcut` answers first, in the first slice,
+    /// if it can without a scan.
+    #[allow(clippy::too_many_arguments)] // the query, who asks, and the two ways to answer
+    fn query<R: Send>(
         &self,
         company: &str,
         res: Res,
         parent: Option<u32>,
         q: &BoundQuery,
         access: Access<'_>,
-        finish: impl Fn(&Table, &super::tenant::Tenant, Option<u32>, &Visibility<'_>, Option<&Scan>) -> R,
+        shortcut: impl Fn(&Table, &super::tenant::Tenant, Option<u32>, &Visibility<'_>) -> Option<R> + Sync,
+        finish: impl Fn(&Table, &super::tenant::Tenant, Option<u32>, &Visibility<'_>, Option<&Scan>) -> R + Sync,
     ) -> Result<R, StoreError> {
         let started = Instant::now();
         let budget = self.query_budget();
@@ -470,6 +509,11 @@ impl Store {
             let vis = t.visibility(res, access);
             if scan.is_none() && unfiltered(q, parent, access, &vis) {
                 return Ok(Some(finish(table, t, parent, &vis, None)));
+            }
+            if scan.is_none() {
+                if let Some(done) = shortcut(table, t, parent, &vis) {
+                    return Ok(Some(done));
+                }
             }
             let s = scan.get_or_insert_with(|| Scan::new(table, parent, q));
             s.run(table, parent, q, access, &t.names, &vis, Some(Instant::now() + SLICE));
@@ -525,6 +569,9 @@ impl Drop for Running<'_> {
         self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
+
+#[path = "planner_ordered.rs"]
+pub(crate) mod ordered;
 
 #[cfg(test)]
 #[path = "planner_tests.rs"]

@@ -97,7 +97,20 @@ fn query_condition() -> impl Strategy<Value = String> {
         .prop_map(|(v, n, c)| format!("lastName like '{}%' and ({c})", v.chars().take(n).collect::<String>()));
     let bare = proptest::sample::select(LASTS)
         .prop_map(|v| format!("lastName like '{}%'", v.chars().take(1).collect::<String>()));
-    prop_oneof![condition(), prefixed, bare]
+    // Only terms exact indexes answer besides the prefix: what is read off the ordered index.
+    let exact_leaf = prop_oneof![
+        any::<bool>().prop_map(|b| format!("inactiveFlag = {b}")),
+        (1u8..5).prop_map(|r| format!("securityRole/id = {r}")),
+        (1u8..5, 1u8..5).prop_map(|(a, b)| format!("securityRole/id in ({a}, {b})")),
+        (0u32..40, 0u32..40).prop_map(|(a, b)| format!("id in ({a}, {b})")),
+    ];
+    let exact = (proptest::sample::select(LASTS), 1usize..3, proptest::collection::vec(exact_leaf, 0..3)).prop_map(
+        |(v, n, leaves)| {
+            let prefix = format!("lastName like '{}%'", v.chars().take(n).collect::<String>());
+            std::iter::once(prefix).chain(leaves).collect::<Vec<_>>().join(" and ")
+        },
+    );
+    prop_oneof![condition(), prefixed, bare, exact]
 }
 
 #[derive(Clone, Debug)]
@@ -153,6 +166,13 @@ fn by_plan(table: &Table, q: &BoundQuery, access: Access<'_>, names: &Names) -> 
     (page.iter().map(|r| r.id).collect(), total, others)
 }
 
+/// The page read off the ordered index, when the query is of that form.
+fn by_index(table: &Table, q: &BoundQuery, access: Access<'_>, names: &Names) -> Option<(Vec<u32>, usize, bool)> {
+    let vis = Visibility::entered_only(names.lookup(access.caller));
+    let (page, total, others) = ordered::page(table, None, q, access, names, &vis)?;
+    Some((page.iter().map(|r| r.id).collect(), total, others))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -185,6 +205,9 @@ proptest! {
         let qs: Vec<BoundQuery> = conds.iter().map(|c| bind(c, order, page, size, after)).collect();
         for q in &qs {
             prop_assert_eq!(by_plan(&table, q, access, &names), by_scan(&table, q, access, &names));
+            if let Some(found) = by_index(&table, q, access, &names) {
+                prop_assert_eq!(found, by_scan(&table, q, access, &names));
+            }
         }
         for (n, w) in writes.iter().enumerate() {
             match w {
@@ -204,6 +227,9 @@ proptest! {
         }
         for (q, c) in qs.iter().zip(&conds) {
             prop_assert_eq!(by_plan(&table, q, access, &names), by_scan(&table, q, access, &names), "{}", c);
+            if let Some(found) = by_index(&table, q, access, &names) {
+                prop_assert_eq!(found, by_scan(&table, q, access, &names), "{} (off the index)", c);
+            }
         }
     }
 }
@@ -241,6 +267,60 @@ fn an_indexed_lookup_examines_only_its_candidates() {
         assert!(scan.done);
         assert!(scan.examined <= examined, "{cond}: examined {}", scan.examined);
     }
+}
+
+#[test]
+fn an_ordered_prefix_query_with_exact_terms_is_read_off_the_index_and_kept_in_step() {
+    let mut names = Names::default();
+    names.intern("u0");
+    let mut table = Table::new(schema("Member"), Some("identifier"));
+    let meta = Meta { entered_at: 0, updated_at: 0, entered_by: 0, updated_by: 0, parent: 0 };
+    // Enough members that the flag's postings are tested as bitsets.
+    for i in 1..=6000u32 {
+        let m = Member {
+            ident: 0,
+            first: Some((i % 6) as usize),
+            last: Some((i % 8) as usize),
+            role: Some((i % 3) as u8 + 1),
+            inactive: i % 10 == 0,
+            by: 0,
+        };
+        table.insert(Record::new(i, meta, encode(&m, i as usize * 3).0));
+    }
+    let access = Access { caller: "u0", own_only: false, track_others: true };
+    let queries = [
+        ("lastName like 'S%' and inactiveFlag = false", "lastName desc, firstName", 1, 25),
+        ("lastName like 'sm%' and inactiveFlag = false and securityRole/id in (1, 3)", "lastName", 3, 7),
+        ("lastName like 'S%' and id in (8, 16, 24, 5000)", "lastName desc", 1, 2),
+    ];
+    for (cond, order, page, size) in queries {
+        let q = bind(cond, Some(order), page, size, None);
+        let found = by_index(&table, &q, access, &names).unwrap_or_else(|| panic!("{cond}: not read off the index"));
+        assert!(found.1 > 0, "{cond}: matches something");
+        assert_eq!(found, by_scan(&table, &q, access, &names), "{cond}");
+    }
+    // Writes move records in and out of the bitsets the first queries built.
+    for i in (1..=6000u32).step_by(7) {
+        let m = Member { ident: 1, first: Some(1), last: Some(0), role: Some(1), inactive: i % 2 == 0, by: 0 };
+        table.update(i, encode(&m, i as usize * 3 + 1).0, meta);
+    }
+    for i in (3..=6000u32).step_by(11) {
+        table.remove(i);
+    }
+    for (cond, order, page, size) in queries {
+        let q = bind(cond, Some(order), page, size, None);
+        assert_eq!(by_index(&table, &q, access, &names), Some(by_scan(&table, &q, access, &names)), "{cond}");
+    }
+    for (cond, why) in [
+        ("lastName like 'S%th' and inactiveFlag = false", "a prefix with more after it"),
+        ("lastName like 'S%' and firstName = 'Ann'", "a text term"),
+        ("lastName like 'S%' or inactiveFlag = false", "an or"),
+        ("inactiveFlag = false", "no prefix"),
+    ] {
+        assert!(by_index(&table, &bind(cond, Some("lastName"), 1, 25, None), access, &names).is_none(), "{why}");
+    }
+    let by_first = bind("lastName like 'S%' and inactiveFlag = false", Some("firstName"), 1, 25, None);
+    assert!(by_index(&table, &by_first, access, &names).is_none(), "ordered by another field");
 }
 
 #[test]
@@ -317,4 +397,29 @@ fn writers_and_readers_get_the_lock_while_a_long_query_runs() {
     assert!(wrote.is_ok_and(|n| n > 100_000) && read.is_ok_and(|n| n > 0));
     assert!(still_running, "the writer and the reader got the lock while the long query ran");
     assert!(matches!(answer, Err(StoreError::Query(_))), "stopped at its budget: {:?}", answer.map(|_| ()));
+}
+
+/// Fixtures are created (and their answers rendered) with no API root; a client's list must
+/// still leave each record's JSON cached for the client's root, so the next read is a copy.
+#[test]
+fn records_from_the_fixtures_are_cached_for_the_first_client_that_lists_them() {
+    let store = crate::store::Store::new(crate::store::StoreConfig {
+        clock: std::sync::Arc::new(crate::ManualClock::at(0)),
+        key_seed: Some(1),
+        fixtures: crate::store::FixtureSet::builtin(),
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let company = store.companies().into_iter().next().expect("a tenant");
+    let q = ListQuery::from_pairs([("pageSize", "25")]).bind(schema("Member")).unwrap_or_else(|e| panic!("{e:?}"));
+    let base = "http://cw.example.test/v4_6_release/apis/3.0";
+    let first = store.list(&company, Res::Members, None, &q, Access::system(), base).expect("a page");
+    let cached = store
+        .read_tenant(&company, |t| {
+            let table = t.table(Res::Members);
+            Ok(table.iter().take(25).map(|r| r.cache.get(base).is_some()).collect::<Vec<_>>())
+        })
+        .expect("the tenant");
+    assert!(!cached.is_empty() && cached.iter().all(|&c| c), "cached for the client's root: {cached:?}");
+    let again = store.list(&company, Res::Members, None, &q, Access::system(), base).expect("a page");
+    assert_eq!(first.body, again.body, "the copy is what was rendered");
 }

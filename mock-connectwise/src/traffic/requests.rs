@@ -7,8 +7,9 @@
 //! returns at most [`MAX_READ_BYTES`] of entries, so reading the journal back costs no more
 //! than the journal itself.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -40,7 +41,7 @@ pub(crate) struct Entry {
     /// When the call arrived (the mock's clock; ISO 8601 when listed).
     #[serde(serialize_with = "iso8601")]
     pub(crate) at: i64,
-    pub(crate) method: String,
+    pub(crate) method: Cow<'static, str>,
     /// At most [`MAX_JOURNALED_TEXT`] bytes and the mark.
     pub(crate) path: String,
     /// At most [`MAX_JOURNALED_TEXT`] bytes and the mark.
@@ -48,9 +49,12 @@ pub(crate) struct Entry {
     /// Whether the path or the query was cut.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub(crate) truncated: bool,
-    pub(crate) company: Option<String>,
+    /// Shared with the remembered caller: no copy per call.
+    #[serde(serialize_with = "shared_text")]
+    pub(crate) company: Option<Arc<str>>,
     /// The authenticated caller's identifier.
-    pub(crate) member: Option<String>,
+    #[serde(serialize_with = "shared_text")]
+    pub(crate) member: Option<Arc<str>>,
     pub(crate) status: u16,
     pub(crate) latency_ms: f64,
     /// The injected fault that fired, e.g. `#2 status 429`.
@@ -82,6 +86,13 @@ impl Serialize for Check {
     }
 }
 
+fn shared_text<S: Serializer>(text: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
+    match text {
+        Some(t) => s.serialize_some(&**t),
+        None => s.serialize_none(),
+    }
+}
+
 fn iso8601<S: Serializer>(secs: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&crate::datetime::format(*secs))
 }
@@ -99,44 +110,59 @@ pub(crate) struct Filter {
     pub(crate) limit: Option<usize>,
 }
 
-/// The text kept of a path or query: `text` itself, or its first [`MAX_JOURNALED_TEXT`]
-/// bytes (at a character boundary) and [`TRUNCATION_MARK`]; `true` when cut.
-pub(crate) fn clip(text: &str) -> (String, bool) {
+/// The name of a method without an allocation for the standard ones.
+pub(crate) fn method_name(method: &axum::http::Method) -> Cow<'static, str> {
+    use axum::http::Method;
+    let known = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    let names = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE"];
+    known.iter().position(|m| m == method).map_or_else(|| Cow::Owned(method.to_string()), |i| Cow::Borrowed(names[i]))
+}
+
+/// Cuts `text` to its first [`MAX_JOURNALED_TEXT`] bytes (at a character boundary) and
+/// [`TRUNCATION_MARK`] when it is longer; `true` when cut.
+pub(crate) fn clip(text: &mut String) -> bool {
     if text.len() <= MAX_JOURNALED_TEXT {
-        return (text.to_owned(), false);
+        return false;
     }
     let mut end = MAX_JOURNALED_TEXT;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    (format!("{}{TRUNCATION_MARK}", &text[..end]), true)
+    text.truncate(end);
+    text.push_str(TRUNCATION_MARK);
+    text.shrink_to_fit();
+    true
 }
 
 impl Entry {
     /// Cuts the path and query to size (the dispatcher gives them whole).
     fn clipped(mut self) -> Self {
-        let (path, cut_path) = clip(&self.path);
-        self.path = path;
-        let mut cut_query = false;
-        if let Some(q) = &self.query {
-            let (q, cut) = clip(q);
-            self.query = Some(q);
-            cut_query = cut;
-        }
+        let cut_path = clip(&mut self.path);
+        let cut_query = self.query.as_mut().is_some_and(clip);
         self.truncated |= cut_path || cut_query;
         self
     }
 
     /// The bytes this entry holds, roughly: its text and a fixed overhead.
     fn cost(&self) -> usize {
-        let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        let text = |s: Option<&str>| s.map_or(0, str::len);
         ENTRY_OVERHEAD
             + self.method.len()
             + self.path.len()
-            + text(&self.query)
-            + text(&self.company)
-            + text(&self.member)
-            + text(&self.fault)
+            + text(self.query.as_deref())
+            + text(self.company.as_deref())
+            + text(self.member.as_deref())
+            + text(self.fault.as_deref())
     }
 }
 

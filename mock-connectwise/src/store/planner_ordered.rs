@@ -1,0 +1,135 @@
+//! Lists read straight off an ordered index, with no candidate set at all: for a query
+//! ordered by a text field whose top-level `and` asks an exact prefix of that field (`lastName
+//! like 'S%'`) and otherwise only terms an exact index answers (`inactiveFlag = false`,
+//! `securityRole/id in (1, 2)`, `id = 5`), the prefix's slice of the ordered index holds
+//! every match, already in order. Each id in it is tested against the other terms' postings
+//! (a bit each, for large ones), which gives the total; the page is the first matches of the
+//! walk, each run of equal values sorted by the remaining keys. No record is read but the
+//! page's (and, for the "others" flag, those up to the first not entered by the caller).
+
+use super::{Access, Names, Record, RowView, Table, Visibility};
+use crate::query::BoundQuery;
+use crate::query::filter::{Target, cmp_ci};
+use crate::query::plan::{Probe, Shape, shape};
+use crate::store::index::Members;
+
+/// The longest prefix slice walked this way: a larger one goes to the sliced scan, so one
+/// query never holds the lock for long.
+const MOST_IDS: usize = 250_000;
+
+/// The page, the total and whether any match was entered by someone other than the caller,
+/// or `None` when the query is not of that form.
+pub(crate) fn page<'t>(
+    table: &'t Table,
+    parent: Option<u32>,
+    q: &BoundQuery,
+    access: Access<'_>,
+    names: &'t Names,
+    vis: &Visibility<'_>,
+) -> Option<(Vec<&'t Record>, usize, bool)> {
+    if parent.is_some() || q.custom.is_some() || access.own_only || vis.narrows() {
+        return None;
+    }
+    if q.paging.after_id.is_some_and(|a| a > 0) {
+        return None;
+    }
+    let (first, desc) = q.order.first_key()?;
+    let Target::Doc(path) = first else { return None };
+    let [key] = path.as_slice() else { return None };
+    let (whole, mut leaves) = (shape(q), Vec::new());
+    conjunction(&whole, &mut leaves);
+    let (mut prefix, mut tests) = (None, Vec::new());
+    let rows = table.rows();
+    for leaf in &leaves {
+        match leaf {
+            Shape::Probe(t, Probe::Prefix(p, true)) if *t == first && prefix.is_none() => prefix = Some(p),
+            Shape::Probe(t, Probe::Keys(keys)) => tests.push(Test::Index(table.indexes.members(t, keys, &rows)?)),
+            Shape::Ids(ids) => {
+                let mut ids = ids.clone();
+                ids.sort_unstable();
+                tests.push(Test::Ids(ids));
+            }
+            _ => return None,
+        }
+    }
+    let slice = table.indexes.prefix_range(first, prefix?, &rows)?;
+    if slice.len() > MOST_IDS {
+        return None;
+    }
+    let is_match = |id: u32| tests.iter().all(|t| t.contains(id));
+    let total = slice.iter().filter(|&&id| is_match(id)).count();
+    let others = access.track_others
+        && slice.iter().filter(|&&id| is_match(id)).any(|&id| table.get(id).is_some_and(|r| !vis.owns(r)));
+    let size = q.paging.size as usize;
+    let skip = (q.paging.page as usize - 1).saturating_mul(size);
+    let walked = walk(table, slice, desc, *key, q, names, skip.saturating_add(size), is_match);
+    Some((walked.into_iter().skip(skip).take(size).collect(), total, others))
+}
+
+/// A test of one leaf: the ids an index keeps, or ids the query names.
+enum Test<'s> {
+    Index(Members<'s>),
+    Ids(Vec<u32>),
+}
+
+impl Test<'_> {
+    fn contains(&self, id: u32) -> bool {
+        match self {
+            Self::Index(m) => m.contains(id),
+            Self::Ids(ids) => ids.binary_search(&id).is_ok(),
+        }
+    }
+}
+
+/// The leaves of a top-level `and` (nested `and`s included).
+fn conjunction<'s, 'q>(s: &'s Shape<'q>, out: &mut Vec<&'s Shape<'q>>) {
+    match s {
+        Shape::All(parts) => parts.iter().for_each(|p| conjunction(p, out)),
+        other => out.push(other),
+    }
+}
+
+/// The first `wanted` records of `slice` (ids in the order of the text at `key`, ascending)
+/// that pass `is_match`, in `q`'s order: walked from the end when the first key is
+/// descending, each run of equal texts sorted by `q`'s whole order (of a run that would
+/// overfill the page, only the records the page takes). Fewer than `wanted` only when fewer
+/// match.
+#[allow(clippy::too_many_arguments)] // the slice, how to read it, and what to keep
+pub(crate) fn walk<'t>(
+    table: &'t Table,
+    slice: &[u32],
+    desc: bool,
+    key: u16,
+    q: &BoundQuery,
+    names: &'t Names,
+    wanted: usize,
+    is_match: impl Fn(u32) -> bool,
+) -> Vec<&'t Record> {
+    let view = |rec: &'t Record| RowView { rec, schema: table.schema, names };
+    let text = |r: &'t Record| r.doc.view(table.schema).str_at(key).unwrap_or("");
+    let (mut out, mut run): (Vec<&'t Record>, Vec<&'t Record>) = (Vec::new(), Vec::new());
+    let flush = |run: &mut Vec<&'t Record>, out: &mut Vec<&'t Record>| {
+        let cmp = |a: &&'t Record, b: &&'t Record| q.order.compare(&view(a), &view(b));
+        // Only the first few of a long run can be wanted: pick them, then sort just those.
+        let need = wanted.saturating_sub(out.len()).max(1);
+        if run.len() > need {
+            run.select_nth_unstable_by(need - 1, cmp);
+            run.truncate(need);
+        }
+        run.sort_by(cmp);
+        out.append(run);
+    };
+    let ids: Box<dyn Iterator<Item = &u32>> = if desc { Box::new(slice.iter().rev()) } else { Box::new(slice.iter()) };
+    for &id in ids.filter(|&&id| is_match(id)) {
+        let Some(rec) = table.get(id) else { continue };
+        if run.first().is_some_and(|r| cmp_ci(text(r), text(rec)).is_ne()) {
+            flush(&mut run, &mut out);
+            if out.len() >= wanted {
+                break;
+            }
+        }
+        run.push(rec);
+    }
+    flush(&mut run, &mut out);
+    out
+}
