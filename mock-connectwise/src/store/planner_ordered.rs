@@ -6,6 +6,7 @@
 //! (a bit each, for large ones), which gives the total; the page is the first matches of the
 //! walk, each run of equal values sorted by the remaining keys. No record is read but the
 //! page's (and, for the "others" flag, those up to the first not entered by the caller).
+//! [`page_by_index`] orders a scan's matches the same way when the other terms need a scan.
 
 use super::{Access, Names, Record, RowView, Table, Visibility};
 use crate::query::BoundQuery;
@@ -132,4 +133,47 @@ pub(crate) fn walk<'t>(
     }
     flush(&mut run, &mut out);
     out
+}
+
+/// The page of `rows` (the matches, in id order) in `q`'s order, read off an ordered index
+/// when the first sort key is a text field the query also asks a prefix of (`lastName like
+/// 'S%'`, `orderBy=lastName desc, firstName`): that prefix's slice of the index is already
+/// in order, so it is walked (skipping non-matches) until the page is full, sorting only each
+/// run of equal values by the remaining keys. `None` when no index fits.
+pub(crate) fn page_by_index<'t>(
+    table: &'t Table,
+    rows: &[&'t Record],
+    q: &BoundQuery,
+    names: &'t Names,
+    skip: usize,
+    size: usize,
+) -> Option<Vec<&'t Record>> {
+    let (first, desc) = q.order.first_key()?;
+    let Target::Doc(path) = first else { return None };
+    let [key] = path.as_slice() else { return None };
+    let prefix = conjunction_prefix(&shape(q), first)?;
+    let slice = table.indexes.prefix_range(first, &prefix, &table.rows())?;
+    // Matches as a bitset over ids: a slice entry that does not match costs one bit test.
+    let max = rows.last()?.id as usize;
+    let mut member = vec![0u64; max / 64 + 1];
+    for r in rows {
+        member[r.id as usize / 64] |= 1 << (r.id % 64);
+    }
+    let is_match = |id: u32| member.get(id as usize / 64).is_some_and(|w| w & (1 << (id % 64)) != 0);
+    let wanted = skip.saturating_add(size);
+    let out = walk(table, slice, desc, *key, q, names, wanted, is_match);
+    // Every match holds the prefix, so a full walk meets them all; if not, sort instead.
+    if out.len() < wanted && out.len() != rows.len() {
+        return None;
+    }
+    Some(out.into_iter().skip(skip).take(size).collect())
+}
+
+/// The prefix a top-level `and` of the query asks of `target`, if any.
+fn conjunction_prefix(s: &Shape<'_>, target: &Target) -> Option<Vec<char>> {
+    match s {
+        Shape::All(parts) => parts.iter().find_map(|p| conjunction_prefix(p, target)),
+        Shape::Probe(t, Probe::Prefix(p, _)) if *t == target => Some(p.clone()),
+        _ => None,
+    }
 }
