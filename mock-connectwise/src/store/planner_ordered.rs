@@ -60,7 +60,10 @@ pub(crate) fn page<'t>(
     let is_match = |id: u32| tests.iter().all(|t| t.contains(id));
     let total = slice.iter().filter(|&&id| is_match(id)).count();
     let others = access.track_others
-        && slice.iter().filter(|&&id| is_match(id)).any(|&id| table.get(id).is_some_and(|r| !vis.owns(r)));
+        && slice
+            .iter()
+            .filter(|&&id| is_match(id))
+            .any(|&id| super::get_near(table, 0, id).0.is_some_and(|r| !vis.owns(r)));
     let size = q.paging.size as usize;
     let skip = (q.paging.page as usize - 1).saturating_mul(size);
     let walked = walk(table, slice, desc, *key, q, names, skip.saturating_add(size), is_match);
@@ -122,7 +125,7 @@ pub(crate) fn walk<'t>(
     };
     let ids: Box<dyn Iterator<Item = &u32>> = if desc { Box::new(slice.iter().rev()) } else { Box::new(slice.iter()) };
     for &id in ids.filter(|&&id| is_match(id)) {
-        let Some(rec) = table.get(id) else { continue };
+        let Some(rec) = super::get_near(table, 0, id).0 else { continue };
         if run.first().is_some_and(|r| cmp_ci(text(r), text(rec)).is_ne()) {
             flush(&mut run, &mut out);
             if out.len() >= wanted {
