@@ -8,8 +8,9 @@
 //! never what it returns (`tests/index.rs` proves it against the scan on random data).
 //!
 //! [`Store::list`] and [`Store::count`] run a scan in slices of [`SLICE`] under the read lock,
-//! releasing it between slices so a waiting writer (and the readers queued behind it) gets in:
-//! a long query delays others by one slice, not by its length. A scan that outlives the query
+//! releasing it between slices, and pausing ([`PAUSE`]), so a waiting writer (and the readers
+//! queued behind it) gets in: a long query delays others by one slice, not by its length. Its
+//! slices after the first run on a thread of their own at a lower CPU priority. A scan that outlives the query
 //! budget stops with a 400 that names the budget. Between slices records may change: like
 //! SQL Server's default READ COMMITTED, each record is seen once, as it was when the scan
 //! reached it, and the matches are checked again before the page is rendered.
@@ -28,6 +29,10 @@ use crate::resources::Res;
 
 /// The longest a query holds the read lock at a time.
 pub(crate) const SLICE: Duration = Duration::from_millis(1);
+
+/// The pause of a long query between its slices: with [`SLICE`], at most two thirds of a
+/// core go to it, and the lock is free a third of the time.
+pub(crate) const PAUSE: Duration = Duration::from_micros(500);
 
 /// How long a query may run before it is stopped, unless set otherwise
 /// ([`Store::set_query_budget`]).
@@ -209,7 +214,7 @@ impl Scan {
                 let mut pos = 0;
                 for &id in &ids[start..] {
                     n += 1;
-                    let (found, at) = table.get_from(pos, id);
+                    let (found, at) = get_near(table, pos, id);
                     pos = at;
                     match found {
                         Some(rec) if step(n, rec, cursor, matched) => {
@@ -254,7 +259,7 @@ impl Scan {
         self.matched
             .iter()
             .filter_map(|&id| {
-                let (found, at) = table.get_from(pos, id);
+                let (found, at) = get_near(table, pos, id);
                 pos = at;
                 found
             })
@@ -284,7 +289,7 @@ pub(crate) fn order_and_page<'t>(
     let view = |rec: &'t Record| RowView { rec, schema: table.schema, names };
     let others = access.track_others && rows.iter().any(|r| !vis.owns(r));
     let total = rows.len();
-    if let Some(page) = page_by_index(table, &rows, q, names, skip, size) {
+    if let Some(page) = ordered::page_by_index(table, &rows, q, names, skip, size) {
         return (page, total, others);
     }
     if let Some((first, desc)) = q.order.first_key() {
@@ -308,47 +313,19 @@ pub(crate) fn order_and_page<'t>(
     (rows.into_iter().skip(skip).take(size).collect(), total, others)
 }
 
-/// The page of `rows` (the matches, in id order) in `q`'s order, read off an ordered index
-/// when the first sort key is a text field the query also asks a prefix of (`lastName like
-/// 'S%'`, `orderBy=lastName desc, firstName`): that prefix's slice of the index is already
-/// in order, so it is walked (skipping non-matches) until the page is full, sorting only each
-/// run of equal values by the remaining keys. `None` when no index fits.
-fn page_by_index<'t>(
-    table: &'t Table,
-    rows: &[&'t Record],
-    q: &BoundQuery,
-    names: &'t Names,
-    skip: usize,
-    size: usize,
-) -> Option<Vec<&'t Record>> {
-    let (first, desc) = q.order.first_key()?;
-    let Target::Doc(path) = first else { return None };
-    let [key] = path.as_slice() else { return None };
-    let prefix = conjunction_prefix(&shape(q), first)?;
-    let slice = table.indexes.prefix_range(first, &prefix, &table.rows())?;
-    // Matches as a bitset over ids: a slice entry that does not match costs one bit test.
-    let max = rows.last()?.id as usize;
-    let mut member = vec![0u64; max / 64 + 1];
-    for r in rows {
-        member[r.id as usize / 64] |= 1 << (r.id % 64);
+/// Record `id` and its position, at or after position `from`: first where the id would be if
+/// ids ran without gaps from the first record's (records are kept in id order, and generated
+/// ones are numbered consecutively), one read instead of a search through a million records;
+/// else by [`Table::get_from`].
+pub(crate) fn get_near(table: &Table, from: usize, id: u32) -> (Option<&Record>, usize) {
+    let all = table.iter_after(0).as_slice();
+    let guess = all.first().and_then(|first| id.checked_sub(first.id)).map(|d| d as usize);
+    if let Some(at) = guess.filter(|&at| at >= from) {
+        if let Some(rec) = all.get(at).filter(|r| r.id == id) {
+            return (Some(rec), at);
+        }
     }
-    let is_match = |id: u32| member.get(id as usize / 64).is_some_and(|w| w & (1 << (id % 64)) != 0);
-    let wanted = skip.saturating_add(size);
-    let out = ordered::walk(table, slice, desc, *key, q, names, wanted, is_match);
-    // Every match holds the prefix, so a full walk meets them all; if not, sort instead.
-    if out.len() < wanted && out.len() != rows.len() {
-        return None;
-    }
-    Some(out.into_iter().skip(skip).take(size).collect())
-}
-
-/// The prefix a top-level `and` of the query asks of `target`, if any.
-fn conjunction_prefix(s: &Shape<'_>, target: &Target) -> Option<Vec<char>> {
-    match s {
-        Shape::All(parts) => parts.iter().find_map(|p| conjunction_prefix(p, target)),
-        Shape::Probe(t, Probe::Prefix(p, _)) if *t == target => Some(p.clone()),
-        _ => None,
-    }
+    table.get_from(from, id)
 }
 
 /// Whether a query needs no scan at all (no filter, no `My` restriction, no parent, id order
@@ -535,9 +512,6 @@ impl Store {
                     ),
                 }));
             }
-            // The lock prefers a waiting writer, so it goes first; yielding the CPU too lets
-            // other requests' threads run ahead of the long query on a busy machine.
-            std::thread::yield_now();
             Ok(None)
         };
         if let Some(done) = slice(&mut scan)? {
@@ -546,6 +520,10 @@ impl Store {
         let _running = Running::start(&self.shared.long_queries);
         blocking(|| {
             loop {
+                // A pause before each further slice: the writers and readers waiting for the
+                // lock get it, and the CPU, before the query takes them again (a mere yield
+                // was seen to add 100+ ms to others' p99 on 2 cores).
+                std::thread::sleep(PAUSE);
                 if let Some(done) = slice(&mut scan)? {
                     return Ok(done);
                 }

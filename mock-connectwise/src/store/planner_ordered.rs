@@ -6,6 +6,7 @@
 //! (a bit each, for large ones), which gives the total; the page is the first matches of the
 //! walk, each run of equal values sorted by the remaining keys. No record is read but the
 //! page's (and, for the "others" flag, those up to the first not entered by the caller).
+//! [`page_by_index`] orders a scan's matches the same way when the other terms need a scan.
 
 use super::{Access, Names, Record, RowView, Table, Visibility};
 use crate::query::BoundQuery;
@@ -59,7 +60,10 @@ pub(crate) fn page<'t>(
     let is_match = |id: u32| tests.iter().all(|t| t.contains(id));
     let total = slice.iter().filter(|&&id| is_match(id)).count();
     let others = access.track_others
-        && slice.iter().filter(|&&id| is_match(id)).any(|&id| table.get(id).is_some_and(|r| !vis.owns(r)));
+        && slice
+            .iter()
+            .filter(|&&id| is_match(id))
+            .any(|&id| super::get_near(table, 0, id).0.is_some_and(|r| !vis.owns(r)));
     let size = q.paging.size as usize;
     let skip = (q.paging.page as usize - 1).saturating_mul(size);
     let walked = walk(table, slice, desc, *key, q, names, skip.saturating_add(size), is_match);
@@ -121,7 +125,7 @@ pub(crate) fn walk<'t>(
     };
     let ids: Box<dyn Iterator<Item = &u32>> = if desc { Box::new(slice.iter().rev()) } else { Box::new(slice.iter()) };
     for &id in ids.filter(|&&id| is_match(id)) {
-        let Some(rec) = table.get(id) else { continue };
+        let Some(rec) = super::get_near(table, 0, id).0 else { continue };
         if run.first().is_some_and(|r| cmp_ci(text(r), text(rec)).is_ne()) {
             flush(&mut run, &mut out);
             if out.len() >= wanted {
@@ -132,4 +136,47 @@ pub(crate) fn walk<'t>(
     }
     flush(&mut run, &mut out);
     out
+}
+
+/// The page of `rows` (the matches, in id order) in `q`'s order, read off an ordered index
+/// when the first sort key is a text field the query also asks a prefix of (`lastName like
+/// 'S%'`, `orderBy=lastName desc, firstName`): that prefix's slice of the index is already
+/// in order, so it is walked (skipping non-matches) until the page is full, sorting only each
+/// run of equal values by the remaining keys. `None` when no index fits.
+pub(crate) fn page_by_index<'t>(
+    table: &'t Table,
+    rows: &[&'t Record],
+    q: &BoundQuery,
+    names: &'t Names,
+    skip: usize,
+    size: usize,
+) -> Option<Vec<&'t Record>> {
+    let (first, desc) = q.order.first_key()?;
+    let Target::Doc(path) = first else { return None };
+    let [key] = path.as_slice() else { return None };
+    let prefix = conjunction_prefix(&shape(q), first)?;
+    let slice = table.indexes.prefix_range(first, &prefix, &table.rows())?;
+    // Matches as a bitset over ids: a slice entry that does not match costs one bit test.
+    let max = rows.last()?.id as usize;
+    let mut member = vec![0u64; max / 64 + 1];
+    for r in rows {
+        member[r.id as usize / 64] |= 1 << (r.id % 64);
+    }
+    let is_match = |id: u32| member.get(id as usize / 64).is_some_and(|w| w & (1 << (id % 64)) != 0);
+    let wanted = skip.saturating_add(size);
+    let out = walk(table, slice, desc, *key, q, names, wanted, is_match);
+    // Every match holds the prefix, so a full walk meets them all; if not, sort instead.
+    if out.len() < wanted && out.len() != rows.len() {
+        return None;
+    }
+    Some(out.into_iter().skip(skip).take(size).collect())
+}
+
+/// The prefix a top-level `and` of the query asks of `target`, if any.
+fn conjunction_prefix(s: &Shape<'_>, target: &Target) -> Option<Vec<char>> {
+    match s {
+        Shape::All(parts) => parts.iter().find_map(|p| conjunction_prefix(p, target)),
+        Shape::Probe(t, Probe::Prefix(p, _)) if *t == target => Some(p.clone()),
+        _ => None,
+    }
 }
