@@ -26,6 +26,15 @@ pub(crate) struct Call<'a> {
     pub(crate) permit: &'a Permit,
     pub(crate) params: &'a [Param],
     pub(crate) body: Option<Value>,
+    /// The query string, parsed once however many times the endpoint asks.
+    pub(crate) query: ParsedQuery,
+}
+
+/// The query string's pairs and list parameters, parsed on first use.
+#[derive(Debug, Default)]
+pub(crate) struct ParsedQuery {
+    pairs: std::sync::OnceLock<Vec<(String, String)>>,
+    list: std::sync::OnceLock<ListQuery>,
 }
 
 /// A successful answer.
@@ -87,14 +96,17 @@ impl Call<'_> {
         format!("{}/{}apis/3.0", site(&self.parts.headers), self.app.config.codebase)
     }
 
-    pub(super) fn pairs(&self) -> Vec<(String, String)> {
-        let q = self.parts.uri.query().unwrap_or_default();
-        form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+    pub(super) fn pairs(&self) -> &[(String, String)] {
+        self.query.pairs.get_or_init(|| {
+            let q = self.parts.uri.query().unwrap_or_default();
+            form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+        })
     }
 
-    pub(super) fn raw_query(&self) -> ListQuery {
-        let pairs = self.pairs();
-        ListQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    pub(super) fn raw_query(&self) -> &ListQuery {
+        self.query
+            .list
+            .get_or_init(|| ListQuery::from_pairs(self.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str()))))
     }
 
     pub(super) fn forward_only(&self) -> bool {
@@ -192,7 +204,7 @@ impl Call<'_> {
         let mut kept = form_urlencoded::Serializer::new(String::new());
         for (k, v) in self.pairs() {
             if !k.eq_ignore_ascii_case("page") && !k.eq_ignore_ascii_case("pageid") {
-                kept.append_pair(&k, &v);
+                kept.append_pair(k, v);
             }
         }
         let kept = kept.finish();
@@ -505,7 +517,7 @@ fn system_info() -> Reply {
 fn report(call: &Call<'_>, endpoint: Endpoint, access: Access<'_>) -> Result<Reply, ApiError> {
     let name = call.text(0)?;
     let raw = call.raw_query();
-    let columns_param = call.pairs().into_iter().find(|(k, _)| k.eq_ignore_ascii_case("columns")).map(|(_, v)| v);
+    let columns_param = call.pairs().iter().find(|(k, _)| k.eq_ignore_ascii_case("columns")).map(|(_, v)| v.as_str());
     let (body, listed_paging) = call
         .app
         .store
@@ -522,7 +534,7 @@ fn report(call: &Call<'_>, endpoint: Endpoint, access: Access<'_>) -> Result<Rep
                     Ok((to_bytes(&json!({ "count": count_table(rows, None, &q, access, &t.names).0 })), None))
                 }
                 _ => {
-                    let wanted: Vec<usize> = match columns_param.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                    let wanted: Vec<usize> = match columns_param.map(str::trim).filter(|c| !c.is_empty()) {
                         None => (0..report.columns.len()).collect(),
                         Some(list) => list
                             .split(',')

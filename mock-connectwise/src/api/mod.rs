@@ -213,7 +213,8 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
     let needs = if matches!(caller.via, crate::store::Via::Integrator { .. }) { None } else { route.needs };
     let permit = permit(app, caller, needs, route.endpoint, trace)?;
     let body = read_body(app, parts, route.endpoint, body).await?;
-    let call = endpoints::Call { app, parts, caller, permit: &permit, params: &params, body };
+    let call =
+        endpoints::Call { app, parts, caller, permit: &permit, params: &params, body, query: Default::default() };
     let outcome = endpoints::serve(&call, route.endpoint);
     if let Some(needs) = needs {
         record(app, caller, needs, &permit, route.endpoint, &outcome);

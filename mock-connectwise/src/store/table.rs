@@ -162,8 +162,17 @@ fn next_version() -> u64 {
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
+/// Where record `id` is (or would go). Ids only grow and are rarely deleted, so the record is
+/// usually at `id - first id`: one probe there, and the binary search only when it misses (a
+/// cold binary search over a million records was 13% of an identifier lookup's time).
 fn position(records: &[Record], id: u32) -> Result<usize, usize> {
-    records.binary_search_by_key(&id, |r| r.id)
+    let guess = records.first().and_then(|first| usize::try_from(id.checked_sub(first.id)?).ok());
+    match guess.and_then(|g| records.get(g).map(|r| (g, r.id))) {
+        Some((g, found)) if found == id => Ok(g),
+        // Deletions moved the record before its dense place.
+        Some((g, found)) if found > id => records[..g].binary_search_by_key(&id, |r| r.id),
+        _ => records.binary_search_by_key(&id, |r| r.id),
+    }
 }
 
 fn unique_value<'a>(records: &'a [Record], schema: &'static ObjectSchema, key: u16, id: u32) -> Option<&'a str> {
@@ -440,6 +449,23 @@ mod tests {
         let body = json!({ "identifier": identifier });
         let meta = Meta { entered_at: 0, updated_at: 0, entered_by: 0, updated_by: 0, parent: 0 };
         Record::new(id, meta, Doc::encode(schema("ApiMember"), body.as_object().unwrap()))
+    }
+
+    #[test]
+    fn records_are_found_by_id_at_their_dense_place_and_after_deletions_and_gaps() {
+        let mut t = Table::new(schema("ApiMember"), None);
+        let ids: Vec<u32> = (5..=60).chain([70, 71, 90]).collect();
+        for &i in &ids {
+            t.insert(rec(i, &format!("M{i}")));
+        }
+        for gone in [5, 6, 30, 59] {
+            t.remove(gone);
+        }
+        for probe in 0..=100 {
+            let want = ids.contains(&probe) && ![5, 6, 30, 59].contains(&probe);
+            assert_eq!(t.get(probe).map(|r| r.id), want.then_some(probe), "id {probe}");
+            assert_eq!(position(&t.records, probe), t.records.binary_search_by_key(&probe, |r| r.id), "id {probe}");
+        }
     }
 
     #[test]
