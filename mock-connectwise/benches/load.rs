@@ -9,6 +9,10 @@
 //! numbers to profile with `perf record`; `--only` picks the scenarios; `--requests N` runs
 //! exactly N of each, for counting instructions with `perf stat`).
 
+/// The allocator the mock binary ships with (`src/main.rs`), for the mock and the ceiling alike.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
