@@ -17,14 +17,14 @@ use std::sync::LazyLock;
 
 use serde_json::{Map, Value};
 
-/// The three files merged and reduced by `build.rs` to the types, enums and description
-/// markers the mock reads (a fifth of their size, for start-up).
-static OPENAPI: [&str; 1] = [include_str!(concat!(env!("OUT_DIR"), "/schemas.json"))];
+/// The three files merged (first wins) and reduced by `build.rs` to the types, enums and
+/// description markers the mock reads (a fifth of their size, for start-up).
+static OPENAPI: &str = include_str!(concat!(env!("OUT_DIR"), "/schemas.json"));
 
 /// All object schemas of the vendored OpenAPI files, resolved once on first use.
 pub(crate) static SCHEMAS: LazyLock<Schemas> = LazyLock::new(|| {
     // The files are part of the binary and parsed by a unit test, so failure here is a build bug.
-    Schemas::parse(&OPENAPI).expect("the vendored OpenAPI files parse")
+    Schemas::parse(OPENAPI).expect("the vendored OpenAPI files parse")
 });
 
 /// The schema registry.
@@ -80,17 +80,9 @@ pub(crate) enum Type {
 }
 
 impl Schemas {
-    fn parse(texts: &[&str]) -> Result<Self, String> {
-        let mut schemas = Map::new();
-        for text in texts {
-            let mut root: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-            let Some(Value::Object(more)) = root.pointer_mut("/components/schemas").map(Value::take) else {
-                return Err("no components.schemas".into());
-            };
-            for (name, s) in more {
-                schemas.entry(name).or_insert(s);
-            }
-        }
+    fn parse(text: &str) -> Result<Self, String> {
+        let root: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let schemas = root.pointer("/components/schemas").and_then(Value::as_object).ok_or("no components.schemas")?;
         let by_name: HashMap<String, usize> = schemas.keys().enumerate().map(|(i, n)| (n.clone(), i)).collect();
         let objects =
             schemas.iter().map(|(name, s)| ObjectSchema::parse(name, s, &by_name)).collect::<Result<Vec<_>, _>>()?;

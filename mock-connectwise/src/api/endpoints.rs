@@ -54,8 +54,9 @@ impl Reply {
         Self { status: StatusCode::OK, body, link: None, media: None, others }
     }
 
-    pub(super) fn set_status(&mut self, status: StatusCode) {
-        self.status = status;
+    /// 204 after a delete; `others` as [`Reply::others`].
+    pub(super) fn no_content(others: bool) -> Self {
+        Self { status: StatusCode::NO_CONTENT, body: Vec::new(), link: None, media: None, others }
     }
 
     /// A body that is not JSON.
@@ -352,7 +353,7 @@ fn collection_write(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
             let others = store
                 .write_tenant(company, |t, _, _| t.delete(res, parent, id, access))
                 .map_err(|e| call.fail(e, res.info().noun, needs))?;
-            Ok(Reply { status: StatusCode::NO_CONTENT, body: Vec::new(), link: None, media: None, others })
+            Ok(Reply::no_content(others))
         }
         _ => Err(not_of_family(endpoint)),
     }

@@ -1,7 +1,6 @@
 //! `PUT`, `PATCH` and `DELETE` on a child collection's own path, where the official table
 //! gives them (an opportunity's forecast): the store's [`crate::store::whole`] writes.
 
-use axum::http::StatusCode;
 use serde_json::Value;
 
 use super::endpoints::{Call, Reply};
@@ -38,9 +37,7 @@ pub(super) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
             let others = store
                 .write_tenant(company, |t, _, _| t.delete_all(res, parent, access))
                 .map_err(|e| call.fail(e, noun, Some((function, Action::Delete))))?;
-            let mut reply = Reply::ok(Vec::new(), others);
-            reply.set_status(StatusCode::NO_CONTENT);
-            Ok(reply)
+            Ok(Reply::no_content(others))
         }
         Endpoint::PatchAll(_) => {
             let ops = patch::parse(&call.body()).map_err(|m| ApiError::bad_request(noun, "body", m))?;

@@ -135,8 +135,9 @@ pub(crate) fn get() -> &'static Registry {
     &REGISTRY
 }
 
-fn leak(s: String) -> &'static str {
-    Box::leak(s.into_boxed_str())
+/// A text kept for the life of the process (the registry is built once).
+pub(super) fn leak(s: impl Into<String>) -> &'static str {
+    Box::leak(s.into().into_boxed_str())
 }
 
 /// `/service/boards/{parentId}/statuses/` → `/service/boards/{}/statuses`, lower case.

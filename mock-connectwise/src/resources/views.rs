@@ -4,12 +4,8 @@
 
 use cw_model::Function;
 
-use super::registry::{Answer, Registry, Shape, View, ViewKind, path_key};
+use super::registry::{Answer, Registry, Shape, View, ViewKind, leak, path_key};
 use super::{Res, function_for};
-
-fn leak(s: &str) -> &'static str {
-    Box::leak(s.to_owned().into_boxed_str())
-}
 
 /// Whether `path` is a stored collection's list, count or by-id route.
 fn is_collection_route(reg: &Registry, path: &str) -> bool {

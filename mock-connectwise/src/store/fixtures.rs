@@ -349,23 +349,23 @@ impl TenantFixture {
         keys: &KeyGen,
         now: i64,
     ) -> Result<u32, FixtureError> {
-        let children: Vec<(Res, &Vec<Value>)> = Res::all()
+        // A child collection nests under its path's last segment (`statuses`, `sites`).
+        let children: Vec<(Res, &str, &Vec<Value>)> = Res::all()
             .filter(|c| c.info().parent.is_some_and(|(p, _)| p == res))
             .filter_map(|c| {
                 let key = c.info().path.rsplit('/').next().unwrap_or("");
                 let nested = record.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(key))?;
-                nested.1.as_array().map(|a| (c, a))
+                nested.1.as_array().map(|a| (c, key, a))
             })
             .collect();
         let mut body = record.clone();
         if let Some(o) = body.as_object_mut() {
-            for (c, _) in &children {
-                let key = c.info().path.rsplit('/').next().unwrap_or("");
+            for (_, key, _) in &children {
                 o.retain(|k, _| !k.eq_ignore_ascii_case(key) || res.schema().prop(k).is_some());
             }
         }
         let id = self.insert(tenant, res, parent, &body, keys, now)?;
-        for (child, records) in children {
+        for (child, _, records) in children {
             for r in records {
                 self.insert_tree(tenant, child, Some(id), r, keys, now)?;
             }
