@@ -129,7 +129,7 @@ pub fn render_profile(features: &Path, profile: &Profile) -> Result<String, Stri
     let _ = writeln!(
         md,
         "A row marked *assumption* is the mock's choice where no vendor page or ConnectWise document shows\n\
-         which row governs the route (README A15.1): the module is the path's first segment, setup tables\n\
+         which row governs the route (docs/assumptions.md A15.1): the module is the path's first segment, setup tables\n\
          are `System > Table Setup`.\n"
     );
     let _ = writeln!(md, "| method | route (under `apis/3.0`) | needs | evidence |");

@@ -1,6 +1,6 @@
 //! The security-role rows (module > function), as ConnectWise's Security Roles screen groups
 //! them: every row the 41 vendors of `shared/reference/vendor-roles.json` publish, plus the two
-//! the mock had to invent (README A9). The order of [`Function::ALL`] is the screen's: modules
+//! the mock had to invent (docs/assumptions.md A9). The order of [`Function::ALL`] is the screen's: modules
 //! alphabetically, functions alphabetically within them.
 
 use std::fmt;

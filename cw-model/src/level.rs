@@ -3,7 +3,7 @@
 //!
 //! **Level semantics.** `All` allows the action on every record. `My` allows the action only on
 //! the caller's own records, and lists show only those: records the caller owns, is assigned to
-//! or entered, decided per resource by the server (README A10). `My` allows Add, and the record
+//! or entered, decided per resource by the server (docs/assumptions.md A10). `My` allows Add, and the record
 //! added is the caller's own (four vendors ship Service Tickets with Add = My, A10). `None`
 //! allows nothing.
 

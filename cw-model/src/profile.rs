@@ -410,7 +410,7 @@ mod tests {
             .filter_map(Result::ok)
             .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
             .count();
-        // The seed's page and the nine complete vendor pages (README, "Profiles").
+        // The seed's page and the nine complete vendor pages (docs/profiles.md).
         assert_eq!(files, 10);
         assert_eq!(Profile::builtin_ids().len(), files);
         for p in Profile::builtins() {

@@ -3,7 +3,7 @@
 //! entry it transcribes and holds exactly that entry's rows, levels and Customize lists; and
 //! the catalogue ships every entry that is complete by the rule below, and no other.
 //!
-//! **Complete** (the rule README's "Profiles" section states): an entry is shipped when its
+//! **Complete** (the rule docs/profiles.md states): an entry is shipped when its
 //! source gives at least [`MIN_ROWS`] rows, every row states at least one level (no row whose
 //! levels the copy lost or gives only as verbs), no Customize list is named without its items,
 //! and neither the entry's nor a row's notes say the copy is truncated or not recoverable.
@@ -150,7 +150,7 @@ fn the_catalogue_ships_every_complete_entry_and_no_partial_one() {
             }
         }
     }
-    // Nine vendor pages pass the rule today (README, "Profiles"); the seed's is the tenth file.
+    // Nine vendor pages pass the rule today (docs/profiles.md); the seed's is the tenth file.
     assert_eq!(complete.len(), 9, "{complete:#?}");
     assert_eq!(Profile::builtin_ids().len(), complete.len() + 1);
     assert!(Profile::builtin_ids().contains(&DEFAULT_PROFILE));

@@ -1,5 +1,5 @@
 //! `cargo bench -p mock-connectwise --bench load`: the mock under load, in one run on one
-//! machine, against the ceiling of a bare axum handler. Prints a table; see README.
+//! machine, against the ceiling of a bare axum handler. Prints a table; see docs/benchmark.md.
 //!
 //! Options (after `--`): `--secs N` per scenario (default 3), `--connections N` (default 16),
 //! `--skip-suite` to leave out the `cargo test` timings, `--only TEXT` to run only the

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 /// mimalloc instead of glibc's malloc: allocation was a quarter of the mock's CPU per call,
-/// with arena contention between worker threads (README "Benchmark" measures the difference).
+/// with arena contention between worker threads (docs/benchmark.md measures the difference).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::PathBuf;

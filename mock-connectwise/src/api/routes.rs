@@ -241,7 +241,7 @@ pub struct RouteRule {
     /// (`/system/info`, `/system/mySecurity`).
     pub needs: Option<(Function, Action)>,
     /// Whether a vendor's published role or ConnectWise's documentation shows that row for
-    /// this route; `false` marks the row as the mock's assumption (README A15.1).
+    /// this route; `false` marks the row as the mock's assumption (docs/assumptions.md A15.1).
     pub evidence: bool,
 }
 

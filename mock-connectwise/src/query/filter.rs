@@ -4,7 +4,7 @@
 //! type, so a bad field or a type mismatch is a 400 before any record is read, and evaluating a
 //! record is a scan of its document with no allocation.
 //!
-//! Semantics follow the SQL Server behind ConnectWise (recorded as assumptions in the README):
+//! Semantics follow the SQL Server behind ConnectWise (recorded in docs/assumptions.md):
 //! string comparison ignores case; `like` takes `%` and `_`; a null or missing value satisfies
 //! only `= null`; a path through an array matches when any element does.
 

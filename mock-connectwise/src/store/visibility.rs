@@ -2,7 +2,7 @@
 //!
 //! - **Own** (what `My` allows): records the caller entered and, per collection, the ones it
 //!   owns or is assigned to: a ticket's `owner`, and the member identifiers listed in its
-//!   `resources` (README A10, A16.1).
+//!   `resources` (docs/assumptions.md A10, A16.1).
 //! - **The member's level**: a member or API member whose `structureLevel` is below Corporate
 //!   sees only the records of its `securityLocation`: companies by `territory`, tickets by
 //!   `location` (A16.2), and agreements and tickets of a company it does not see. A record

@@ -1,7 +1,7 @@
 //! Writes to a child collection as a whole, where the official table gives them on the
 //! collection's own path (an opportunity's forecast: `PUT`, `PATCH` and `DELETE`
 //! `/sales/opportunities/{parentId}/forecast`): replace every child of the parent with the
-//! records sent, patch every one, or delete them all (README A15.6). Every record is checked
+//! records sent, patch every one, or delete them all (docs/assumptions.md A15.6). Every record is checked
 //! before anything changes, so a refused write changes nothing.
 
 use serde_json::Value;

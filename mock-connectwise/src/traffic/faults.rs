@@ -446,7 +446,7 @@ mod tests {
         println!(
             "{MAX_FAULT_RULES} rules: {same_first:?} per call when all share its first segment, {elsewhere:?} when none does"
         );
-        // Generous for a shared, unoptimized test build: the measured figures are in README.
+        // Generous for a shared, unoptimized test build: the measured figures are in docs/benchmark.md.
         assert!(same_first < std::time::Duration::from_millis(1), "{same_first:?} per call");
         assert!(elsewhere * 10 < same_first, "the index skips rules for other first segments: {elsewhere:?}");
     }
