@@ -145,3 +145,13 @@ fn next(link: &str) -> Option<String> {
 fn urlencode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
+
+#[tokio::test]
+async fn an_unknown_name_in_fields_is_ignored_and_the_known_ones_are_rendered() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/service/tickets?fields=id,assignedTo,summary,board/nope&pageSize=2").await.expect(200);
+    let first = &res.body[0];
+    let mut keys: Vec<&str> = first.as_object().expect("a record").keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["id", "summary"], "{first}");
+}

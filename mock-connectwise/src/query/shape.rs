@@ -75,41 +75,49 @@ pub(crate) enum Pick<'a> {
 }
 
 impl Fields {
-    /// Parses a comma-separated list of `/`-paths against `schema`.
+    /// Parses a comma-separated list of `/`-paths against `schema`. A path that names no field
+    /// of the schema (or reaches into a field that has none) selects nothing and is ignored, as
+    /// ConnectWise ignores it (docs/assumptions.md A12.1); only the paths that resolve are kept.
     pub(crate) fn parse(schema: &'static ObjectSchema, text: &str) -> Result<Self, String> {
         let mut root = Fields::default();
         for path in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let mut node = &mut root;
-            let mut current = schema;
-            let segs: Vec<&str> = path.split('/').collect();
-            for (i, seg) in segs.iter().enumerate() {
-                let Some((key, prop)) = current.prop(seg) else {
-                    return Err(format!("{path}: {} has no field {seg}", current.name));
-                };
-                let last = i + 1 == segs.len();
-                let pos = match node.0.iter().position(|(k, _)| *k == key) {
-                    Some(p) => p,
-                    None => {
-                        node.0.push((key, Some(Fields::default())));
-                        node.0.len() - 1
-                    }
-                };
-                if last {
-                    node.0[pos].1 = None;
-                    break;
-                }
-                current = match prop.ty.object_schema() {
-                    Some(s) => SCHEMAS.get(s),
-                    None => return Err(format!("{path}: {seg} has no fields")),
-                };
-                match &mut node.0[pos].1 {
-                    // Already selected whole: a deeper path selects nothing more.
-                    None => break,
-                    Some(child) => node = child,
-                }
+            if let Some(keys) = Self::keys_of(schema, path) {
+                root.insert(&keys);
             }
         }
         Ok(root)
+    }
+
+    /// The property keys along `path`, or `None` where a segment is not a field.
+    fn keys_of(schema: &'static ObjectSchema, path: &str) -> Option<Vec<u16>> {
+        let segs: Vec<&str> = path.split('/').collect();
+        let mut keys = Vec::with_capacity(segs.len());
+        let mut current = schema;
+        for (i, seg) in segs.iter().enumerate() {
+            let (key, prop) = current.prop(seg)?;
+            keys.push(key);
+            if i + 1 < segs.len() {
+                current = SCHEMAS.get(prop.ty.object_schema()?);
+            }
+        }
+        Some(keys)
+    }
+
+    /// Selects the property at `keys`; a property already selected whole stays whole.
+    fn insert(&mut self, keys: &[u16]) {
+        let Some((&key, rest)) = keys.split_first() else { return };
+        let pos = match self.0.iter().position(|(k, _)| *k == key) {
+            Some(p) => p,
+            None => {
+                self.0.push((key, Some(Fields::default())));
+                self.0.len() - 1
+            }
+        };
+        if rest.is_empty() {
+            self.0[pos].1 = None;
+        } else if let Some(child) = &mut self.0[pos].1 {
+            child.insert(rest);
+        }
     }
 
     /// How much of the property `key` to keep.
@@ -161,6 +169,10 @@ mod tests {
         assert_eq!(f.pick(title), Pick::Skip);
         let g = Fields::parse(s, "securityRole/name").unwrap();
         assert!(matches!(g.pick(role), Pick::Part(_)));
-        assert!(Fields::parse(s, "securityRole/nope").unwrap_err().contains("no field nope"));
+        // Unknown names select nothing (A12.1); a known sibling is still kept.
+        let h = Fields::parse(s, "nope, securityRole/nope, identifier/deeper, title").unwrap();
+        assert_eq!((h.pick(role), h.pick(id), h.pick(title)), (Pick::Skip, Pick::Skip, Pick::Whole));
+        let (identifier, _) = s.prop("identifier").unwrap();
+        assert_eq!(h.pick(identifier), Pick::Skip);
     }
 }
