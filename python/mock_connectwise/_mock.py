@@ -274,7 +274,13 @@ class ConnectWiseMock:
     def _settle(self) -> None:
         self.set_soft_mode(self.options.soft)
         self.console("PUT", "/rate-limit", self._rate_limit)
-        self.integration = self.apply_profile(self._profile) if self._profile else None
+        if self._profile:
+            self.integration = self.apply_profile(self._profile)
+            # Making the identity is not the test's traffic: its journals start empty.
+            self.clear_requests()
+            self.clear_permission_journal()
+        else:
+            self.integration = None
 
     def make_key(self, member: str, description: str = "pytest", company: str | None = None) -> Identity:
         """An API key for ``member`` made with Save (the private key shown this once)."""

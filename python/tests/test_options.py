@@ -58,7 +58,9 @@ def test_a_profile_from_the_command_line_gives_an_integration_identity(pytester)
             assert get(connectwise_mock, "DELETE", "/service/tickets/1").status_code == 403
 
         def test_it_is_made_again_after_the_reset(connectwise_mock):
+            assert connectwise_mock.requests() == []
             assert get(connectwise_mock, "GET", "/company/companies").status_code == 200
+            assert [r["member"] for r in connectwise_mock.requests()] == ["SophosSync"]
         """
     )
     result = pytester.runpytest("-p", "no:cacheprovider", f"--connectwise-mock-profile={SOPHOS}")
