@@ -11,8 +11,10 @@ import base64
 import json
 import os
 import queue
+import shutil
 import ssl
 import subprocess
+import tempfile
 import threading
 import urllib.error
 import urllib.parse
@@ -71,7 +73,7 @@ class MockOptions:
 
     #: Serve https with a self-signed certificate; its PEM path is ``ca_cert`` / ``CW_CA_CERT``.
     tls: bool = False
-    #: A fixture directory (one JSON file per tenant); default: the built-in set.
+    #: A fixture directory (one JSON file per tenant) or one tenant's file; default: the built-in set.
     fixtures: str | os.PathLike[str] | None = None
     #: A profile file (TOML) to apply after start and after every reset: an API member with the
     #: profile's role and a key, as ``integration``.
@@ -95,6 +97,7 @@ class ConnectWiseMock:
     def __init__(self, options: MockOptions | None = None):
         self.options = options or MockOptions()
         self._stderr: deque[str] = deque(maxlen=200)
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.env: dict[str, str] = {}
         self.integration: Identity | None = None
         self._profile: Profile | None = load_profile(self.options.profile) if self.options.profile else None
@@ -116,7 +119,7 @@ class ConnectWiseMock:
         if o.tls:
             cmd.append("--tls")
         if o.fixtures:
-            cmd += ["--fixtures", os.fspath(o.fixtures)]
+            cmd += ["--fixtures", self._fixture_dir(Path(o.fixtures))]
         if o.soft:
             cmd.append("--soft")
         cmd += list(o.args)
@@ -130,6 +133,14 @@ class ConnectWiseMock:
         return subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         )
+
+    def _fixture_dir(self, path: Path) -> str:
+        """The binary reads a directory of tenant files; one file is given one of its own."""
+        if not path.is_file():
+            return os.fspath(path)
+        self._tmp = tempfile.TemporaryDirectory(prefix="mock-connectwise-fixtures-")
+        shutil.copyfile(path, Path(self._tmp.name) / path.name)
+        return self._tmp.name
 
     def _read_banner(self) -> None:
         events: queue.Queue[tuple[str, str | None]] = queue.Queue()
@@ -182,6 +193,9 @@ class ConnectWiseMock:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
 
     def __enter__(self) -> ConnectWiseMock:
         return self

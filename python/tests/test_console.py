@@ -108,3 +108,17 @@ def test_a_mock_that_cannot_start_says_why(connectwise_mock_factory):
 def test_the_installed_binary_is_the_one_found(connectwise_mock):
     out = subprocess.run([find_binary(), "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("mock-connectwise ")
+
+
+def test_one_fixture_file_is_enough(connectwise_mock_factory, tmp_path):
+    import json
+    from pathlib import Path
+
+    tenant = json.loads((Path(__file__).resolve().parents[2] / "fixtures/default/cwmock.json").read_text())
+    tenant["company"] = "filemsp"
+    path = tmp_path / "filemsp.json"
+    path.write_text(json.dumps(tenant))
+    mock = connectwise_mock_factory(fixtures=path)
+    assert mock.company == "filemsp"
+    assert mock.api("GET", "/system/members", expect=200)[1]
+    mock.stop()
