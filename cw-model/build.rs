@@ -1,11 +1,12 @@
-//! Makes every `features/profiles/*.toml` a built-in profile: the list is generated, so a
+//! Makes every `features/profiles/*.toml` (through the `profiles` link, so the packaged crate
+//! holds them) a built-in profile: the list is generated, so a
 //! profile file added there is compiled in without touching code.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../features/profiles");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())

@@ -16,6 +16,9 @@ use tracing_subscriber::EnvFilter;
 
 /// A stateful mock of the ConnectWise Manage REST API that enforces security-role levels.
 ///
+/// Every flag can also be set in the environment (`CW_MOCK_<FLAG>`, e.g. `CW_MOCK_SOFT=true`,
+/// `CW_MOCK_LISTEN=0.0.0.0:8080`), as containers are configured; a flag given wins.
+///
 /// After binding it prints the seeded admin's connection settings on stdout, one per line
 /// (CW_URL, CW_COMPANY, CW_PUBLIC_KEY, CW_PRIVATE_KEY, CW_CLIENT_ID), so `eval` or `set -a`
 /// can use them. Logs go to stderr (RUST_LOG sets the filter, default `info`).
@@ -30,51 +33,51 @@ struct Args {
     #[arg(long, env = "CW_MOCK_FIXTURES")]
     fixtures: Option<PathBuf>,
     /// Generate this many extra members (with `fake`) in the first tenant.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, env = "CW_MOCK_MEMBERS", default_value_t = 0)]
     members: usize,
     /// Generate this many extra companies (with `fake` names, each with its Main site) in the
     /// first tenant.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, env = "CW_MOCK_COMPANIES", default_value_t = 0)]
     companies: usize,
     /// Generate this many service tickets in the first tenant, spread over the generated
     /// companies (or the fixture's companies when --companies is 0) and the active service
     /// boards, each with a status of its board.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, env = "CW_MOCK_TICKETS", default_value_t = 0)]
     tickets: usize,
     /// Seed for generated members, companies, tickets, keys and passwords (the same seed gives
     /// the same data).
-    #[arg(long)]
+    #[arg(long, env = "CW_MOCK_SEED")]
     seed: Option<u64>,
     /// The codebase path before apis/3.0, with its trailing slash.
-    #[arg(long, default_value = mock_connectwise::DEFAULT_CODEBASE)]
+    #[arg(long, env = "CW_MOCK_CODEBASE", default_value = mock_connectwise::DEFAULT_CODEBASE)]
     codebase: String,
     /// Start in soft mode: nothing is refused for want of a security-role level, and every
     /// would-be refusal is recorded in the permission journal (GET /__mock/permission-journal).
-    #[arg(long)]
+    #[arg(long, env = "CW_MOCK_SOFT")]
     soft: bool,
     /// A per-API-key request budget, CALLS/SECONDS (e.g. 100/60); over it, calls get 429 with
     /// Retry-After. Changeable at PUT /__mock/rate-limit.
-    #[arg(long)]
+    #[arg(long, env = "CW_MOCK_RATE_LIMIT")]
     rate_limit: Option<mock_connectwise::RateLimit>,
     /// How many calls the request journal (GET /__mock/requests) keeps; 0 turns it off.
-    #[arg(long, default_value_t = mock_connectwise::DEFAULT_JOURNAL_CAPACITY)]
+    #[arg(long, env = "CW_MOCK_JOURNAL_CAPACITY", default_value_t = mock_connectwise::DEFAULT_JOURNAL_CAPACITY)]
     journal_capacity: usize,
     /// Serve https with a self-signed certificate made at start-up (for clients that only
     /// build https:// URLs). Its PEM is written to --tls-cert-out and named on stdout as
     /// CW_CA_CERT, for the client to trust (REQUESTS_CA_BUNDLE, NODE_EXTRA_CA_CERTS, curl --cacert).
-    #[arg(long)]
+    #[arg(long, env = "CW_MOCK_TLS")]
     tls: bool,
     /// Where --tls writes its certificate (replaced by a rename, never written through a
     /// symlink). Default: ca.pem in a new directory mock-connectwise-RANDOM (mode 0700) in
     /// the temp dir, removed when the mock stops.
-    #[arg(long, requires = "tls")]
+    #[arg(long, env = "CW_MOCK_TLS_CERT_OUT", requires = "tls")]
     tls_cert_out: Option<PathBuf>,
     /// Require this token on every /__mock call (header x-mock-token or Authorization:
     /// Bearer; the browser UI: open /__mock/ui/?token=TOKEN once, which sets a cookie).
     #[arg(long, env = "CW_MOCK_CONSOLE_TOKEN", hide_env_values = true)]
     console_token: Option<mock_connectwise::ConsoleToken>,
     /// The most connections served at once; more are answered 503 and closed at once.
-    #[arg(long, default_value_t = mock_connectwise::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(usize))]
+    #[arg(long, env = "CW_MOCK_MAX_CONNECTIONS", default_value_t = mock_connectwise::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(usize))]
     max_connections: usize,
     /// The site root clients reach the mock at (e.g. https://cw.example.test behind a proxy),
     /// for Link and _info URLs. Default: the scheme the mock serves and the Host the client
@@ -82,7 +85,7 @@ struct Args {
     #[arg(long, env = "CW_MOCK_PUBLIC_URL")]
     public_url: Option<String>,
     /// Do not serve the web UI at /__mock/ui/ (the JSON console stays).
-    #[arg(long)]
+    #[arg(long, env = "CW_MOCK_NO_UI")]
     no_ui: bool,
     /// Keep all state in this file (a JSON snapshot, plus PATH.log): every acknowledged write
     /// is synced to disk before it is answered, and a restart (even after kill -9) comes back
@@ -90,7 +93,7 @@ struct Args {
     #[arg(long, env = "CW_MOCK_STATE_FILE")]
     state_file: Option<PathBuf>,
     /// Log format on stderr.
-    #[arg(long, value_enum, default_value_t = LogFormat::Pretty)]
+    #[arg(long, env = "CW_MOCK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
 }
 

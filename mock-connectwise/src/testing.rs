@@ -1,6 +1,8 @@
 //! `TestApp`: a mock on `127.0.0.1:0` with a fresh store and an HTTP client that checks
 //! ConnectWise's protocol invariants on every response. Used by this crate's tests, the
-//! provisioner's tests and the conformance World alike.
+//! provisioner's tests and the conformance World alike, and by any other crate's tests through
+//! `mock-connectwise = { version = "0.1", features = ["test-util"] }` in `[dev-dependencies]`
+//! (as wiremock's `MockServer` is used: one per test, in-process, no port to choose).
 
 use std::sync::Arc;
 
@@ -56,7 +58,38 @@ pub struct TestOptions {
     pub api: ApiConfig,
 }
 
-/// A running mock for one test.
+/// A running mock for one test: its own store, on its own port, stopped when dropped.
+///
+/// Point the code under test at [`TestApp::url`] (what `CW_URL` holds) with the seeded admin's
+/// [`TestApp::admin`] credentials, or make an integration's own API member with
+/// [`TestApp::member_with_levels`]; the console helpers set levels, inject faults and read the
+/// request journal.
+///
+/// ```
+/// use mock_connectwise::TestApp;
+/// use mock_connectwise::permissions::{Action, Function, PermissionLevel, RoleLevels};
+/// use reqwest::Method;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let app = TestApp::spawn().await;
+///
+/// // The admin sees every member; each call's status, content type and error body are checked.
+/// let members = app.get("/system/members").await.expect(200);
+/// assert!(members.body.as_array().is_some_and(|m| !m.is_empty()));
+///
+/// // An API member whose role may only read companies: tickets are refused as ConnectWise does.
+/// let mut levels = RoleLevels::none();
+/// levels.set(Function::CompanyMaintenance, Action::Inquire, PermissionLevel::All);
+/// let sync = app.member_with_levels("DocSync", &levels).await;
+/// app.call(&sync, Method::GET, "/company/companies", None).await.expect(200);
+/// let refused = app.call(&sync, Method::GET, "/service/tickets", None).await.expect(403);
+/// assert!(!refused.message().is_empty());
+///
+/// // The request journal saw both calls of that member.
+/// assert_eq!(app.requests("member=DocSync").await.len(), 2);
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct TestApp {
     /// The site root, `http://127.0.0.1:PORT` (what `CW_URL` holds).

@@ -28,7 +28,7 @@ use crate::doc::Doc;
 use crate::resources::Res;
 use cw_model::{Action, Function, PermissionLevel, RoleLevels};
 
-static DEFAULT_TENANT: &str = include_str!("../../../fixtures/default/cwmock.json");
+static DEFAULT_TENANT: &str = include_str!("../../fixtures/default/cwmock.json");
 
 /// Why a fixture set could not be loaded.
 #[derive(Debug, thiserror::Error)]
