@@ -28,9 +28,54 @@ const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_pro
 pub const DEFAULT_PROFILE: &str = "sophos-central";
 
 /// The longest member identifier ConnectWise accepts.
-const MAX_IDENTIFIER: usize = 15;
+pub const MAX_IDENTIFIER: usize = 15;
 /// The longest member or role name ConnectWise accepts.
-const MAX_NAME: usize = 30;
+pub const MAX_NAME: usize = 30;
+/// The longest integrator username the provisioner accepts (assumption A27.52).
+pub const MAX_USERNAME: usize = 50;
+
+/// The flags of an integrator login (`IntegratorLogin` in the 2026.4 spec, every boolean but
+/// `inactiveFlag`): the only names `[integrator_login] flags` may hold (A27.53).
+pub const INTEGRATOR_FLAGS: &[&str] = &[
+    "canAccessAllRecordsFlag",
+    "canAccessAllApisFlag",
+    "serviceTicketApiFlag",
+    "serviceBoardLegacyCallbackFlag",
+    "timeEntryApiFlag",
+    "timeEntryLegacyCallbackFlag",
+    "managedServicesApiFlag",
+    "managedServicesAutoChildFlag",
+    "managedServicesChildingFlag",
+    "contactApiFlag",
+    "contactLegacyCallbackFlag",
+    "companyApiFlag",
+    "companyLegacyCallbackFlag",
+    "activityApiFlag",
+    "activityLegacyCallbackFlag",
+    "invoiceApiFlag",
+    "productApiFlag",
+    "productLegacyCallbackFlag",
+    "opportunityApiFlag",
+    "opportunityLegacyCallbackFlag",
+    "opportunityConversionApiFlag",
+    "memberApiFlag",
+    "marketingApiFlag",
+    "purchasingApiFlag",
+    "purchasingLegacyCallbackFlag",
+    "reportingApiFlag",
+    "systemApiFlag",
+    "projectApiFlag",
+    "projectLegacyCallbackFlag",
+    "configurationApiFlag",
+    "configurationAutoChildFlag",
+    "configurationChildlingFlag",
+    "configurationLegacyCallbackFlag",
+    "scheduleApiFlag",
+    "scheduleLegacyCallbackFlag",
+    "agreementApiFlag",
+    "agreementCallbackLegacyFlag",
+    "documentApiFlag",
+];
 
 /// A profile that could not be loaded: where, and what is wrong.
 #[derive(Clone, Debug, thiserror::Error)]
@@ -133,9 +178,9 @@ struct RawMember {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawIntegrator {
-    username: Option<String>,
+    username: Option<Spanned<String>>,
     #[serde(default)]
-    flags: Vec<String>,
+    flags: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -232,10 +277,30 @@ impl Profile {
                 "member identifier may hold letters, digits, '_', '-' and '.' only".into(),
             ));
         }
-        let integrator_login = raw.integrator_login.map(|i| IntegratorSpec {
-            username: i.username.unwrap_or_else(|| format!("{}Login", member.identifier)),
-            flags: i.flags,
-        });
+        let integrator_login = match raw.integrator_login {
+            None => None,
+            Some(i) => {
+                let username = match &i.username {
+                    Some(u) if u.get_ref().chars().any(char::is_control) => {
+                        return Err(at(u.span(), "integrator username holds a control character".into()));
+                    }
+                    Some(u) => check_len(u, "integrator username", MAX_USERNAME)?,
+                    None => format!("{}Login", member.identifier),
+                };
+                let mut flags = Vec::with_capacity(i.flags.len());
+                for flag in i.flags {
+                    if !INTEGRATOR_FLAGS.contains(&flag.get_ref().as_str()) {
+                        let message = format!(
+                            "unknown integrator flag '{}' (an integrator login has e.g. companyApiFlag, agreementApiFlag)",
+                            flag.get_ref()
+                        );
+                        return Err(at(flag.span(), message));
+                    }
+                    flags.push(flag.into_inner());
+                }
+                Some(IntegratorSpec { username, flags })
+            }
+        };
         Ok(Self { id: file.to_owned(), name, source: raw.source, role, member, integrator_login, rows })
     }
 
@@ -452,6 +517,13 @@ mod tests {
 
         let e = error("name = \"X\n");
         assert_eq!(e.line, Some(1));
+        let e = error(&format!("{HEAD}[integrator_login]\nflags = [\"companyApiFlag\",\n  \"companyApiFlg\"]\n"));
+        assert_eq!(e.line, Some(7), "{e}");
+        assert!(e.message.contains("unknown integrator flag 'companyApiFlg'"), "{e}");
+
+        let e = error(&format!("{HEAD}[integrator_login]\nusername = \"Sync\\nLogin\"\n"));
+        assert_eq!(e.line, Some(6), "{e}");
+        assert!(e.message.contains("control character"), "{e}");
     }
 
     #[test]

@@ -24,9 +24,11 @@ pub struct State {
     pub keys: Option<Vec<ApiKey>>,
 }
 
-fn quoted(s: &str) -> String {
-    let cond = format!("\"{}\"", s.replace('"', "\\\""));
-    percent_encoding::utf8_percent_encode(&cond, percent_encoding::NON_ALPHANUMERIC).to_string()
+/// `conditions=field="value"` for a query string: the value quoted by the grammar's rules
+/// ([`cw_model::conditions::quote`], the one quoting function), then percent-encoded.
+pub(crate) fn conditions_equal(field: &str, value: &str) -> String {
+    let cond = cw_model::conditions::equals(field, value);
+    format!("conditions={}", percent_encoding::utf8_percent_encode(&cond, percent_encoding::NON_ALPHANUMERIC))
 }
 
 /// The first record of a collection whose `field` equals `value`.
@@ -36,8 +38,19 @@ pub(crate) async fn find<T: DeserializeOwned>(
     field: &str,
     value: &str,
 ) -> Result<Option<T>, Error> {
-    let found: Vec<T> = client.get(&format!("{path}?conditions={field}={}&pageSize=1", quoted(value))).await?;
+    let found: Vec<T> = client.get(&format!("{path}?{}&pageSize=1", conditions_equal(field, value))).await?;
     Ok(found.into_iter().next())
+}
+
+/// The identifier of the member whose key `admin` holds, where the server says (the mock's
+/// console lists every key with its member; a real server lists none: `None`).
+pub(crate) async fn caller_member(client: &Client, admin: &crate::Connection) -> Result<Option<String>, Error> {
+    if !client.is_mock() {
+        return Ok(None);
+    }
+    let path = console::path::keys(client.company());
+    let keys: Vec<ApiKey> = client.console::<(), Vec<ApiKey>>(reqwest::Method::GET, &path, None).await?;
+    Ok(keys.into_iter().find(|k| k.public_key == admin.public_key).map(|k| k.member_identifier))
 }
 
 /// Reads a role's levels from its settings.

@@ -1,0 +1,215 @@
+//! Issue #27, defects 13 to 18, each as the adversarial pass reproduced it, through the CLI
+//! an operator runs: the calling member is never taken over, the integrator password is on
+//! disk the moment it exists, every value is checked before the first change, lookups quote
+//! by the conditions grammar, unknown integrator flags are refused at FILE:LINE, and a FIFO
+//! at the key-file path is refused instead of hanging.
+
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions unwrap too
+
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use mock_connectwise::{Creds, TestApp};
+use reqwest::Method;
+use serde_json::{Value, json};
+use support::{collector, proxy, scratch};
+
+/// The provisioner binary run in `dir` against `url` with the app's admin keys.
+async fn cli(dir: &Path, url: &str, app: &TestApp, args: &[&str]) -> Output {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_provisioner"));
+    cmd.current_dir(dir).env_remove("CW_PROFILE").env("CW_URL", url);
+    cmd.args(["--company", &app.admin.company, "--public-key", &app.admin.public]);
+    cmd.args(["--private-key", &app.admin.private, "--client-id", &app.admin.client_id, "--retries", "1"]);
+    cmd.args(args);
+    let run = tokio::time::timeout(Duration::from_secs(60), cmd.kill_on_drop(true).output());
+    run.await.expect("the command ends within 60 s").unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn report(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", stderr(out), stdout(out)))
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn step<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["steps"].as_array().unwrap().iter().find(|s| s["id"] == id).unwrap()
+}
+
+/// Integrator logins, roles, API members and keys on the server.
+async fn records(app: &TestApp) -> [Value; 4] {
+    let count = |path: &'static str| async move { app.get(path).await.expect(200).body["count"].clone() };
+    let keys = app.console(Method::GET, "/companies/cwmock/keys", None).await.expect(200);
+    [
+        count("/system/integratorlogins/count").await,
+        count("/system/securityroles/count").await,
+        count("/system/apiMembers/count").await,
+        Value::from(keys.body.as_array().map_or(0, Vec::len)),
+    ]
+}
+
+fn dotenv(file: &Path, key: &str) -> Option<String> {
+    let pairs = cw_model::connection::read_dotenv(file).ok()?;
+    pairs.into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+/// Whether `username`/`password` authenticate as an integrator login (403 naming the login
+/// past authentication, 401 otherwise).
+async fn login_works(app: &TestApp, username: &str, password: &str) -> bool {
+    let login = Creds {
+        company: app.admin.company.clone(),
+        public: username.to_owned(),
+        private: password.to_owned(),
+        client_id: app.admin.client_id.clone(),
+    };
+    let req = app.request(&login, Method::GET, "/system/info").header("x-cw-usertype", "integrator");
+    app.send(req).await.status == 403
+}
+
+#[tokio::test]
+async fn defect_13_apply_refuses_to_take_over_the_member_whose_keys_it_runs_with() {
+    let app = TestApp::spawn().await;
+    let dir = scratch("self-takeover");
+    let keys = app.console(Method::GET, "/companies/cwmock/keys", None).await.expect(200);
+    let me = keys.body.as_array().unwrap().iter().find(|k| k["publicKey"] == app.admin.public.as_str()).unwrap()
+        ["memberIdentifier"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = records(&app).await;
+    let role_before = app.get(&format!("/system/apiMembers?conditions=identifier=%22{me}%22")).await.expect(200);
+
+    let out = cli(&dir, &app.url, &app, &["apply", "--member", &me, "--key-file", "k.env"]).await;
+
+    assert_eq!(out.status.code(), Some(2), "{}\n{}", stderr(&out), stdout(&out));
+    assert!(stderr(&out).contains(&format!("refusing to take over API member '{me}'")), "{}", stderr(&out));
+    assert_eq!(records(&app).await, before, "nothing changed");
+    let role_after = app.get(&format!("/system/apiMembers?conditions=identifier=%22{me}%22")).await.expect(200);
+    assert_eq!(role_after.body[0]["securityRole"], role_before.body[0]["securityRole"]);
+    app.get("/system/members?pageSize=1").await.expect(200);
+    assert!(!dir.join("k.env").exists());
+}
+
+#[tokio::test]
+async fn defect_14_the_integrator_password_is_on_disk_before_a_later_step_fails_and_a_lost_one_is_noticed() {
+    let app = TestApp::spawn().await;
+    let dir = scratch("password-kept");
+    // The role's create answers with something that is not a role: apply fails after S0.
+    let broken = proxy(app.url.clone(), |method, target, body| {
+        if method == "POST" && target.contains("/system/securityroles") {
+            *body = json!("not a role");
+        }
+    })
+    .await;
+
+    let failed = cli(&dir, &broken.url, &app, &["apply", "--key-file", "k.env"]).await;
+
+    assert_eq!(failed.status.code(), Some(2), "{}", stderr(&failed));
+    let file = dir.join("k.env");
+    assert_eq!(dotenv(&file, "CW_INTEGRATOR_USERNAME").as_deref(), Some("IntegrationSync"), "{}", stderr(&failed));
+    let password = dotenv(&file, "CW_INTEGRATOR_PASSWORD").expect("the password is in the key file");
+    assert!(login_works(&app, "IntegrationSync", &password).await, "the kept password is the login's");
+
+    // The next apply completes the setup and carries the password over.
+    let again = cli(&dir, &app.url, &app, &["--json", "apply", "--key-file", "k.env"]).await;
+    assert_eq!(again.status.code(), Some(0), "{}\n{}", stderr(&again), stdout(&again));
+    assert_eq!(dotenv(&file, "CW_INTEGRATOR_PASSWORD").as_deref(), Some(password.as_str()));
+    assert!(dotenv(&file, "CW_PRIVATE_KEY").is_some());
+
+    // A key file without the password: the login is of no use, and plan and apply say so.
+    let other = cli(&dir, &app.url, &app, &["--json", "apply", "--key-file", "other.env", "--new-key"]).await;
+    let planned = cli(&dir, &app.url, &app, &["--json", "plan", "--key-file", "other.env"]).await;
+    for out in [&other, &planned] {
+        assert_eq!(out.status.code(), Some(1), "{}\n{}", stderr(out), stdout(out));
+        let s0 = step(&report(out), "S0").clone();
+        assert_eq!(s0["status"], "failed", "{s0}");
+        assert!(s0["detail"].as_str().unwrap().contains("does not keep its password"), "{s0}");
+    }
+}
+
+#[tokio::test]
+async fn defect_15_a_value_that_cannot_be_kept_is_refused_before_any_change() {
+    let app = TestApp::spawn().await;
+    let dir = scratch("validate-first");
+    let before = records(&app).await;
+
+    for (args, what) in [
+        (vec!["--integrator", "Sync\nCW_URL=http://evil"], "integrator username"),
+        (vec!["--integrator", &"u".repeat(51)], "integrator username"),
+        (vec!["--member", "Has Space"], "member identifier"),
+        (vec!["--role", "Role\t1"], "role"),
+    ] {
+        let mut all = vec!["apply", "--key-file", "k.env"];
+        all.extend(args.iter().copied());
+        let out = cli(&dir, &app.url, &app, &all).await;
+
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(what) && stderr(&out).contains("cannot be used"), "{args:?}: {}", stderr(&out));
+        assert_eq!(records(&app).await, before, "{args:?}: the server changed");
+        assert!(!dir.join("k.env").exists(), "{args:?}: a key file was written");
+    }
+}
+
+#[tokio::test]
+async fn defect_16_names_with_backslashes_are_found_again_and_never_match_another() {
+    let app = TestApp::spawn().await;
+    let dir = scratch("backslash");
+
+    let first = cli(&dir, &app.url, &app, &["--json", "apply", "--role", "Sync\\Role", "--key-file", "k.env"]).await;
+    let second = cli(&dir, &app.url, &app, &["--json", "apply", "--role", "Sync\\Role", "--key-file", "k.env"]).await;
+    // `Admi\n` is a role of its own, not the seeded Admin.
+    let admi = cli(&dir, &app.url, &app, &["--json", "plan", "--role", "Admi\\n", "--key-file", "k.env"]).await;
+
+    assert_eq!(first.status.code(), Some(0), "{}\n{}", stderr(&first), stdout(&first));
+    assert_eq!(second.status.code(), Some(0), "{}\n{}", stderr(&second), stdout(&second));
+    assert_eq!(report(&second)["changes"], json!([]), "the role was found again");
+    let roles = app.get("/system/securityroles?pageSize=1000").await.expect(200);
+    let named = roles.body.as_array().unwrap().iter().filter(|r| r["name"] == "Sync\\Role").count();
+    assert_eq!(named, 1);
+    assert_eq!(step(&report(&admi), "S9")["status"], "todo", "{}", stdout(&admi));
+}
+
+#[tokio::test]
+async fn defect_17_an_unknown_integrator_flag_is_refused_at_its_line_before_any_call() {
+    let listener = collector().await;
+    let app = TestApp::spawn().await;
+    let dir = scratch("flag");
+    let text = "name = \"Flags\"\n[member]\nidentifier = \"FlagSync\"\nname = \"Flag Sync\"\n\
+                [integrator_login]\nflags = [\"companyApiFlag\",\n  \"compnyApiFlag\"]\n\
+                [[rows]]\nfunction = \"Companies > Company Maintenance\"\ninquire = \"All\"\n";
+    std::fs::write(dir.join("flags.toml"), text).unwrap();
+
+    let out = cli(&dir, &listener.url, &app, &["--profile", "flags.toml", "apply"]).await;
+
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("flags.toml:7:") && stderr(&out).contains("compnyApiFlag"), "{}", stderr(&out));
+    assert_eq!(listener.count(), 0, "a connection was made");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn defect_18_a_fifo_at_the_key_file_path_is_refused_at_once() {
+    let app = TestApp::spawn().await;
+    let dir = scratch("fifo");
+    let made = std::process::Command::new("mkfifo").arg(dir.join("k.env")).status().unwrap();
+    assert!(made.success());
+    let before = records(&app).await;
+
+    for command in ["plan", "apply"] {
+        let started = Instant::now();
+        let out = cli(&dir, &app.url, &app, &["--command-timeout", "5", command, "--key-file", "k.env"]).await;
+
+        assert!(started.elapsed() < Duration::from_secs(5), "{command} took {:?}", started.elapsed());
+        assert_eq!(out.status.code(), Some(2), "{command}: {}", stderr(&out));
+        assert!(stderr(&out).contains("is a FIFO (named pipe), not a regular file"), "{command}: {}", stderr(&out));
+    }
+    assert_eq!(records(&app).await, before, "nothing changed");
+}
