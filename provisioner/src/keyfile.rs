@@ -372,6 +372,29 @@ mod tests {
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "the probe file is removed");
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_link_or_a_fifo_at_the_path_is_refused_without_being_opened_or_written_through() {
+        let dir = scratch("kinds");
+        let target = dir.join("elsewhere.env");
+        std::fs::write(&target, "KEEP=1\n").unwrap();
+        let link = dir.join("link.env");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let fifo = dir.join("fifo.env");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+
+        for (path, kind) in [(&link, "a symbolic link"), (&fifo, "a FIFO (named pipe)")] {
+            let e = regular_file(path).unwrap_err();
+            assert!(matches!(&e, KeyFileError::NotAFile { kind: k, .. } if *k == kind), "{e}");
+            assert!(write_atomic(path, "CW_URL=x\n", true).is_err());
+            assert!(preflight(path).is_err());
+            assert!(read(path).is_err());
+        }
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "KEEP=1\n", "nothing written through the link");
+        assert!(!regular_file(&dir.join("none.env")).unwrap());
+        assert!(regular_file(&target).unwrap());
+    }
+
     #[test]
     fn only_plausible_keys_are_accepted() {
         plausible_key("public key", "AbC123xyz0987654").unwrap();

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use mock_connectwise::{Creds, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
-use support::{collector, proxy, scratch};
+use support::{Reply, Request, collector, proxy, scratch, serve};
 
 /// The provisioner binary run in `dir` against `url` with the app's admin keys.
 async fn cli(dir: &Path, url: &str, app: &TestApp, args: &[&str]) -> Output {
@@ -133,6 +133,62 @@ async fn defect_14_the_integrator_password_is_on_disk_before_a_later_step_fails_
         assert_eq!(s0["status"], "failed", "{s0}");
         assert!(s0["detail"].as_str().unwrap().contains("does not keep its password"), "{s0}");
     }
+}
+
+/// A proxy to `target` that never answers the first call `stall` picks, and says when it
+/// gets one.
+async fn stalling_proxy(
+    target: String,
+    stall: fn(&Request) -> bool,
+) -> (support::Hostile, std::sync::Arc<tokio::sync::Notify>) {
+    let reached = std::sync::Arc::new(tokio::sync::Notify::new());
+    let notify = reached.clone();
+    let http = reqwest::Client::new();
+    let hostile = serve(move |req: Request| {
+        let (http, target, notify) = (http.clone(), target.clone(), notify.clone());
+        async move {
+            if stall(&req) {
+                notify.notify_one();
+                return Reply::Stall(Vec::new());
+            }
+            let method = Method::from_bytes(req.method.as_bytes()).unwrap();
+            let mut out = http.request(method, format!("{target}{}", req.target)).body(req.body.clone());
+            for (k, v) in &req.headers {
+                if !["host", "content-length", "connection"].contains(&k.to_ascii_lowercase().as_str()) {
+                    out = out.header(k, v);
+                }
+            }
+            let res = out.send().await.unwrap();
+            let status = res.status().as_u16();
+            Reply::Full { status, headers: Vec::new(), body: res.bytes().await.unwrap().to_vec() }
+        }
+    })
+    .await;
+    (hostile, reached)
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn defect_14_a_kill_9_right_after_the_login_is_created_loses_no_password() {
+    let app = TestApp::spawn().await;
+    let dir = scratch("kill-9");
+    let (front, reached) =
+        stalling_proxy(app.url.clone(), |r| r.method == "POST" && r.target.contains("securityroles")).await;
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_provisioner"));
+    cmd.current_dir(&dir).env_remove("CW_PROFILE").env("CW_URL", &front.url);
+    cmd.args(["--company", &app.admin.company, "--public-key", &app.admin.public]);
+    cmd.args(["--private-key", &app.admin.private, "--client-id", &app.admin.client_id]);
+    let mut child = cmd.args(["apply", "--key-file", "k.env"]).kill_on_drop(true).spawn().unwrap();
+
+    // The login exists and the role's create hangs: kill -9 there.
+    tokio::time::timeout(Duration::from_secs(60), reached.notified()).await.expect("apply reached the role");
+    child.start_kill().unwrap();
+    let status = child.wait().await.unwrap();
+
+    assert!(!status.success());
+    let file = dir.join("k.env");
+    let password = dotenv(&file, "CW_INTEGRATOR_PASSWORD").expect("the password survived the kill");
+    assert!(login_works(&app, "IntegrationSync", &password).await);
 }
 
 #[tokio::test]
