@@ -3,6 +3,8 @@
 //! on the same connection is answered too. A body that cannot be drained is answered with
 //! `Connection: close`, never with a silent close.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions unwrap too
+
 use std::time::Duration;
 
 use cw_model::RoleLevels;

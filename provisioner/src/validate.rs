@@ -84,7 +84,8 @@ mod tests {
 
     #[test]
     fn a_line_break_or_an_overlong_name_anywhere_is_refused() {
-        let cases: [(&str, fn(&mut Setup)); 6] = [
+        type Change = fn(&mut Setup);
+        let cases: [(&str, Change); 6] = [
             ("integrator username", |s| s.integrator = "Sync\nCW_URL=evil".into()),
             ("integrator username", |s| s.integrator = "x".repeat(MAX_USERNAME + 1)),
             ("member identifier", |s| s.member = "Sync Member".into()),

@@ -91,38 +91,6 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for WriteTimeout<IO> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tokio::io::AsyncWriteExt;
-
-    #[tokio::test]
-    async fn a_writer_whose_reader_never_reads_fails_after_the_timeout() {
-        // A 1 KiB pipe: the far end never reads, so writing 1 MiB must stall.
-        let (near, _far) = tokio::io::duplex(1024);
-        let mut io = WriteTimeout::new(near, Duration::from_millis(100));
-        let started = std::time::Instant::now();
-        let written = tokio::time::timeout(Duration::from_secs(10), io.write_all(&vec![0u8; 1 << 20])).await;
-        let err = written.expect("the write gave up by itself").unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
-        assert!(started.elapsed() >= Duration::from_millis(100));
-    }
-
-    #[tokio::test]
-    async fn a_slow_but_steady_reader_is_never_cut_off() {
-        let (near, mut far) = tokio::io::duplex(1024);
-        let reader = tokio::spawn(async move {
-            let mut sink = Vec::new();
-            tokio::io::AsyncReadExt::read_to_end(&mut far, &mut sink).await.map(|_| sink.len())
-        });
-        let mut io = WriteTimeout::new(near, Duration::from_millis(200));
-        io.write_all(&vec![1u8; 256 * 1024]).await.unwrap();
-        io.shutdown().await.unwrap();
-        drop(io);
-        assert_eq!(reader.await.unwrap().unwrap(), 256 * 1024);
-    }
-}
-
 /// A request body that, when the handler drops it unread (a write refused with 401 or 403
 /// before its body is read), hands what is left to the connection, so the connection can
 /// drain it ([`drain`]) and stay usable for the client's next request on it (issue #27,
@@ -190,4 +158,36 @@ pub(super) async fn drain(mut body: hyper::body::Incoming, limit: usize, timeout
         true
     };
     tokio::time::timeout(timeout, read).await.unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    #[tokio::test]
+    async fn a_writer_whose_reader_never_reads_fails_after_the_timeout() {
+        // A 1 KiB pipe: the far end never reads, so writing 1 MiB must stall.
+        let (near, _far) = tokio::io::duplex(1024);
+        let mut io = WriteTimeout::new(near, Duration::from_millis(100));
+        let started = std::time::Instant::now();
+        let written = tokio::time::timeout(Duration::from_secs(10), io.write_all(&vec![0u8; 1 << 20])).await;
+        let err = written.expect("the write gave up by itself").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(started.elapsed() >= Duration::from_millis(100));
+    }
+
+    #[tokio::test]
+    async fn a_slow_but_steady_reader_is_never_cut_off() {
+        let (near, mut far) = tokio::io::duplex(1024);
+        let reader = tokio::spawn(async move {
+            let mut sink = Vec::new();
+            tokio::io::AsyncReadExt::read_to_end(&mut far, &mut sink).await.map(|_| sink.len())
+        });
+        let mut io = WriteTimeout::new(near, Duration::from_millis(200));
+        io.write_all(&vec![1u8; 256 * 1024]).await.unwrap();
+        io.shutdown().await.unwrap();
+        drop(io);
+        assert_eq!(reader.await.unwrap().unwrap(), 256 * 1024);
+    }
 }
