@@ -107,9 +107,9 @@ pub async fn apply(
 
 /// Refuses a setup whose API member is the one the command's own keys belong to: assigning
 /// it the integration's role would lock the administrator out (issue #27, defect 13). The
-/// mock's console names each key's member; a real server has no such listing (A27.50).
+/// caller is the `member` of its own `/system/mySecurity` rows (A27.50).
 pub(crate) async fn refuse_self(client: &Client, admin: &Connection, setup: &Setup) -> Result<(), Error> {
-    match crate::state::caller_member(client, admin).await? {
+    match crate::state::caller_member(client).await? {
         Some(me) if me.eq_ignore_ascii_case(&setup.member) => {
             Err(Error::SelfTakeover { member: setup.member.clone(), public_key: admin.public_key.clone() })
         }

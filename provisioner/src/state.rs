@@ -42,15 +42,12 @@ pub(crate) async fn find<T: DeserializeOwned>(
     Ok(found.into_iter().next())
 }
 
-/// The identifier of the member whose key `admin` holds, where the server says (the mock's
-/// console lists every key with its member; a real server lists none: `None`).
-pub(crate) async fn caller_member(client: &Client, admin: &crate::Connection) -> Result<Option<String>, Error> {
-    if !client.is_mock() {
-        return Ok(None);
-    }
-    let path = console::path::keys(client.company());
-    let keys: Vec<ApiKey> = client.console::<(), Vec<ApiKey>>(reqwest::Method::GET, &path, None).await?;
-    Ok(keys.into_iter().find(|k| k.public_key == admin.public_key).map(|k| k.member_identifier))
+/// The identifier of the member the command's own keys belong to: every row of
+/// `/system/mySecurity` names the caller's `member` (on a real server as on the mock); `None`
+/// where the server does not say.
+pub(crate) async fn caller_member(client: &Client) -> Result<Option<String>, Error> {
+    let rows: Vec<Value> = client.get("/system/mySecurity?pageSize=1").await?;
+    Ok(rows.first().and_then(|r| r["member"]["identifier"].as_str()).map(str::to_owned))
 }
 
 /// Reads a role's levels from its settings.

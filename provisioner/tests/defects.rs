@@ -96,6 +96,13 @@ async fn defect_13_apply_refuses_to_take_over_the_member_whose_keys_it_runs_with
     assert_eq!(role_after.body[0]["securityRole"], role_before.body[0]["securityRole"]);
     app.get("/system/members?pageSize=1").await.expect(200);
     assert!(!dir.join("k.env").exists());
+
+    // A server without the mock's console (a real ConnectWise) is checked the same way.
+    let real = support::proxy_with(app.url.clone(), true, |_, _, _| {}).await;
+    let out = cli(&dir, &real.url, &app, &["apply", "--member", &me.to_lowercase(), "--key-file", "k.env"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}\n{}", stderr(&out), stdout(&out));
+    assert!(stderr(&out).contains("refusing to take over API member"), "{}", stderr(&out));
+    assert_eq!(records(&app).await, before, "nothing changed");
 }
 
 #[tokio::test]
