@@ -34,6 +34,9 @@ pub struct ApplyOptions {
     /// Make a new key even when the member already has one whose private half is not in the
     /// key file.
     pub new_key: bool,
+    /// Give an existing integrator login a new password when the key file does not keep its
+    /// current one (the new one is in the key file before it is sent).
+    pub new_password: bool,
 }
 
 /// How many times a create is tried when its answer is lost.
@@ -134,6 +137,14 @@ async fn ensure_integrator(
     let flags = setup.profile.integrator_flags();
     let all_flags = || std::iter::once("canAccessAllRecordsFlag").chain(flags.iter().map(String::as_str));
     if let Some(login) = &state.integrator {
+        let kept = keyfile::kept_password(&options.key_file, &setup.integrator).is_some();
+        if !kept && options.new_password {
+            let secret = password();
+            keep_password(&options.key_file, admin, setup, key, &secret, progress)?;
+            let ops = [json!({ "op": "replace", "path": "password", "value": secret })];
+            let _: IgnoredAny = client.patch(&format!("/system/integratorlogins/{}", login.id), &ops).await?;
+            progress.changes.push(format!("S0: gave integrator login '{}' a new password", setup.integrator));
+        }
         if !state.integrator_gaps(flags).is_empty() {
             let mut ops = vec![json!({ "op": "replace", "path": "inactiveFlag", "value": false })];
             ops.extend(all_flags().map(|f| json!({ "op": "replace", "path": f, "value": true })));

@@ -72,8 +72,8 @@ fn integrator_step(state: &State, setup: &Setup, kept: bool) -> StepReport {
             Status::Failed,
             format!(
                 "integrator login '{}' exists but the key file does not keep its password (CW_INTEGRATOR_PASSWORD); \
-                 set a new password in System > Integrator Login and add it to the key file, or delete the login \
-                 and run apply again",
+                 `apply --new-password` gives it a new one (kept in the key file first), or set one in System > \
+                 Integrator Login and add it to the key file",
                 setup.integrator
             ),
         )

@@ -140,6 +140,13 @@ async fn defect_14_the_integrator_password_is_on_disk_before_a_later_step_fails_
         assert_eq!(s0["status"], "failed", "{s0}");
         assert!(s0["detail"].as_str().unwrap().contains("does not keep its password"), "{s0}");
     }
+    // `--new-password` repairs it: a new password, in the key file before it is sent.
+    let repaired = cli(&dir, &app.url, &app, &["--json", "apply", "--key-file", "other.env", "--new-password"]).await;
+    assert_eq!(repaired.status.code(), Some(0), "{}\n{}", stderr(&repaired), stdout(&repaired));
+    let new = dotenv(&dir.join("other.env"), "CW_INTEGRATOR_PASSWORD").expect("the new password is kept");
+    assert_ne!(new, password);
+    assert!(login_works(&app, "IntegrationSync", &new).await && !login_works(&app, "IntegrationSync", &password).await);
+    assert!(dotenv(&dir.join("other.env"), "CW_PRIVATE_KEY").is_some(), "the key file keeps its keys");
 }
 
 /// A proxy to `target` that never answers the first call `stall` picks, and says when it
