@@ -181,28 +181,41 @@ async fn stalling_proxy(
     (hostile, reached)
 }
 
+/// The calls `apply` makes after it created the login, each a place to be killed at.
+const AFTER_THE_LOGIN: [(&str, fn(&Request) -> bool); 4] = [
+    ("the role's create", |r| r.method == "POST" && r.target.contains("/system/securityroles")),
+    ("the role's levels", |r| r.method == "PATCH" && r.target.contains("/levels")),
+    ("the member's create", |r| r.method == "POST" && r.target.contains("/system/apiMembers")),
+    ("the key's create", |r| r.method == "POST" && r.target.ends_with("/keys")),
+];
+
 #[cfg(unix)]
 #[tokio::test]
-async fn defect_14_a_kill_9_right_after_the_login_is_created_loses_no_password() {
-    let app = TestApp::spawn().await;
-    let dir = scratch("kill-9");
-    let (front, reached) =
-        stalling_proxy(app.url.clone(), |r| r.method == "POST" && r.target.contains("securityroles")).await;
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_provisioner"));
-    cmd.current_dir(&dir).env_remove("CW_PROFILE").env("CW_URL", &front.url);
-    cmd.args(["--company", &app.admin.company, "--public-key", &app.admin.public]);
-    cmd.args(["--private-key", &app.admin.private, "--client-id", &app.admin.client_id]);
-    let mut child = cmd.args(["apply", "--key-file", "k.env"]).kill_on_drop(true).spawn().unwrap();
+async fn defect_14_a_kill_9_anywhere_after_the_login_is_created_loses_no_password() {
+    for (at, stall) in AFTER_THE_LOGIN {
+        let app = TestApp::spawn().await;
+        let dir = scratch(&format!("kill-9-{}", at.replace(' ', "-").replace('\'', "")));
+        let (front, reached) = stalling_proxy(app.url.clone(), stall).await;
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_provisioner"));
+        cmd.current_dir(&dir).env_remove("CW_PROFILE").env("CW_URL", &front.url);
+        cmd.args(["--company", &app.admin.company, "--public-key", &app.admin.public]);
+        cmd.args(["--private-key", &app.admin.private, "--client-id", &app.admin.client_id]);
+        let mut child = cmd.args(["apply", "--key-file", "k.env"]).kill_on_drop(true).spawn().unwrap();
 
-    // The login exists and the role's create hangs: kill -9 there.
-    tokio::time::timeout(Duration::from_secs(60), reached.notified()).await.expect("apply reached the role");
-    child.start_kill().unwrap();
-    let status = child.wait().await.unwrap();
+        // The login exists and the call hangs: kill -9 there.
+        tokio::time::timeout(Duration::from_secs(60), reached.notified()).await.expect("apply reached the call");
+        child.start_kill().unwrap();
+        assert!(!child.wait().await.unwrap().success());
 
-    assert!(!status.success());
-    let file = dir.join("k.env");
-    let password = dotenv(&file, "CW_INTEGRATOR_PASSWORD").expect("the password survived the kill");
-    assert!(login_works(&app, "IntegrationSync", &password).await);
+        let file = dir.join("k.env");
+        let password = dotenv(&file, "CW_INTEGRATOR_PASSWORD").unwrap_or_else(|| panic!("{at}: the password is lost"));
+        assert!(login_works(&app, "IntegrationSync", &password).await, "{at}");
+        // The next apply finishes the setup and keeps the same password.
+        let again = cli(&dir, &app.url, &app, &["apply", "--key-file", "k.env"]).await;
+        assert_eq!(again.status.code(), Some(0), "{at}: {}\n{}", stderr(&again), stdout(&again));
+        assert_eq!(dotenv(&file, "CW_INTEGRATOR_PASSWORD").as_deref(), Some(password.as_str()), "{at}");
+        assert!(dotenv(&file, "CW_PRIVATE_KEY").is_some(), "{at}");
+    }
 }
 
 #[tokio::test]
