@@ -151,10 +151,7 @@ async fn defect_14_the_integrator_password_is_on_disk_before_a_later_step_fails_
 
 /// A proxy to `target` that never answers the first call `stall` picks, and says when it
 /// gets one.
-async fn stalling_proxy(
-    target: String,
-    stall: fn(&Request) -> bool,
-) -> (support::Hostile, std::sync::Arc<tokio::sync::Notify>) {
+async fn stalling_proxy(target: String, stall: Picks) -> (support::Hostile, std::sync::Arc<tokio::sync::Notify>) {
     let reached = std::sync::Arc::new(tokio::sync::Notify::new());
     let notify = reached.clone();
     let http = reqwest::Client::new();
@@ -181,8 +178,11 @@ async fn stalling_proxy(
     (hostile, reached)
 }
 
+/// Whether a call is the one to stall.
+type Picks = fn(&Request) -> bool;
+
 /// The calls `apply` makes after it created the login, each a place to be killed at.
-const AFTER_THE_LOGIN: [(&str, fn(&Request) -> bool); 4] = [
+const AFTER_THE_LOGIN: [(&str, Picks); 4] = [
     ("the role's create", |r| r.method == "POST" && r.target.contains("/system/securityroles")),
     ("the role's levels", |r| r.method == "PATCH" && r.target.contains("/levels")),
     ("the member's create", |r| r.method == "POST" && r.target.contains("/system/apiMembers")),
