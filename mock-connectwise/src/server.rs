@@ -185,6 +185,10 @@ async fn serve_connection<IO>(
                 if let Some(res) = early {
                     return Ok(res);
                 }
+                if http_body::Body::is_end_stream(req.body()) {
+                    // No body (most calls): nothing can be left unread.
+                    return Ok(app.serve(req.map(axum::body::Body::new)).await);
+                }
                 let left = Arc::new(std::sync::Mutex::new(None));
                 let req = req.map(|b| axum::body::Body::new(Leftover::new(b, left.clone())));
                 let mut res = app.serve(req).await;

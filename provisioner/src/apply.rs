@@ -34,6 +34,12 @@ pub struct ApplyOptions {
     /// Make a new key even when the member already has one whose private half is not in the
     /// key file.
     pub new_key: bool,
+}
+
+/// What `apply` may repair beyond [`ApplyOptions`] (apart so that adding a repair does not
+/// change the options every caller builds).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Repairs {
     /// Give an existing integrator login a new password when the key file does not keep its
     /// current one (the new one is in the key file before it is sent).
     pub new_password: bool,
@@ -90,6 +96,17 @@ pub async fn apply(
     setup: &Setup,
     options: &ApplyOptions,
 ) -> Result<Report, Error> {
+    apply_repairing(client, admin, setup, options, Repairs::default()).await
+}
+
+/// [`apply`], with the repairs asked for (`apply --new-password`).
+pub async fn apply_repairing(
+    client: &Client,
+    admin: &Connection,
+    setup: &Setup,
+    options: &ApplyOptions,
+    repairs: Repairs,
+) -> Result<Report, Error> {
     crate::validate::setup(setup, admin)?;
     let state = State::read(client, setup).await?;
     refuse_self(client, admin, setup).await?;
@@ -100,7 +117,7 @@ pub async fn apply(
         keyfile::preflight(&options.key_file)?;
     }
     let mut progress = Progress::default();
-    ensure_integrator(client, admin, setup, options, &state, &key, &mut progress).await?;
+    ensure_integrator(client, admin, setup, (options, repairs), &state, &key, &mut progress).await?;
     let role_id = ensure_role(client, setup, &mut progress).await?;
     ensure_levels(client, setup, role_id, &mut progress).await?;
     ensure_member(client, setup, role_id, &mut progress).await?;
@@ -126,7 +143,7 @@ async fn ensure_integrator(
     client: &Client,
     admin: &Connection,
     setup: &Setup,
-    options: &ApplyOptions,
+    (options, repairs): (&ApplyOptions, Repairs),
     state: &State,
     key: &KeyStatus,
     progress: &mut Progress,
@@ -138,7 +155,7 @@ async fn ensure_integrator(
     let all_flags = || std::iter::once("canAccessAllRecordsFlag").chain(flags.iter().map(String::as_str));
     if let Some(login) = &state.integrator {
         let kept = keyfile::kept_password(&options.key_file, &setup.integrator).is_some();
-        if !kept && options.new_password {
+        if !kept && repairs.new_password {
             let secret = password();
             keep_password(&options.key_file, admin, setup, key, &secret, progress)?;
             let ops = [json!({ "op": "replace", "path": "password", "value": secret })];

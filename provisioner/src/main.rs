@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use provisioner::apply::ApplyOptions;
+use provisioner::apply::{ApplyOptions, Repairs};
 use provisioner::config::Settings;
 use provisioner::verify::VerifyOptions;
 use provisioner::{Client, Error, Limits, Profile, Report, RetryPolicy, Setup};
@@ -173,9 +173,10 @@ async fn run(cli: &Cli) -> Result<(Report, Option<String>), Error> {
             Ok((provisioner::plan::plan(&client, &setup(args, profile), &args.key_file).await?, None))
         }
         Command::Apply { setup: args, new_key, new_password, show_private_key } => {
-            let options =
-                ApplyOptions { key_file: args.key_file.clone(), new_key: *new_key, new_password: *new_password };
-            let report = provisioner::apply::apply(&client, &conn, &setup(args, profile), &options).await?;
+            let options = ApplyOptions { key_file: args.key_file.clone(), new_key: *new_key };
+            let repairs = Repairs { new_password: *new_password };
+            let report =
+                provisioner::apply::apply_repairing(&client, &conn, &setup(args, profile), &options, repairs).await?;
             Ok((report, show_keys(*show_private_key, &args.key_file)))
         }
         Command::Verify { read_only } => {

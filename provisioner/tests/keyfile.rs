@@ -18,13 +18,7 @@ use support::{admin, connect, proxy, scratch};
 
 async fn apply_as(conn: &Connection, file: &Path) -> Result<Report, Error> {
     let client = connect(conn).await;
-    apply(
-        &client,
-        conn,
-        &Setup::default(),
-        &ApplyOptions { key_file: file.to_path_buf(), new_key: false, new_password: false },
-    )
-    .await
+    apply(&client, conn, &Setup::default(), &ApplyOptions { key_file: file.to_path_buf(), new_key: false }).await
 }
 
 /// Integrator logins, roles, API members and keys on the server.

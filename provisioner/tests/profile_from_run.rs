@@ -106,7 +106,7 @@ async fn a_profile_derived_from_a_soft_mode_run_is_exactly_the_role_the_run_need
     let key_file = temp_file("SyncRun.env");
 
     // Act: apply --profile FILE, then replay the run as the member apply made.
-    let options = ApplyOptions { key_file: key_file.clone(), new_key: false, new_password: false };
+    let options = ApplyOptions { key_file: key_file.clone(), new_key: false };
     let applied =
         apply(&client, &admin(&app), &Setup::for_profile(profile.clone()), &options).await.expect("apply runs");
     let (conn, _) = provisioner::keyfile::read(&key_file).expect("apply wrote the key file");

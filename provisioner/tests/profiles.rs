@@ -24,7 +24,7 @@ async fn round_trip(profile: Profile) -> Result<(), String> {
     let file = scratch(&format!("profile-{}", profile.id)).join("k.env");
     let client = connect(&admin(&app)).await;
     let setup = Setup::for_profile(profile.clone());
-    let options = ApplyOptions { key_file: file.clone(), new_key: false, new_password: false };
+    let options = ApplyOptions { key_file: file.clone(), new_key: false };
     let applied = apply(&client, &admin(&app), &setup, &options).await.map_err(|e| format!("apply: {e}"))?;
     if !applied.ok {
         return Err(format!("apply:\n{}", applied.render()));

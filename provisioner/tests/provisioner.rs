@@ -30,7 +30,7 @@ async fn connect(conn: &Connection) -> Client {
 
 async fn apply_to(app: &TestApp, file: &Path) -> Report {
     let client = connect(&admin(app)).await;
-    let options = ApplyOptions { key_file: file.to_path_buf(), new_key: false, new_password: false };
+    let options = ApplyOptions { key_file: file.to_path_buf(), new_key: false };
     apply(&client, &admin(app), &Setup::default(), &options).await.expect("apply runs")
 }
 
@@ -209,7 +209,7 @@ async fn apply_refuses_to_make_a_second_key_when_the_private_half_of_the_first_i
     let again = apply_to(&app, &file).await;
     let forced = {
         let client = connect(&admin(&app)).await;
-        let options = ApplyOptions { key_file: file.clone(), new_key: true, new_password: false };
+        let options = ApplyOptions { key_file: file.clone(), new_key: true };
         apply(&client, &admin(&app), &Setup::default(), &options).await.unwrap()
     };
 
