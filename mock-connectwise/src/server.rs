@@ -4,7 +4,10 @@
 //! a deadline for slow clients to send their headers, a cap on header size, a cap on
 //! connections, a deadline for clients that stop reading their answers ([`bounded`]), a 413
 //! before any `100 Continue` for a body declared too large, and a way for a `drop` fault to
-//! close one connection without an answer.
+//! close one connection without an answer. A write refused before its body is read (401, 403)
+//! has that body drained after the answer is made, within the body limit and timeout, so a
+//! keep-alive client's next call on the connection works; a body that cannot be drained gets
+//! `Connection: close` on the answer instead of a silent close.
 
 mod bounded;
 
@@ -25,10 +28,13 @@ use crate::app::App;
 use crate::console::guard::CONSOLE_MAX_BODY_BYTES;
 use crate::state::{ApiConfig, Hangup};
 use crate::store::Store;
-use bounded::WriteTimeout;
+use bounded::{Leftover, WriteTimeout, drain};
 
 /// The read buffer, and so the largest request head, per connection; larger heads get 431.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// The longest a refused write's unread body is waited for before the answer says
+/// `Connection: close` instead (A27.54).
+const LEFTOVER_WAIT: Duration = Duration::from_secs(2);
 /// How long in-flight calls may take to finish once shutdown starts.
 const DRAIN: Duration = Duration::from_secs(10);
 
@@ -44,6 +50,7 @@ pub async fn serve(
 ) -> io::Result<()> {
     let limits = Limits {
         header_timeout: config.header_timeout,
+        body_timeout: config.body_timeout,
         write_timeout: config.write_timeout,
         max_body_bytes: config.max_body_bytes,
     };
@@ -101,6 +108,7 @@ pub async fn serve(
 #[derive(Clone, Copy, Debug)]
 struct Limits {
     header_timeout: Duration,
+    body_timeout: Duration,
     write_timeout: Duration,
     max_body_bytes: usize,
 }
@@ -165,7 +173,8 @@ async fn serve_connection<IO>(
     let service = {
         let hangup = Hangup(hangup.clone());
         hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-            let early = early_refusal(req.headers(), body_limit(req.uri().path(), limits));
+            let limit = body_limit(req.uri().path(), limits);
+            let early = early_refusal(req.headers(), limit);
             req.extensions_mut().insert(hangup.clone());
             if https && !req.headers().contains_key("x-forwarded-proto") {
                 // Links in answers (`Link`, `*_href`) use the scheme the client used.
@@ -173,10 +182,25 @@ async fn serve_connection<IO>(
             }
             let app = app.clone();
             async move {
-                match early {
-                    Some(res) => Ok(res),
-                    None => Ok::<_, std::convert::Infallible>(app.serve(req.map(axum::body::Body::new)).await),
+                if let Some(res) = early {
+                    return Ok(res);
                 }
+                if http_body::Body::is_end_stream(req.body()) {
+                    // No body (most calls): nothing can be left unread.
+                    return Ok(app.serve(req.map(axum::body::Body::new)).await);
+                }
+                let left = Arc::new(std::sync::Mutex::new(None));
+                let req = req.map(|b| axum::body::Body::new(Leftover::new(b, left.clone())));
+                let mut res = app.serve(req).await;
+                let unread = left.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+                if let Some(body) = unread {
+                    // Not the whole body timeout: a refusal is not held back long for a
+                    // client that sends no more; it is told to close instead.
+                    if !drain(body, limit, limits.body_timeout.min(LEFTOVER_WAIT)).await {
+                        res.headers_mut().insert(header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+                    }
+                }
+                Ok::<_, std::convert::Infallible>(res)
             }
         })
     };

@@ -2,10 +2,12 @@
 //! the UI-only steps through the mock console on mock-connectwise (key with "Save", role
 //! levels), and prints exact UI instructions for them on a real server. Idempotent.
 //!
-//! Order matters: everything is read first, then the key file is proven writable
-//! ([`keyfile::preflight`]) before anything changes on the server, because a new integrator
-//! password or private key that cannot be written is lost for good. An existing key file is
-//! never replaced without a timestamped backup, which the report names.
+//! Order matters: every value is validated ([`crate::validate`]) and everything is read first;
+//! a setup naming the member whose keys the command runs with is refused (it would lock the
+//! administrator out); then the key file is proven writable ([`keyfile::preflight`]) before
+//! anything changes on the server, and each secret is written to it the moment it exists
+//! ([`crate::keep`]), because a password or private key that is not on disk is lost for good.
+//! An existing key file is never replaced without a timestamped backup, which the report names.
 
 use std::path::PathBuf;
 
@@ -15,6 +17,7 @@ use serde::Serialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::{Value, json};
 
+use crate::keep::{Progress, keep_password, login_entries, write_key_file};
 use crate::keyfile::{self, KeyStatus};
 use crate::plan::{assess, missing_levels};
 use crate::records::{ApiMember, IntegratorLogin, SecurityRole};
@@ -33,11 +36,13 @@ pub struct ApplyOptions {
     pub new_key: bool,
 }
 
-/// What `apply` did and what is left to a person.
-#[derive(Default)]
-struct Progress {
-    changes: Vec<String>,
-    instructions: Vec<String>,
+/// What `apply` may repair beyond [`ApplyOptions`] (apart so that adding a repair does not
+/// change the options every caller builds).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Repairs {
+    /// Give an existing integrator login a new password when the key file does not keep its
+    /// current one (the new one is in the key file before it is sent).
+    pub new_password: bool,
 }
 
 /// How many times a create is tried when its answer is lost.
@@ -91,56 +96,94 @@ pub async fn apply(
     setup: &Setup,
     options: &ApplyOptions,
 ) -> Result<Report, Error> {
+    apply_repairing(client, admin, setup, options, Repairs::default()).await
+}
+
+/// [`apply`], with the repairs asked for (`apply --new-password`).
+pub async fn apply_repairing(
+    client: &Client,
+    admin: &Connection,
+    setup: &Setup,
+    options: &ApplyOptions,
+    repairs: Repairs,
+) -> Result<Report, Error> {
+    crate::validate::setup(setup, admin)?;
     let state = State::read(client, setup).await?;
-    let key = keyfile::check(&options.key_file).await;
+    refuse_self(client, admin, setup).await?;
+    let key = keyfile::check(&options.key_file).await?;
     let new_login = setup.profile.integrator_login.is_some() && state.integrator.is_none();
     if key != KeyStatus::Works || new_login {
         // Nothing changes on the server before the secrets it makes can be kept.
         keyfile::preflight(&options.key_file)?;
     }
     let mut progress = Progress::default();
-    let secret = ensure_integrator(client, setup, &state, &mut progress).await?;
+    ensure_integrator(client, admin, setup, (options, repairs), &state, &key, &mut progress).await?;
     let role_id = ensure_role(client, setup, &mut progress).await?;
     ensure_levels(client, setup, role_id, &mut progress).await?;
     ensure_member(client, setup, role_id, &mut progress).await?;
-    let key_problem = ensure_key(client, admin, setup, options, &key, secret.as_deref(), &mut progress).await?;
+    let key_problem = ensure_key(client, admin, setup, options, &key, &mut progress).await?;
     report(client, setup, options, key_problem, progress).await
 }
 
-/// S0: the integrator login, with a generated password; returns the password of a login
-/// this run created.
+/// Refuses a setup whose API member is the one the command's own keys belong to: assigning
+/// it the integration's role would lock the administrator out (issue #27, defect 13). The
+/// caller is the `member` of its own `/system/mySecurity` rows (A27.50).
+pub(crate) async fn refuse_self(client: &Client, admin: &Connection, setup: &Setup) -> Result<(), Error> {
+    match crate::state::caller_member(client).await? {
+        Some(me) if me.eq_ignore_ascii_case(&setup.member) => {
+            Err(Error::SelfTakeover { member: setup.member.clone(), public_key: admin.public_key.clone() })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// S0: the integrator login, with a generated password that is in the key file before the
+/// login is created.
 async fn ensure_integrator(
     client: &Client,
+    admin: &Connection,
     setup: &Setup,
+    (options, repairs): (&ApplyOptions, Repairs),
     state: &State,
+    key: &KeyStatus,
     progress: &mut Progress,
-) -> Result<Option<String>, Error> {
+) -> Result<(), Error> {
     if setup.profile.integrator_login.is_none() {
-        return Ok(None);
+        return Ok(());
     }
     let flags = setup.profile.integrator_flags();
     let all_flags = || std::iter::once("canAccessAllRecordsFlag").chain(flags.iter().map(String::as_str));
     if let Some(login) = &state.integrator {
+        let kept = keyfile::kept_password(&options.key_file, &setup.integrator).is_some();
+        if !kept && repairs.new_password {
+            let secret = password();
+            keep_password(&options.key_file, admin, setup, key, &secret, progress)?;
+            let ops = [json!({ "op": "replace", "path": "password", "value": secret })];
+            let _: IgnoredAny = client.patch(&format!("/system/integratorlogins/{}", login.id), &ops).await?;
+            progress.changes.push(format!("S0: gave integrator login '{}' a new password", setup.integrator));
+        }
         if !state.integrator_gaps(flags).is_empty() {
             let mut ops = vec![json!({ "op": "replace", "path": "inactiveFlag", "value": false })];
             ops.extend(all_flags().map(|f| json!({ "op": "replace", "path": f, "value": true })));
             let _: IgnoredAny = client.patch(&format!("/system/integratorlogins/{}", login.id), &ops).await?;
             progress.changes.push(format!("S0: set the API flags of integrator login '{}'", setup.integrator));
         }
-        return Ok(None);
+        return Ok(());
     }
     let secret = password();
+    // On disk before the create is sent: a create whose answer is lost, or a run killed after
+    // it, still leaves the password where the operator will look.
+    keep_password(&options.key_file, admin, setup, key, &secret, progress)?;
     let mut body = json!({ "username": setup.integrator, "password": secret });
     for flag in all_flags() {
         body[flag] = Value::Bool(true);
     }
     let (_, created): (IntegratorLogin, bool) =
         ensure(client, "/system/integratorlogins", "username", &setup.integrator, &body).await?;
-    if !created {
-        return Ok(None);
+    if created {
+        progress.changes.push(format!("S0: created integrator login '{}'", setup.integrator));
     }
-    progress.changes.push(format!("S0: created integrator login '{}'", setup.integrator));
-    Ok(Some(secret))
+    Ok(())
 }
 
 /// S9: the role; returns its id.
@@ -236,22 +279,14 @@ async fn ensure_key(
     setup: &Setup,
     options: &ApplyOptions,
     key: &KeyStatus,
-    secret: Option<&str>,
     progress: &mut Progress,
 ) -> Result<Option<String>, Error> {
     let file = &options.key_file;
     if *key == KeyStatus::Works {
-        if let Some(secret) = secret {
-            let (conn, mut extra) = keyfile::read(file)?;
-            extra.retain(|(k, _)| !k.starts_with("CW_INTEGRATOR_"));
-            let mut pairs: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            pairs.extend([("CW_INTEGRATOR_USERNAME", setup.integrator.as_str()), ("CW_INTEGRATOR_PASSWORD", secret)]);
-            write_key_file(file, &keyfile::render(file, &conn, &pairs)?, progress)?;
-        }
         return Ok(None);
     }
     if !client.is_mock() {
-        ui_key_steps(admin, setup, file, secret, progress)?;
+        ui_key_steps(setup, file, progress);
         return Ok(None);
     }
     let state = State::read(client, setup).await?;
@@ -264,9 +299,10 @@ async fn ensure_key(
             file.display()
         )));
     }
+    // The login's password, kept earlier in this run or by an earlier one, is carried over.
+    let login = login_entries(file, setup);
     let conn = new_key(client, admin, setup).await?;
-    let mut extra = vec![("CW_INTEGRATOR_USERNAME", setup.integrator.as_str())];
-    extra.extend(secret.map(|s| ("CW_INTEGRATOR_PASSWORD", s)));
+    let extra: Vec<(&str, &str)> = login.iter().map(|(k, v)| (*k, v.as_str())).collect();
     write_key_file(file, &keyfile::render(file, &conn, &extra)?, progress)?;
     progress.changes.push(format!(
         "S5-S8: made API key {} for '{}' with Save; identity written to {}",
@@ -297,33 +333,9 @@ async fn new_key(client: &Client, admin: &Connection, setup: &Setup) -> Result<C
     })
 }
 
-/// On a real server: the key steps as UI instructions, and a new integrator login's
-/// password kept in the key file (without keys until a person adds them).
-fn ui_key_steps(
-    admin: &Connection,
-    setup: &Setup,
-    file: &std::path::Path,
-    secret: Option<&str>,
-    progress: &mut Progress,
-) -> Result<(), Error> {
-    if let Some(secret) = secret {
-        let pairs = [
-            ("CW_URL", admin.url.as_str()),
-            ("CW_COMPANY", admin.company.as_str()),
-            ("CW_CLIENT_ID", admin.client_id.as_str()),
-            ("CW_INTEGRATOR_USERNAME", setup.integrator.as_str()),
-            ("CW_INTEGRATOR_PASSWORD", secret),
-        ];
-        let mut text = String::from("# Written by `provisioner apply`. Add CW_PUBLIC_KEY and CW_PRIVATE_KEY (S8).\n");
-        for (k, v) in pairs {
-            text.push_str(
-                &crate::config::dotenv_line(k, v)
-                    .map_err(|source| keyfile::KeyFileError::Settings { path: file.to_path_buf(), source })?,
-            );
-        }
-        write_key_file(file, &text, progress)?;
-        progress.changes.push(format!("S0: the integrator login's password is in {}", file.display()));
-    }
+/// On a real server: the key steps as UI instructions (a new integrator login's password is
+/// already in the key file, without keys until a person adds them).
+fn ui_key_steps(setup: &Setup, file: &std::path::Path, progress: &mut Progress) {
     let steps = [
         ("S2-S4", format!("System > Members > API Members: open '{}'", setup.member)),
         ("S5", "open the API Keys tab and click +".to_owned()),
@@ -338,22 +350,6 @@ fn ui_key_steps(
         ),
     ];
     progress.instructions.extend(steps.into_iter().map(|(id, text)| format!("{id}: {text}")));
-    Ok(())
-}
-
-/// Writes the key file; an existing file is first copied to a timestamped backup, named in
-/// the report.
-fn write_key_file(path: &std::path::Path, contents: &str, progress: &mut Progress) -> Result<(), Error> {
-    if path.exists() {
-        let kept = keyfile::backup(path)?;
-        progress.changes.push(format!(
-            "kept the previous {} as {} (mode 0600) before replacing it",
-            path.display(),
-            kept.display()
-        ));
-    }
-    keyfile::write_atomic(path, contents, true)?;
-    Ok(())
 }
 
 /// The report after the changes: every step assessed again from the server.
@@ -365,8 +361,9 @@ async fn report(
     progress: Progress,
 ) -> Result<Report, Error> {
     let state = State::read(client, setup).await?;
-    let key = keyfile::check(&options.key_file).await;
-    let mut steps = assess(&state, setup, client.is_mock(), &key);
+    let key = keyfile::check(&options.key_file).await?;
+    let kept = keyfile::kept_password(&options.key_file, &setup.integrator).is_some();
+    let mut steps = assess(&state, setup, client.is_mock(), &key, kept);
     if let Some(problem) = key_problem {
         for s in steps.iter_mut().filter(|s| ["S5", "S6", "S7", "S8"].contains(&s.id.as_str())) {
             s.status = Status::Failed;

@@ -155,6 +155,28 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// A name or value of the setup that cannot be used; found before anything changes.
+    #[error("{what} {value:?} cannot be used: {reason}")]
+    InvalidSetup {
+        /// Which value (`integrator username`, `member identifier`, ...).
+        what: &'static str,
+        /// The value as given.
+        value: String,
+        /// Why not.
+        reason: String,
+    },
+    /// The setup names the member whose keys the provisioner runs with: applying it would
+    /// reassign the caller's own role and lock it out.
+    #[error(
+        "refusing to take over API member '{member}': it is the member whose keys this command runs with \
+         (public key {public_key}); give the integration a member of its own (--member or the profile's [member])"
+    )]
+    SelfTakeover {
+        /// The member's identifier.
+        member: String,
+        /// The administrator's public key.
+        public_key: String,
+    },
     /// Missing settings, or an unreadable env file.
     #[error(transparent)]
     Settings(#[from] cw_model::SettingsError),

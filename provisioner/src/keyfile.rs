@@ -35,11 +35,14 @@ pub enum KeyFileError {
         /// The key file.
         path: PathBuf,
     },
-    /// The path names something that is neither a file nor missing (a socket, a device).
-    #[error("key file {} exists and is not a regular file", path.display())]
+    /// The path names something that is neither a regular file nor missing (a FIFO, a
+    /// socket, a device, a symbolic link): it is never opened.
+    #[error("key file {} is {kind}, not a regular file; refusing to open it", path.display())]
     NotAFile {
         /// The key file.
         path: PathBuf,
+        /// What it is (`a FIFO`, `a symbolic link`, ...).
+        kind: &'static str,
     },
     /// A file cannot be created in the directory (read-only, no permission, full).
     #[error("key file {}: cannot write in {}", path.display(), dir.display())]
@@ -97,16 +100,50 @@ fn directory(path: &Path) -> PathBuf {
     }
 }
 
+/// Whether a regular file is at `path` (`Ok(false)`: nothing is), found without opening it or
+/// following a link: a FIFO would block the open past every time limit (issue #27, defect
+/// 18), and a link would let a write land somewhere else.
+pub fn regular_file(path: &Path) -> Result<bool, KeyFileError> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(source) => return Err(KeyFileError::Write { path: path.to_path_buf(), source }),
+    };
+    let ty = meta.file_type();
+    if ty.is_file() {
+        return Ok(true);
+    }
+    if ty.is_dir() {
+        return Err(KeyFileError::IsDirectory { path: path.to_path_buf() });
+    }
+    let kind = if ty.is_symlink() { "a symbolic link" } else { special_kind(&ty) };
+    Err(KeyFileError::NotAFile { path: path.to_path_buf(), kind })
+}
+
+#[cfg(unix)]
+fn special_kind(ty: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ty.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if ty.is_socket() {
+        "a socket"
+    } else if ty.is_block_device() || ty.is_char_device() {
+        "a device"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_: &std::fs::FileType) -> &'static str {
+    "a special file"
+}
+
 /// Proves `path` can be written without touching it: its directory exists, it is not a
 /// directory, and a file can be created (and is removed again) beside it.
 pub fn preflight(path: &Path) -> Result<(), KeyFileError> {
     let dir = directory(path);
-    if path.is_dir() {
-        return Err(KeyFileError::IsDirectory { path: path.to_path_buf() });
-    }
-    if path.exists() && !path.is_file() {
-        return Err(KeyFileError::NotAFile { path: path.to_path_buf() });
-    }
+    regular_file(path)?;
     if !dir.is_dir() {
         return Err(KeyFileError::NoDirectory { path: path.to_path_buf(), dir });
     }
@@ -177,7 +214,8 @@ fn utc_stamp(at: std::time::SystemTime) -> String {
 /// same directory, synced, then renamed over `path`. Refuses to replace an existing file
 /// unless `replace` is set (callers keep a [`backup`] first).
 pub fn write_atomic(path: &Path, contents: &str, replace: bool) -> Result<(), KeyFileError> {
-    if path.exists() && !replace {
+    // Never over a link, a FIFO or a directory: only a regular file is replaced.
+    if regular_file(path)? && !replace {
         return Err(KeyFileError::Exists { path: path.to_path_buf() });
     }
     let tmp = temp_name(path, "tmp")?;
@@ -203,6 +241,7 @@ pub fn render(path: &Path, conn: &Connection, extra: &[(&str, &str)]) -> Result<
 
 /// A key file's connection and extra entries.
 pub fn read(path: &Path) -> Result<(Connection, Vec<(String, String)>), KeyFileError> {
+    regular_file(path)?;
     let settings = |source| KeyFileError::Settings { path: path.to_path_buf(), source };
     let (s, extra) = Settings::from_dotenv(path).map_err(settings)?;
     Ok((s.integration().map_err(settings)?, extra))
@@ -238,11 +277,27 @@ pub enum KeyStatus {
     Broken(String),
 }
 
-/// Whether the keys in `path` authenticate against the server.
-pub async fn check(path: &Path) -> KeyStatus {
-    if !path.exists() {
-        return KeyStatus::Missing;
+/// The integrator password the key file at `path` keeps for `username`, if it keeps one
+/// (a file that is missing, not a regular file or unreadable keeps none).
+pub fn kept_password(path: &Path, username: &str) -> Option<String> {
+    if !matches!(regular_file(path), Ok(true)) {
+        return None;
     }
+    let pairs = cw_model::connection::read_dotenv(path).ok()?;
+    let get = |k: &str| pairs.iter().rev().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    (get("CW_INTEGRATOR_USERNAME").as_deref() == Some(username)).then(|| get("CW_INTEGRATOR_PASSWORD")).flatten()
+}
+
+/// Whether the keys in `path` authenticate against the server. Anything at `path` that is
+/// not a regular file is refused before it is opened.
+pub async fn check(path: &Path) -> Result<KeyStatus, KeyFileError> {
+    if !regular_file(path)? {
+        return Ok(KeyStatus::Missing);
+    }
+    Ok(check_file(path).await)
+}
+
+async fn check_file(path: &Path) -> KeyStatus {
     let (conn, _) = match read(path) {
         Ok(c) => c,
         Err(e) => return KeyStatus::Broken(crate::chain(&e)),
@@ -315,6 +370,29 @@ mod tests {
         assert!(matches!(preflight(&dir), Err(KeyFileError::IsDirectory { .. })));
         preflight(&dir.join("k.env")).unwrap();
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "the probe file is removed");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_or_a_fifo_at_the_path_is_refused_without_being_opened_or_written_through() {
+        let dir = scratch("kinds");
+        let target = dir.join("elsewhere.env");
+        std::fs::write(&target, "KEEP=1\n").unwrap();
+        let link = dir.join("link.env");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let fifo = dir.join("fifo.env");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+
+        for (path, kind) in [(&link, "a symbolic link"), (&fifo, "a FIFO (named pipe)")] {
+            let e = regular_file(path).unwrap_err();
+            assert!(matches!(&e, KeyFileError::NotAFile { kind: k, .. } if *k == kind), "{e}");
+            assert!(write_atomic(path, "CW_URL=x\n", true).is_err());
+            assert!(preflight(path).is_err());
+            assert!(read(path).is_err());
+        }
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "KEEP=1\n", "nothing written through the link");
+        assert!(!regular_file(&dir.join("none.env")).unwrap());
+        assert!(regular_file(&target).unwrap());
     }
 
     #[test]

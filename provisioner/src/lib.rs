@@ -8,7 +8,9 @@
 //! - [`state`]: what the server holds now, read as the administrator.
 //! - [`plan`], [`apply`], [`verify`]: the three commands, each returning a [`report::Report`].
 //! - [`keyfile`]: the integration's identity, checked writable first, written atomically
-//!   with mode 0600, never replacing a file without a backup.
+//!   with mode 0600, never replacing a file without a backup; `keep`: each secret written
+//!   to it the moment it exists.
+//! - [`validate`]: every name and value of a setup, checked before the first change.
 //! - [`profiles`]: the built-in profiles as a table (`provisioner profiles`).
 //! - The required levels come from a [`cw_model::Profile`] (`--profile`, default the seed's page).
 
@@ -16,6 +18,7 @@ pub mod apply;
 pub mod client;
 pub mod config;
 mod error;
+mod keep;
 pub mod keyfile;
 mod link;
 pub mod plan;
@@ -23,6 +26,7 @@ pub mod profiles;
 pub mod records;
 pub mod report;
 pub mod state;
+pub mod validate;
 pub mod verify;
 
 pub use client::{Client, Limits, RetryPolicy};

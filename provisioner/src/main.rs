@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use provisioner::apply::ApplyOptions;
+use provisioner::apply::{ApplyOptions, Repairs};
 use provisioner::config::Settings;
 use provisioner::verify::VerifyOptions;
 use provisioner::{Client, Error, Limits, Profile, Report, RetryPolicy, Setup};
@@ -96,6 +96,10 @@ enum Command {
         /// Make a new API key even if the member has keys whose private half is unknown.
         #[arg(long)]
         new_key: bool,
+        /// Give the integrator login a new password (kept in the key file first) when the key
+        /// file does not keep its current one.
+        #[arg(long)]
+        new_password: bool,
         /// Also print the new private key (it is always in the key file).
         #[arg(long)]
         show_private_key: bool,
@@ -168,9 +172,11 @@ async fn run(cli: &Cli) -> Result<(Report, Option<String>), Error> {
         Command::Plan(args) => {
             Ok((provisioner::plan::plan(&client, &setup(args, profile), &args.key_file).await?, None))
         }
-        Command::Apply { setup: args, new_key, show_private_key } => {
+        Command::Apply { setup: args, new_key, new_password, show_private_key } => {
             let options = ApplyOptions { key_file: args.key_file.clone(), new_key: *new_key };
-            let report = provisioner::apply::apply(&client, &conn, &setup(args, profile), &options).await?;
+            let repairs = Repairs { new_password: *new_password };
+            let report =
+                provisioner::apply::apply_repairing(&client, &conn, &setup(args, profile), &options, repairs).await?;
             Ok((report, show_keys(*show_private_key, &args.key_file)))
         }
         Command::Verify { read_only } => {

@@ -49,9 +49,10 @@ fn todo_or_ui(mock: bool) -> Status {
     if mock { Status::Todo } else { Status::UiOnly }
 }
 
-/// Assesses every step from what was read.
-pub fn assess(state: &State, setup: &Setup, mock: bool, key: &KeyStatus) -> Vec<StepReport> {
-    let mut steps = vec![integrator_step(state, setup)];
+/// Assesses every step from what was read; `kept`: the key file keeps the integrator login's
+/// password.
+pub fn assess(state: &State, setup: &Setup, mock: bool, key: &KeyStatus, kept: bool) -> Vec<StepReport> {
+    let mut steps = vec![integrator_step(state, setup, kept)];
     steps.extend(member_steps(state, setup));
     steps.extend(key_steps(state, setup, mock, key));
     steps.extend(role_steps(state, setup));
@@ -59,11 +60,23 @@ pub fn assess(state: &State, setup: &Setup, mock: bool, key: &KeyStatus) -> Vec<
     steps
 }
 
-/// S0.
-fn integrator_step(state: &State, setup: &Setup) -> StepReport {
+/// S0. A login whose password no key file keeps is of no use to the integration, and
+/// `apply` cannot recover the password: it fails, saying what a person must do.
+fn integrator_step(state: &State, setup: &Setup, kept: bool) -> StepReport {
     let gaps = state.integrator_gaps(setup.profile.integrator_flags());
     if setup.profile.integrator_login.is_none() {
         row("S0", Status::Done, format!("the profile '{}' needs no integrator login", setup.profile.name))
+    } else if state.integrator.is_some() && !kept {
+        row(
+            "S0",
+            Status::Failed,
+            format!(
+                "integrator login '{}' exists but the key file does not keep its password (CW_INTEGRATOR_PASSWORD); \
+                 `apply --new-password` gives it a new one (kept in the key file first), or set one in System > \
+                 Integrator Login and add it to the key file",
+                setup.integrator
+            ),
+        )
     } else if gaps.is_empty() {
         row("S0", Status::Done, format!("integrator login '{}' is active with the API flags", setup.integrator))
     } else {
@@ -174,9 +187,11 @@ fn member_name(state: &State) -> String {
 
 /// Reads the server and the key file and reports every step. Changes nothing.
 pub async fn plan(client: &Client, setup: &Setup, key_file: &Path) -> Result<Report, Error> {
+    crate::validate::names(setup)?;
     let state = State::read(client, setup).await?;
-    let key = keyfile::check(key_file).await;
-    let steps = assess(&state, setup, client.is_mock(), &key);
+    let key = keyfile::check(key_file).await?;
+    let kept = keyfile::kept_password(key_file, &setup.integrator).is_some();
+    let steps = assess(&state, setup, client.is_mock(), &key, kept);
     Ok(Report {
         command: "plan",
         ok: steps.iter().all(|s| s.status != Status::Failed),

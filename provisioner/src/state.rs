@@ -24,9 +24,11 @@ pub struct State {
     pub keys: Option<Vec<ApiKey>>,
 }
 
-fn quoted(s: &str) -> String {
-    let cond = format!("\"{}\"", s.replace('"', "\\\""));
-    percent_encoding::utf8_percent_encode(&cond, percent_encoding::NON_ALPHANUMERIC).to_string()
+/// `conditions=field="value"` for a query string: the value quoted by the grammar's rules
+/// ([`cw_model::conditions::quote`], the one quoting function), then percent-encoded.
+pub(crate) fn conditions_equal(field: &str, value: &str) -> String {
+    let cond = cw_model::conditions::equals(field, value);
+    format!("conditions={}", percent_encoding::utf8_percent_encode(&cond, percent_encoding::NON_ALPHANUMERIC))
 }
 
 /// The first record of a collection whose `field` equals `value`.
@@ -36,8 +38,16 @@ pub(crate) async fn find<T: DeserializeOwned>(
     field: &str,
     value: &str,
 ) -> Result<Option<T>, Error> {
-    let found: Vec<T> = client.get(&format!("{path}?conditions={field}={}&pageSize=1", quoted(value))).await?;
+    let found: Vec<T> = client.get(&format!("{path}?{}&pageSize=1", conditions_equal(field, value))).await?;
     Ok(found.into_iter().next())
+}
+
+/// The identifier of the member the command's own keys belong to: every row of
+/// `/system/mySecurity` names the caller's `member` (on a real server as on the mock); `None`
+/// where the server does not say.
+pub(crate) async fn caller_member(client: &Client) -> Result<Option<String>, Error> {
+    let rows: Vec<Value> = client.get("/system/mySecurity?pageSize=1").await?;
+    Ok(rows.first().and_then(|r| r["member"]["identifier"].as_str()).map(str::to_owned))
 }
 
 /// Reads a role's levels from its settings.

@@ -100,7 +100,7 @@ async fn an_unrelated_dotenv_at_the_key_file_path_is_kept_as_a_private_backup() 
     let said =
         report.changes.iter().any(|c| c.contains("kept the previous") && c.contains(&kept[0].display().to_string()));
     assert!(said, "the report names the backup: {:?}", report.changes);
-    assert_eq!(keyfile::check(&file).await, KeyStatus::Works);
+    assert_eq!(keyfile::check(&file).await.unwrap(), KeyStatus::Works);
 }
 
 #[tokio::test]
@@ -114,7 +114,7 @@ async fn a_key_file_whose_keys_stopped_working_is_backed_up_before_a_new_key_rep
     app.console(Method::PATCH, &format!("/companies/cwmock/keys/{id}"), Some(json!({ "inactiveFlag": true })))
         .await
         .expect(200);
-    assert!(matches!(keyfile::check(&file).await, KeyStatus::Broken(_)));
+    assert!(matches!(keyfile::check(&file).await.unwrap(), KeyStatus::Broken(_)));
 
     let report = apply_as(&admin(&app), &file).await.unwrap();
 
@@ -123,7 +123,7 @@ async fn a_key_file_whose_keys_stopped_working_is_backed_up_before_a_new_key_rep
     assert_eq!(kept.len(), 1);
     assert_eq!(std::fs::read_to_string(&kept[0]).unwrap(), old, "the old identity is kept");
     assert_ne!(std::fs::read_to_string(&file).unwrap(), old);
-    assert_eq!(keyfile::check(&file).await, KeyStatus::Works);
+    assert_eq!(keyfile::check(&file).await.unwrap(), KeyStatus::Works);
 }
 
 #[tokio::test]

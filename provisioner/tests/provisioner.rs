@@ -215,7 +215,12 @@ async fn apply_refuses_to_make_a_second_key_when_the_private_half_of_the_first_i
 
     assert!(!again.ok);
     assert!(again.step("S8").unwrap().detail.contains("--new-key"), "{}", again.render());
-    assert!(forced.ok, "{}", forced.render());
+    // The key steps are done; the integrator login's password went with the deleted file,
+    // which S0 says (issue #27, defect 14) until a person resets it.
+    let failed: Vec<&str> =
+        forced.steps.iter().filter(|s| s.status == provisioner::Status::Failed).map(|s| s.id.as_str()).collect();
+    assert_eq!(failed, ["S0"], "{}", forced.render());
+    assert!(forced.step("S0").unwrap().detail.contains("does not keep its password"), "{}", forced.render());
     assert!(verify_with(&file).await.ok);
 }
 

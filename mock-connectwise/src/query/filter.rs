@@ -14,6 +14,13 @@ use super::conditions::{Expr, Literal, Op};
 use crate::datetime;
 use crate::doc::{DocRef, Val};
 use crate::schema::{ObjectSchema, SCHEMAS, Type};
+pub(crate) use like::limited as like_limited;
+
+#[path = "like.rs"]
+mod like;
+#[cfg(test)]
+#[path = "quote_roundtrip.rs"]
+mod quote_roundtrip;
 
 /// A server-managed field that lives outside the stored document.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -285,44 +292,7 @@ pub(crate) fn cmp_ci(a: &str, b: &str) -> Ordering {
 }
 
 fn like(pat: &[Pat], text: &str) -> bool {
-    if text.is_ascii() {
-        // The common case, without allocating: bytes are characters.
-        let bytes = text.as_bytes();
-        return like_in(pat, bytes.len(), |i| char::from(bytes[i].to_ascii_lowercase()));
-    }
-    let chars: Vec<char> = text.chars().map(fold).collect();
-    like_in(pat, chars.len(), |i| chars[i])
-}
-
-/// `like` over `len` folded characters read by `at`: `%` backtracks to the last star.
-fn like_in(pat: &[Pat], len: usize, at: impl Fn(usize) -> char) -> bool {
-    let (mut p, mut t, mut star, mut mark) = (0, 0, None, 0);
-    while t < len {
-        match pat.get(p) {
-            Some(Pat::One) => {
-                p += 1;
-                t += 1;
-            }
-            Some(Pat::Ch(c)) if *c == at(t) => {
-                p += 1;
-                t += 1;
-            }
-            Some(Pat::Any) => {
-                star = Some(p);
-                mark = t;
-                p += 1;
-            }
-            _ => match star {
-                Some(s) => {
-                    p = s + 1;
-                    mark += 1;
-                    t = mark;
-                }
-                None => return false,
-            },
-        }
-    }
-    pat[p..].iter().all(|x| matches!(x, Pat::Any))
+    like::matches(pat, text)
 }
 
 fn eval<'a>(b: &Bound, row: &impl Row<'a>) -> bool {

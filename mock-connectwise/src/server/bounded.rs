@@ -2,6 +2,9 @@
 //! (pipelining requests without reading, or just gone) fills its receive buffer and ours,
 //! the next write waits, and after the write timeout the connection is closed instead of
 //! holding its buffered answers for ever.
+//!
+//! And a request body the handler left unread ([`Leftover`]), drained ([`drain`]) so a
+//! refused write does not cost a keep-alive client its connection.
 
 use std::io;
 use std::pin::Pin;
@@ -86,6 +89,75 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for WriteTimeout<IO> {
             Poll::Pending => self.waited(cx),
         }
     }
+}
+
+/// A request body that, when the handler drops it unread (a write refused with 401 or 403
+/// before its body is read), hands what is left to the connection, so the connection can
+/// drain it ([`drain`]) and stay usable for the client's next request on it (issue #27,
+/// defect 10).
+pub(super) struct Leftover {
+    body: Option<hyper::body::Incoming>,
+    slot: std::sync::Arc<std::sync::Mutex<Option<hyper::body::Incoming>>>,
+}
+
+impl Leftover {
+    /// Wraps `body`; what the handler leaves of it lands in `slot`.
+    pub(super) fn new(
+        body: hyper::body::Incoming,
+        slot: std::sync::Arc<std::sync::Mutex<Option<hyper::body::Incoming>>>,
+    ) -> Self {
+        Self { body: Some(body), slot }
+    }
+}
+
+impl http_body::Body for Leftover {
+    type Data = hyper::body::Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        match self.body.as_mut() {
+            Some(body) => Pin::new(body).poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.as_ref().is_none_or(http_body::Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.as_ref().map(http_body::Body::size_hint).unwrap_or_default()
+    }
+}
+
+impl Drop for Leftover {
+    fn drop(&mut self) {
+        if let Some(body) = self.body.take().filter(|b| !http_body::Body::is_end_stream(b)) {
+            *self.slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(body);
+        }
+    }
+}
+
+/// Reads and discards what is left of a request body, at most `limit` bytes and for at most
+/// `timeout`; `false` when it could not (too long, too slow, broken): the answer then says
+/// `Connection: close`, since the connection cannot carry another request.
+pub(super) async fn drain(mut body: hyper::body::Incoming, limit: usize, timeout: Duration) -> bool {
+    use http_body::Body as _;
+    let read = async {
+        let mut seen = 0usize;
+        while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+            let Ok(frame) = frame else { return false };
+            seen = seen.saturating_add(frame.data_ref().map_or(0, hyper::body::Bytes::len));
+            if seen > limit {
+                return false;
+            }
+        }
+        true
+    };
+    tokio::time::timeout(timeout, read).await.unwrap_or(false)
 }
 
 #[cfg(test)]

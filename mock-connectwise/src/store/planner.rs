@@ -22,7 +22,7 @@ use super::table::{Names, Record, Table};
 use super::visibility::Visibility;
 use super::{Listed, Store, StoreError};
 use crate::doc::Val;
-use crate::query::filter::{Target, first_value, order_values};
+use crate::query::filter::{Target, first_value, like_limited, order_values};
 use crate::query::plan::{Key, KeyKind, Probe, Shape, shape};
 use crate::query::{BoundQuery, QueryError};
 use crate::resources::Res;
@@ -493,13 +493,15 @@ impl Store {
                 }
             }
             let s = scan.get_or_insert_with(|| Scan::new(table, parent, q));
-            s.run(table, parent, q, access, &t.names, &vis, Some(Instant::now() + SLICE));
-            if s.done {
+            // A `like` over its step limit (query/like.rs) spends the budget at once.
+            let ((), over) =
+                like_limited(|| s.run(table, parent, q, access, &t.names, &vis, Some(Instant::now() + SLICE)));
+            if s.done && !over {
                 return Ok(Some(finish(table, t, parent, &vis, Some(s))));
             }
             let total = table.count();
             drop(guard);
-            if started.elapsed() >= budget {
+            if over || started.elapsed() >= budget {
                 return Err(StoreError::Query(QueryError {
                     param: "conditions",
                     message: format!(
