@@ -46,7 +46,8 @@ def go_type(t, pending):
     if t.startswith("[]"):
         return {"type": "array", "items": go_type(t[2:], pending)}
     if t == "interface{}":
-        return {}
+        # .NET's `object`: any JSON value.
+        return {"type": "object"}
     if t == "map[string]string":
         return {"type": "object", "additionalProperties": {"type": "string"}}
     if t.startswith("map[string]"):

@@ -248,6 +248,7 @@ pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
         E::SystemInfo => Ok(system_info()),
         E::ReportData | E::ReportColumns | E::ReportCount => report(call, endpoint, call.access()),
         E::View(i) => super::views::serve(call, usize::from(i)),
+        E::Action(i) => super::actions::serve(call, usize::from(i)),
     }
 }
 

@@ -19,10 +19,10 @@ use crate::store::Listed;
 use crate::store::records::to_bytes;
 
 /// A one-page PDF with nothing on it: what `/finance/invoices/{id}/pdf` answers.
-const EMPTY_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+pub(super) const EMPTY_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
 /// A 1×1 transparent PNG: a contact's or priority's image.
-const EMPTY_PNG: &[u8] = &[
+pub(super) const EMPTY_PNG: &[u8] = &[
     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
     0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49,
     0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x00, 0x02, 0x00, 0x00, 0x05, 0x00, 0x01, 0x7a, 0x5e, 0xab, 0x3f, 0x00,
@@ -103,7 +103,13 @@ pub(super) fn serve(call: &Call<'_>, index: usize) -> Result<Reply, ApiError> {
 
 /// The record the path names, checked to exist and be visible to the caller.
 fn check_owner(call: &Call<'_>, view: &View) -> Result<Option<(Option<u32>, u32)>, ApiError> {
-    let Some((res, n)) = view.owner else { return Ok(None) };
+    named(call, view.owner)
+}
+
+/// `(parent, id)` of the record a path names through `owner`, checked to exist and be
+/// visible to the caller.
+pub(super) fn named(call: &Call<'_>, owner: Option<(Res, usize)>) -> Result<Option<(Option<u32>, u32)>, ApiError> {
+    let Some((res, n)) = owner else { return Ok(None) };
     let Some((parent, id)) = named_record(call, res, n) else { return Ok(None) };
     let (access, base) = (call.access(), call.base());
     call.app
