@@ -162,7 +162,12 @@ fn operations(official: &Value, newer: &Value, table: &Map<String, Value>) -> (V
     }
     for (path, item) in newer.get("paths").and_then(Value::as_object).into_iter().flatten() {
         for (method, op) in item.as_object().into_iter().flatten() {
-            let (kind, name) = answer_of(op).unwrap_or(("json", String::new()));
+            let (kind, name) = match answer_of(op) {
+                // A `GET` that declares no body (`/system/members/{id}/image`) answers bytes.
+                Some(("none", _)) if method == "get" => ("binary", String::new()),
+                Some(found) => found,
+                None => ("json", String::new()),
+            };
             let body = ref_name(op.pointer("/requestBody/content/application~1json/schema"))
                 .or_else(|| ref_name(op.pointer("/requestBody/content/application~1json/schema/items")))
                 .unwrap_or_default();

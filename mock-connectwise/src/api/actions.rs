@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::endpoints::{Call, Reply};
 use super::error::ApiError;
-use super::views::{EMPTY_PDF, EMPTY_PNG, named};
+use super::views::{binary, named};
 use crate::resources::Res;
 use crate::resources::families::Effect;
 use crate::resources::operations::{Answers, Operation};
@@ -62,11 +62,7 @@ fn answer(call: &Call<'_>, op: &Operation, id: Option<u32>) -> Result<Reply, Api
         }
         Answers::Array(_) => Reply::value(&json!([])),
         Answers::One(name) => Reply::value(&sample(schema(name), id, SAMPLE_DEPTH)),
-        Answers::Binary(media) if media.contains("pdf") => Reply::bytes(EMPTY_PDF.to_vec(), "application/pdf"),
-        Answers::Binary(media) if media.contains("png") || media.contains("image") => {
-            Reply::bytes(EMPTY_PNG.to_vec(), "image/png")
-        }
-        Answers::Binary(_) => Reply::bytes(Vec::new(), "application/octet-stream"),
+        Answers::Binary(media) => binary(media),
         Answers::Json => Reply::value(&json!({})),
         Answers::Nothing => Reply::no_content(false),
     })

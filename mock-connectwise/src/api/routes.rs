@@ -174,9 +174,11 @@ fn served(routes: &[Route], by_shape: &HashMap<u64, Vec<usize>>, method: &str, p
         })
         .collect();
     let segs: Vec<&str> = concrete.iter().map(String::as_str).collect();
-    let key = shape(segs.len(), segs.first().copied().unwrap_or(""), segs.get(1).copied().unwrap_or(""));
+    let first = segs.first().copied().unwrap_or("");
+    let key = shape(segs.len(), first, segs.get(1).copied().unwrap_or(""));
     let candidates = by_shape.get(&key).map_or(&[][..], Vec::as_slice);
-    candidates.iter().map(|&i| &routes[i]).any(|r| r.method == method && match_segs(r, &segs).is_some())
+    let second = by_shape.get(&shape(segs.len(), first, "")).map_or(&[][..], Vec::as_slice);
+    candidates.iter().chain(second).map(|&i| &routes[i]).any(|r| r.method == method && match_segs(r, &segs).is_some())
 }
 
 fn build() -> Vec<Route> {
@@ -291,9 +293,13 @@ fn match_segs(route: &Route, segs: &[&str]) -> Option<Vec<Param>> {
 pub(crate) fn find(method: &str, segs: &[&str]) -> Matched<'static> {
     let method = if method == "HEAD" { "GET" } else { method };
     let mut allowed = Vec::new();
-    let key = shape(segs.len(), segs.first().copied().unwrap_or(""), segs.get(1).copied().unwrap_or(""));
+    let first = segs.first().copied().unwrap_or("");
+    let key = shape(segs.len(), first, segs.get(1).copied().unwrap_or(""));
+    // `/project/{parentId}/billingRates`: an id second, which the shape writes as empty.
+    let id_second = shape(segs.len(), first, "");
     let candidates = ROUTES.by_shape.get(&key).map_or(&[][..], Vec::as_slice);
-    for r in candidates.iter().map(|&i| &ROUTES.routes[i]) {
+    let second = ROUTES.by_shape.get(&id_second).map_or(&[][..], Vec::as_slice);
+    for r in candidates.iter().chain(second).map(|&i| &ROUTES.routes[i]) {
         if let Some(params) = match_segs(r, segs) {
             if r.method == method {
                 return Matched::Found(r, params);

@@ -56,6 +56,15 @@ pub(super) fn serve(call: &Call<'_>, index: usize) -> Result<Reply, ApiError> {
         return Err(ApiError::internal(&format!("no view {index}")));
     };
     let owner = check_owner(call, view)?;
+    if names_nothing_stored(view) {
+        // A record the mock stores nothing for: no id names one (A24.8).
+        let id = ints(call).last().copied().unwrap_or(0);
+        let title = match view.kind {
+            ViewKind::Object(name) | ViewKind::Empty { schema: name, .. } => name,
+            _ => "Record",
+        };
+        return Err(ApiError::not_found(format!("{title} {id} not found")));
+    }
     if let (ViewKind::Empty { schema: "ProductReference", shape }, Some((Res::Tickets, _)), Some((_, id))) =
         (view.kind, view.owner, owner)
     {
@@ -93,12 +102,29 @@ pub(super) fn serve(call: &Call<'_>, index: usize) -> Result<Reply, ApiError> {
             };
             Ok(Reply::value(&body))
         }
-        ViewKind::Binary(media) => {
-            let body = if media.contains("pdf") { EMPTY_PDF } else { EMPTY_PNG };
-            let media = if media.contains("pdf") { "application/pdf" } else { "image/png" };
-            Ok(Reply::bytes(body.to_vec(), media))
-        }
+        ViewKind::Binary(media) => Ok(binary(media)),
     }
+}
+
+/// The bytes of a binary answer: an empty PDF, a 1×1 PNG, or a small document of the
+/// declared type.
+pub(super) fn binary(media: &str) -> Reply {
+    if media.contains("pdf") {
+        Reply::bytes(EMPTY_PDF.to_vec(), "application/pdf")
+    } else if media.is_empty() || media.contains("image") {
+        Reply::bytes(EMPTY_PNG.to_vec(), "image/png")
+    } else {
+        Reply::bytes(b"mock-connectwise document\n".to_vec(), "application/octet-stream")
+    }
+}
+
+/// Whether the view's last segment is an id of a record no collection stores (an object or
+/// an item of a list the mock keeps nothing behind).
+fn names_nothing_stored(view: &View) -> bool {
+    let one = matches!(view.kind, ViewKind::Object(_) | ViewKind::Empty { shape: Shape::One, .. });
+    let placeholders = view.path.matches('{').count();
+    let last_is_id = view.path.trim_end_matches('/').ends_with('}');
+    one && last_is_id && view.owner.is_none_or(|(_, n)| n + 1 != placeholders)
 }
 
 /// The record the path names, checked to exist and be visible to the caller.
@@ -164,20 +190,24 @@ fn projection(call: &Call<'_>, res: Res, name: &'static str, shape: Shape, activ
     match shape {
         Shape::Count => {
             let q = call.list_query(res.schema(), noun)?;
-            let (n, others) = store.count(company, res, None, &q, access).map_err(|e| call.fail(e, noun, None))?;
+            let parent = res.info().parent.and_then(|_| ints(call).last().copied());
+            let (n, others) = store.count(company, res, parent, &q, access).map_err(|e| call.fail(e, noun, None))?;
             Ok(Reply::ok(to_bytes(&json!({ "count": n })), others))
         }
         Shape::One => {
-            let id = ints(call).last().copied().unwrap_or(0);
+            let ids = ints(call);
+            let id = ids.last().copied().unwrap_or(0);
+            let parent = res.info().parent.and_then(|_| ids.len().checked_sub(2).and_then(|i| ids.get(i).copied()));
             let one = store
-                .read_tenant(company, |t| t.get(res, None, id, None, access, &base))
+                .read_tenant(company, |t| t.get(res, parent, id, None, access, &base))
                 .map_err(|e| call.fail(e, noun, None))?;
             let record: Value = serde_json::from_slice(&one.body).unwrap_or(Value::Null);
             Ok(Reply::ok(to_bytes(&project(&record, name)), one.others))
         }
         Shape::List => {
             let q = call.list_query(res.schema(), noun)?;
-            let listed = store.list(company, res, None, &q, access, &base).map_err(|e| call.fail(e, noun, None))?;
+            let parent = res.info().parent.and_then(|_| ints(call).last().copied());
+            let listed = store.list(company, res, parent, &q, access, &base).map_err(|e| call.fail(e, noun, None))?;
             let records: Vec<Value> = serde_json::from_slice(&listed.body).unwrap_or_default();
             let kept: Vec<Value> = records
                 .iter()

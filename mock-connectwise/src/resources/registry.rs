@@ -30,6 +30,10 @@ const EXTRA: &[(&str, &str)] = &[
     ("/procurement/subcategories", "ProductSubCategoryReference"),
 ];
 
+/// Paths the 2025.1 file lists like collections that the mock serves with their own
+/// endpoints (API reports, a role's settings).
+const NOT_STORED: &[&str] = &["/system/reports", "/system/securityroles/{}/settings"];
+
 /// Reference schemas whose name is not their collection's schema plus `Reference`.
 const ALIASES: &[(&str, &str)] = &[
     ("ServiceStatusReference", "/service/boards/{parentId}/statuses"),
@@ -245,7 +249,8 @@ fn build() -> Registry {
     // Parents sort before their children: a parent's path is a prefix of its children's.
     found.sort_by_key(|(p, _)| path_key(p));
     for (path, schema) in found {
-        if reg.by_path.contains_key(&path_key(&path)) || SCHEMAS.named(&schema).is_none() {
+        let key = path_key(&path);
+        if reg.by_path.contains_key(&key) || SCHEMAS.named(&schema).is_none() || NOT_STORED.contains(&key.as_str()) {
             continue;
         }
         if let Some(resource) = reg.generated(&path, &schema) {

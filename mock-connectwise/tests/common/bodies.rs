@@ -52,6 +52,10 @@ fn fill<'a>(app: &'a TestApp, template: &'a str, ctx: Ctx, depth: u8) -> Fut<'a,
                 }
                 _ => match ctx.get(&tmpl) {
                     Some(id) => id.clone(),
+                    // An `/info` path's id names a record of the collection without `/info`.
+                    None if SPEC.collection_schema(&tmpl).is_none() && SPEC.collection_schema(&bare(&tmpl)).is_some() => {
+                        existing_id(app, &bare(&tmpl), &bare(&out), &ctx, depth).await?
+                    }
                     // A view's id that names no stored collection (`/company/contact/types/{id}/usages/list`).
                     None if SPEC.collection_schema(&tmpl).is_none() => "1".to_owned(),
                     None => existing_id(app, &tmpl, &out, &ctx, depth).await?,
@@ -63,6 +67,11 @@ fn fill<'a>(app: &'a TestApp, template: &'a str, ctx: Ctx, depth: u8) -> Fut<'a,
         }
         Some((out, ctx))
     })
+}
+
+/// A path without its `info` segments: `/system/info/links` → `/system/links`.
+fn bare(path: &str) -> String {
+    path.split('/').filter(|s| !s.eq_ignore_ascii_case("info")).collect::<Vec<_>>().join("/")
 }
 
 /// The id of the first record of `collection` (a concrete path), or of one created there.
@@ -240,7 +249,15 @@ pub fn fixtures_with_every_collection() -> mock_connectwise::FixtureSet {
         }
         let record = fixture_record(schema);
         let entry = match coll.rsplit_once("/{}/") {
-            // A child nests in a new record of its parent, under its last path segment.
+            // A child nests in the parent's first fixture record, where it has one (the record
+            // a path names first), under its last path segment.
+            Some((parent, child)) if first_record(&mut tenant, &mut added, parent).is_some() => {
+                if let Some(first) = first_record(&mut tenant, &mut added, parent) {
+                    first[child] = json!([record]);
+                }
+                continue;
+            }
+            // Else in a new record of its parent.
             Some((parent, child)) => {
                 let Some(pschema) = SPEC.collection_schema(parent) else { continue };
                 let mut p = fixture_record(pschema);
@@ -254,6 +271,15 @@ pub fn fixtures_with_every_collection() -> mock_connectwise::FixtureSet {
     tenant["collections"].as_array_mut().expect("a collections array").extend(added);
     mock_connectwise::FixtureSet::from_json_str("fixtures with every collection", &tenant.to_string())
         .expect("the generated fixtures load")
+}
+
+/// The first fixture record of the collection `key`, among the default fixtures and those added.
+fn first_record<'a>(tenant: &'a mut Value, added: &'a mut [Value], key_of: &str) -> Option<&'a mut Value> {
+    let seeded = tenant["collections"].as_array_mut()?.iter_mut();
+    seeded
+        .chain(added.iter_mut())
+        .find(|c| c["path"].as_str().is_some_and(|p| key(p) == key_of))
+        .and_then(|c| c["records"].as_array_mut()?.first_mut())
 }
 
 /// A record of `schema` with its required fields, references to record 1.
