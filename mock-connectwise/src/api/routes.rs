@@ -178,7 +178,18 @@ fn served(routes: &[Route], by_shape: &HashMap<u64, Vec<usize>>, method: &str, p
     let key = shape(segs.len(), first, segs.get(1).copied().unwrap_or(""));
     let candidates = by_shape.get(&key).map_or(&[][..], Vec::as_slice);
     let second = by_shape.get(&shape(segs.len(), first, "")).map_or(&[][..], Vec::as_slice);
-    candidates.iter().chain(second).map(|&i| &routes[i]).any(|r| r.method == method && match_segs(r, &segs).is_some())
+    // The route must write the path as the table does: a literal where it has a literal (a
+    // text placeholder would also take `/system/members/withSso`).
+    let wanted = segs_of(path);
+    let same = |r: &Route| {
+        r.segs.len() == wanted.len()
+            && r.segs.iter().zip(&wanted).all(|(a, b)| match (a, b) {
+                (Seg::Lit(x), Seg::Lit(y)) | (Seg::LitInt(x), Seg::LitInt(y)) => x == y,
+                (Seg::Int | Seg::Text, Seg::Int) | (Seg::Text, Seg::Text) => true,
+                _ => false,
+            })
+    };
+    candidates.iter().chain(second).map(|&i| &routes[i]).any(|r| r.method == method && same(r))
 }
 
 fn build() -> Vec<Route> {
@@ -206,11 +217,6 @@ fn build() -> Vec<Route> {
         add(m.whole.delete, "DELETE", p, E::DeleteAll(res), Action::Delete);
     }
     let registry = crate::resources::registry::get();
-    for (i, view) in registry.views.iter().enumerate() {
-        let i = u16::try_from(i).unwrap_or(u16::MAX);
-        let evidence = crate::resources::function_for(&view.path).is_some_and(|(_, e)| e);
-        routes.push(route_with("GET", &view.path, E::View(i), (view.function, Action::Inquire), evidence));
-    }
     let members = Some((Function::MemberMaintenance, Action::Inquire));
     let roles = Some((Function::SecurityRoles, Action::Inquire));
     let reports = Some((Function::ApiReports, Action::Inquire));
@@ -245,8 +251,19 @@ fn build() -> Vec<Route> {
         route("GET", "/system/reports/{reportName}/columns", E::ReportColumns, reports),
         route("GET", "/system/reports/{reportName}/count", E::ReportCount, reports),
     ]);
-    // Every other operation of the official table is an action.
+    // The views, where no endpoint of its own serves the path (a role's settings, reports).
     let mut by_shape = index(&routes);
+    for (i, view) in registry.views.iter().enumerate() {
+        if served(&routes, &by_shape, "GET", &view.path) {
+            continue;
+        }
+        let i = u16::try_from(i).unwrap_or(u16::MAX);
+        let evidence = crate::resources::function_for(&view.path).is_some_and(|(_, e)| e);
+        let r = route_with("GET", &view.path, E::View(i), (view.function, Action::Inquire), evidence);
+        by_shape.entry(shape_of(&r)).or_default().push(routes.len());
+        routes.push(r);
+    }
+    // Every other operation of the official table is an action.
     for (i, op) in registry.operations.iter().enumerate() {
         if served(&routes, &by_shape, op.method, op.path) {
             continue;
@@ -299,15 +316,28 @@ pub(crate) fn find(method: &str, segs: &[&str]) -> Matched<'static> {
     let id_second = shape(segs.len(), first, "");
     let candidates = ROUTES.by_shape.get(&key).map_or(&[][..], Vec::as_slice);
     let second = ROUTES.by_shape.get(&id_second).map_or(&[][..], Vec::as_slice);
+    // A literal segment beats a text placeholder (`/system/members/withSso` is not the member
+    // `withSso`); otherwise the table's order decides.
+    let mut best: Option<(&'static Route, Vec<Param>, usize)> = None;
     for r in candidates.iter().chain(second).map(|&i| &ROUTES.routes[i]) {
         if let Some(params) = match_segs(r, segs) {
             if r.method == method {
-                return Matched::Found(r, params);
+                let texts = r.segs.iter().filter(|s| matches!(s, Seg::Text)).count();
+                if texts == 0 {
+                    return Matched::Found(r, params);
+                }
+                if best.as_ref().is_none_or(|(_, _, t)| texts < *t) {
+                    best = Some((r, params, texts));
+                }
+                continue;
             }
             if !allowed.contains(&r.method) {
                 allowed.push(r.method);
             }
         }
+    }
+    if let Some((r, params, _)) = best {
+        return Matched::Found(r, params);
     }
     if allowed.is_empty() { Matched::NotFound } else { Matched::WrongMethod(allowed) }
 }
@@ -325,6 +355,13 @@ pub struct RouteRule {
     /// Whether a vendor's published role or ConnectWise's documentation shows that row for
     /// this route; `false` marks the row as the mock's assumption (docs/assumptions.md A15.1).
     pub evidence: bool,
+    /// How the mock serves it: `stored` (a collection's records), `view` (a projection,
+    /// default, usage list or a list, count or object nothing is stored behind), `endpoint`
+    /// (its own code: members, roles, reports, system info), `action` (a family's effect on
+    /// the records) or `answered` (a schema-valid answer, nothing changed).
+    pub served: &'static str,
+    /// The assumption (docs/assumptions.md) behind how it is served, if any.
+    pub assumption: Option<&'static str>,
 }
 
 /// Every route of the mock's `apis/3.0` with the level it needs, generated from the router's
@@ -333,8 +370,29 @@ pub fn route_rules() -> Vec<RouteRule> {
     ROUTES
         .routes
         .iter()
-        .map(|r| RouteRule { method: r.method, path: r.path.clone(), needs: r.needs, evidence: r.evidence })
+        .map(|r| {
+            let (served, assumption) = served_by(r.endpoint);
+            RouteRule { method: r.method, path: r.path.clone(), needs: r.needs, evidence: r.evidence, served, assumption }
+        })
         .collect()
+}
+
+fn served_by(endpoint: Endpoint) -> (&'static str, Option<&'static str>) {
+    use Endpoint as E;
+    let registry = crate::resources::registry::get();
+    match endpoint {
+        E::List(_) | E::Count(_) | E::Create(_) | E::Get(_) | E::Replace(_) | E::Patch(_) | E::Delete(_) => {
+            ("stored", None)
+        }
+        E::ReplaceAll(_) | E::PatchAll(_) | E::DeleteAll(_) => ("stored", Some("A15.6")),
+        E::View(_) => ("view", None),
+        E::Action(i) => {
+            let effect = registry.operations.get(usize::from(i)).and_then(|op| op.effect);
+            let assumption = Some(crate::resources::families::assumption(effect));
+            (if effect.is_some() { "action" } else { "answered" }, assumption)
+        }
+        _ => ("endpoint", None),
+    }
 }
 
 #[cfg(test)]

@@ -341,7 +341,8 @@ impl Registry {
 
     fn map_references(&mut self, newer: &std::collections::HashSet<String>) {
         let mut map = HashMap::new();
-        for r in self.resources.iter().filter(|r| !newer.contains(&path_key(r.path))) {
+        let named = super::NAMED.len();
+        for r in self.resources.iter().filter(|r| r.res.index() < named || !newer.contains(&path_key(r.path))) {
             let reference = format!("{}Reference", r.schema);
             if let Some(s) = SCHEMAS.named(&reference) {
                 map.entry(leak(s.name.clone())).or_insert((r.res, href_key(&reference)));

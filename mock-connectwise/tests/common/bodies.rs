@@ -38,6 +38,12 @@ fn fill<'a>(app: &'a TestApp, template: &'a str, ctx: Ctx, depth: u8) -> Fut<'a,
         let mut ctx = ctx;
         let (mut out, mut tmpl) = (String::new(), String::new());
         for seg in template.trim_matches('/').split('/') {
+            // `types{id}`: an id run into a literal, as two paths of the official table write it.
+            if let Some(at) = seg.find('{').filter(|&at| at > 0) {
+                out = format!("{out}/{}1", &seg[..at]);
+                tmpl = format!("{tmpl}/{}{{}}", seg[..at].to_ascii_lowercase());
+                continue;
+            }
             if !seg.starts_with('{') {
                 out = format!("{out}/{seg}");
                 tmpl = format!("{tmpl}/{}", seg.to_ascii_lowercase());
@@ -241,6 +247,13 @@ pub fn fixtures_with_every_collection() -> mock_connectwise::FixtureSet {
     let seeded: Vec<String> =
         tenant["collections"].as_array().into_iter().flatten().filter_map(|c| c["path"].as_str().map(key)).collect();
     let mut added = Vec::new();
+    // Records of the 2025.1 file name an integrator login (`/company/management`): one to name.
+    if !seeded.iter().any(|c| c == "/system/integratorlogins") {
+        let mut login = fixture_record("IntegratorLogin");
+        login["username"] = json!("fixture-login");
+        login["password"] = json!("Fixture-Login-Passw0rd");
+        added.push(json!({ "path": "/system/integratorlogins", "records": [login] }));
+    }
     for (coll, schema) in &SPEC.collections {
         let creatable = SPEC.official_methods(coll).is_some_and(|m| m.iter().any(|x| x == "POST"));
         // Reports are API reports, not records (`/system/reports/{reportName}`).
@@ -310,4 +323,36 @@ fn fixture_record(schema: &str) -> Value {
         out.insert(prop.clone(), v);
     }
     Value::Object(out)
+}
+
+/// A record of references only (a type association): one of them set to what it holds.
+pub fn reference_patch(current: &Value) -> Option<Value> {
+    let obj = current.as_object()?;
+    if let Some((k, v)) = obj.iter().find(|(k, v)| *k != "_info" && v.get("id").is_some()) {
+        return Some(json!([{ "op": "replace", "path": k, "value": { "id": v["id"] } }]));
+    }
+    // Else any plain value, set to what it holds.
+    let (k, v) = obj.iter().find(|(k, v)| *k != "id" && (v.is_boolean() || v.is_number() || v.is_string()))?;
+    Some(json!([{ "op": "replace", "path": k, "value": v }]))
+}
+
+/// Fields the schema marks `Required On Updates;` that a record read back lacks (the server's
+/// own numbering and defaults the mock does not derive yet: an invoice's `invoiceNumber`, a
+/// time entry's `billableOption`), filled so the PUT tests the route, not the derivation.
+pub fn complete_for_update(template: &str, current: &mut Value) {
+    let list = template.trim_end_matches('/').rsplit_once('/').map_or("", |(c, _)| c);
+    let Some(schema) = SPEC.collection_schema(list).and_then(|s| SPEC.schema(s)) else { return };
+    for (k, p) in schema["properties"].as_object().into_iter().flatten() {
+        let on_update = p["description"].as_str().is_some_and(|d| d.contains("Required On Updates"));
+        if !on_update || !current[k].is_null() {
+            continue;
+        }
+        current[k] = match (p["enum"].as_array(), p["type"].as_str()) {
+            (Some(values), _) => values[0].clone(),
+            (_, Some("integer" | "number")) => json!(1),
+            (_, Some("boolean")) => json!(false),
+            (_, Some("string")) => json!("U1"),
+            _ => json!({ "id": 1 }),
+        };
+    }
 }
