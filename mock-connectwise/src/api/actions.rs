@@ -75,6 +75,7 @@ pub(super) fn sample(s: &ObjectSchema, id: Option<u32>, depth: usize) -> Value {
     for (i, p) in s.props.iter().enumerate() {
         let required = s.required.iter().any(|&r| usize::from(r) == i);
         let value = match (&p.ty, p.name.as_str()) {
+            // `prop` names are matched exactly: a recap's `iD` is not the record's `id`.
             (Type::Int, "id") => id.map(Value::from),
             (_, "success") if matches!(p.ty, Type::Bool) => Some(Value::Bool(true)),
             (ty, _) if required => plain(ty, depth),

@@ -7,6 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::actions::sample;
 use super::endpoints::{Call, Reply};
 use super::error::ApiError;
 use super::routes::Param;
@@ -73,7 +74,11 @@ pub(super) fn serve(call: &Call<'_>, index: usize) -> Result<Reply, ApiError> {
     match view.kind {
         ViewKind::Projection { res, schema: name, shape, active } => projection(call, res, name, shape, active),
         ViewKind::Default(res) => {
-            let mut obj = Map::new();
+            // Every required property with a plain value, then the server's defaults (A24.10).
+            let mut obj = match sample(res.schema(), None, 1) {
+                Value::Object(o) => o,
+                _ => Map::new(),
+            };
             for (name, default) in res.info().defaults {
                 obj.insert((*name).to_owned(), default.to_json());
             }
@@ -94,13 +99,9 @@ pub(super) fn serve(call: &Call<'_>, index: usize) -> Result<Reply, ApiError> {
             }
         }
         ViewKind::Object(name) => {
+            // Its `id` where the path names a record, and every required property (A24.10).
             let id = owner.map(|(_, id)| id);
-            // `prop` ignores case: a recap's `iD` is not the record's `id`.
-            let body = match (schema(name).prop("id"), id) {
-                (Some((_, p)), Some(id)) if p.name == "id" => json!({ "id": id }),
-                _ => json!({}),
-            };
-            Ok(Reply::value(&body))
+            Ok(Reply::value(&sample(schema(name), id, 2)))
         }
         ViewKind::Binary(media) => Ok(binary(media)),
     }
