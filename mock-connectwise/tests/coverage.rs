@@ -65,7 +65,8 @@ fn render() -> String {
             let needs = r.needs.map_or_else(|| "any authenticated caller".to_owned(), |(f, a)| format!("{f}: {a}"));
             let evidence = if r.evidence { "published" } else { "*assumption*" };
             let assumption = r.assumption.unwrap_or("");
-            let _ = writeln!(md, "| {} | `{}` | {} | {needs} | {evidence} | {assumption} |", r.method, r.path, r.served);
+            let _ =
+                writeln!(md, "| {} | `{}` | {} | {needs} | {evidence} | {assumption} |", r.method, r.path, r.served);
         }
     }
     md

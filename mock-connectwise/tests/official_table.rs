@@ -8,7 +8,6 @@ use mock_connectwise::TestApp;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-
 fn table() -> Vec<(String, String)> {
     let path = format!("{}/openapi/manage-paths-2021.1.json", env!("CARGO_MANIFEST_DIR"));
     let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("the table")).expect("JSON");
@@ -32,7 +31,13 @@ fn concrete(template: &str) -> String {
                 out.push_str(&seg[..at]);
                 let name = &seg[at..];
                 let word = name.contains("Identifier") || name.contains("reportName") || name.contains("ssoid");
-                out.push_str(if name.starts_with("{memberIdentifier") { "jdoe" } else if word { "Member" } else { "1" });
+                out.push_str(if name.starts_with("{memberIdentifier") {
+                    "jdoe"
+                } else if word {
+                    "Member"
+                } else {
+                    "1"
+                });
             }
             None => out.push_str(seg),
         }

@@ -111,7 +111,11 @@ async fn every_route_answers_the_admin_with_the_status_of_the_real_api() {
             "DELETE" if !rule.path.ends_with('}') => (Method::DELETE, path, None, 204),
             // A record nobody can create stays in the shared fixtures: an unknown id proves
             // the route (404 naming the record).
-            "DELETE" if !route_rules().iter().any(|r| r.method == "POST" && r.path == rule.path.trim_end_matches("/{id}")) => {
+            "DELETE"
+                if !route_rules()
+                    .iter()
+                    .any(|r| r.method == "POST" && r.path == rule.path.trim_end_matches("/{id}")) =>
+            {
                 let list = path.rsplit_once('/').map_or(path.as_str(), |(l, _)| l).to_owned();
                 (Method::DELETE, format!("{list}/999999"), None, 404)
             }

@@ -244,7 +244,9 @@ async fn call_method(app: &TestApp, template: &str, method: &str) -> Result<(u16
         }
         "POST" => (Method::POST, path, Some(json!({})), 0),
         // An action or a path nothing is stored behind: served, whatever it answers.
-        "PUT" | "PATCH" if !stored => (m_of(method), path, Some(if method == "PUT" { json!({}) } else { json!([]) }), 0),
+        "PUT" | "PATCH" if !stored => {
+            (m_of(method), path, Some(if method == "PUT" { json!({}) } else { json!([]) }), 0)
+        }
         "PUT" => {
             let mut current = app.get(&path).await.body;
             complete_for_update(template, &mut current);

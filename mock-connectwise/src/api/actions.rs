@@ -104,7 +104,8 @@ fn plain(ty: &Type, depth: usize) -> Option<Value> {
 /// The ids a body lists under `list`: a clear 400 when it is not a list of ids.
 fn listed_ids(call: &Call<'_>, op: &Operation, list: &str) -> Result<Vec<u32>, ApiError> {
     let body = call.body();
-    let bad = || ApiError::bad_request(&noun(op.body.unwrap_or("request")), list, format!("{list} must be a list of ids"));
+    let bad =
+        || ApiError::bad_request(&noun(op.body.unwrap_or("request")), list, format!("{list} must be a list of ids"));
     let items = body.get(list).and_then(Value::as_array).ok_or_else(bad)?;
     items.iter().map(|v| v.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(bad)).collect()
 }
@@ -121,7 +122,8 @@ fn carry_out(
         Effect::Copy(res) => {
             let body = call.body();
             let from = id.or_else(|| body.get("id").and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()));
-            let from = from.ok_or_else(|| ApiError::bad_request(res.info().noun, "id", "the record to copy is missing"))?;
+            let from =
+                from.ok_or_else(|| ApiError::bad_request(res.info().noun, "id", "the record to copy is missing"))?;
             let one = store
                 .write_tenant(company, |t, keys, now| {
                     let mut copy = t.current(res, parent, from)?;
@@ -178,7 +180,8 @@ fn rename(res: Res, copy: &mut Map<String, Value>, name: Option<&str>) {
         copy.insert(field.to_owned(), Value::from(name));
     } else if let Some(Value::String(old)) = copy.get(field) {
         let max = res.schema().prop(field).and_then(|(_, p)| p.max_len).unwrap_or(usize::MAX);
-        let new: String = format!("{old} (Copy)").chars().rev().take(max).collect::<Vec<_>>().into_iter().rev().collect();
+        let new: String =
+            format!("{old} (Copy)").chars().rev().take(max).collect::<Vec<_>>().into_iter().rev().collect();
         copy.insert(field.to_owned(), Value::from(new));
     }
 }
@@ -200,7 +203,14 @@ fn set_fields(
             for (k, v) in fields {
                 current.insert((*k).to_owned(), v.clone());
             }
-            t.update(res, parent, id, Value::Object(current), Mode::Replace, &WriteCtx { access, now, keys, base: &base })
+            t.update(
+                res,
+                parent,
+                id,
+                Value::Object(current),
+                Mode::Replace,
+                &WriteCtx { access, now, keys, base: &base },
+            )
         })
         .map_err(|e: StoreError| call.fail(e, res.info().noun, None))?;
     Ok(one.body)
@@ -213,4 +223,3 @@ fn answer_record(call: &Call<'_>, op: &Operation, res: Res, body: Vec<u8>, id: O
         _ => answer(call, op, id),
     }
 }
-

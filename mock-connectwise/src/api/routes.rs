@@ -148,7 +148,13 @@ fn route(method: &'static str, path: &str, endpoint: Endpoint, needs: Option<(Fu
 
 /// A route whose evidence is known from elsewhere (a generated collection, view or action:
 /// without a published row for its path, the row is the mock's assumption).
-fn route_with(method: &'static str, path: &str, endpoint: Endpoint, needs: (Function, Action), evidence: bool) -> Route {
+fn route_with(
+    method: &'static str,
+    path: &str,
+    endpoint: Endpoint,
+    needs: (Function, Action),
+    evidence: bool,
+) -> Route {
     Route { method, path: path.to_owned(), segs: segs_of(path), endpoint, needs: Some(needs), evidence }
 }
 
@@ -373,7 +379,14 @@ pub fn route_rules() -> Vec<RouteRule> {
         .iter()
         .map(|r| {
             let (served, assumption) = served_by(r.endpoint);
-            RouteRule { method: r.method, path: r.path.clone(), needs: r.needs, evidence: r.evidence, served, assumption }
+            RouteRule {
+                method: r.method,
+                path: r.path.clone(),
+                needs: r.needs,
+                evidence: r.evidence,
+                served,
+                assumption,
+            }
         })
         .collect()
 }

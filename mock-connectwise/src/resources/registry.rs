@@ -238,14 +238,12 @@ fn build() -> Registry {
     }
     // The collections the 2026.4 file lacks first: their schemas win over the 2025.1 file's.
     let mut found: Vec<(String, String)> = EXTRA.iter().map(|(p, s)| ((*p).to_owned(), (*s).to_owned())).collect();
-    found.extend(answers
-        .iter()
-        .filter_map(|(p, a)| match a {
-            Answer::Array(s) if get_paths.contains(&path_key(&format!("{p}/{{id}}"))) && !is_view_path(p, s) => {
-                Some((p.clone(), s.clone()))
-            }
-            _ => None,
-        }));
+    found.extend(answers.iter().filter_map(|(p, a)| match a {
+        Answer::Array(s) if get_paths.contains(&path_key(&format!("{p}/{{id}}"))) && !is_view_path(p, s) => {
+            Some((p.clone(), s.clone()))
+        }
+        _ => None,
+    }));
     // Parents sort before their children: a parent's path is a prefix of its children's.
     found.sort_by_key(|(p, _)| path_key(p));
     for (path, schema) in found {

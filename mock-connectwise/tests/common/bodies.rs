@@ -59,7 +59,9 @@ fn fill<'a>(app: &'a TestApp, template: &'a str, ctx: Ctx, depth: u8) -> Fut<'a,
                 _ => match ctx.get(&tmpl) {
                     Some(id) => id.clone(),
                     // An `/info` path's id names a record of the collection without `/info`.
-                    None if SPEC.collection_schema(&tmpl).is_none() && SPEC.collection_schema(&bare(&tmpl)).is_some() => {
+                    None if SPEC.collection_schema(&tmpl).is_none()
+                        && SPEC.collection_schema(&bare(&tmpl)).is_some() =>
+                    {
                         existing_id(app, &bare(&tmpl), &bare(&out), &ctx, depth).await?
                     }
                     // A view's id that names no stored collection (`/company/contact/types/{id}/usages/list`).
