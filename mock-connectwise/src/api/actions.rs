@@ -149,8 +149,12 @@ fn carry_out(
         }
         Effect::Merge { res, list } => {
             let id = id.ok_or_else(|| ApiError::internal(&"a merge action without an id"))?;
+            // The merged tickets take the body's status (a closed one closes them) and point
+            // at the ticket they were merged into.
+            let status = call.body().get("status").cloned().filter(Value::is_object);
             for merged in listed_ids(call, op, list)? {
-                let fields = [("closedFlag", Value::Bool(true)), ("mergedParentTicket", json!({ "id": id }))];
+                let mut fields = vec![("mergedParentTicket", json!({ "id": id }))];
+                fields.extend(status.clone().map(|s| ("status", s)));
                 set_fields(call, res, None, merged, &fields)?;
             }
             let one = store

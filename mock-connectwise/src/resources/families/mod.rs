@@ -33,8 +33,9 @@ pub(crate) enum Effect {
     /// Each record whose id the body's `list` holds gets the named record's id in `field`
     /// (a ticket's `attachChildren`: the children's `parentTicketId`).
     Attach { res: Res, list: &'static str, field: &'static str },
-    /// Each record whose id the body's `list` holds is closed and points at the named record
-    /// through `mergedParentTicket` (a ticket's `merge`).
+    /// Each record whose id the body's `list` holds takes the body's `status` (a closed one
+    /// closes it) and points at the named record through `mergedParentTicket` (a ticket's
+    /// `merge`).
     Merge { res: Res, list: &'static str },
     /// The collection's values for a new record with the body over them, nothing stored
     /// (`POST /time/entries/defaults`).
