@@ -109,9 +109,8 @@ fn answers(file: &Value) -> Vec<Value> {
             }
             continue;
         }
-        match answer_of(get) {
-            Some((kind @ ("array" | "one" | "binary"), name)) => out.push(json!([path, kind, name])),
-            _ => {}
+        if let Some((kind @ ("array" | "one" | "binary"), name)) = answer_of(get) {
+            out.push(json!([path, kind, name]));
         }
     }
     out
