@@ -37,7 +37,7 @@ QUIRKS = {
     # A gap of the mock, not of pyconnectwise: the fixtures' subcategories (fixtures/, owned
     # elsewhere) have no category, so they are served with the reference schema the mock was
     # built on, which lacks `category`.
-    "/procurement/subcategories/1": "mock gap: fixture subcategories carry no category (docs/coverage.md)",
+    "/procurement/subcategories/1": "mock gap: fixture subcategories carry no category",
 }
 unreachable = []
 
