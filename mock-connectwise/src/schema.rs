@@ -83,8 +83,7 @@ impl Schemas {
     /// `[[name, schema text], ...]` as `build.rs` writes it: one schema's JSON tree at a time.
     fn parse(text: &str) -> Result<Self, String> {
         let pairs: Vec<(String, String)> = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let by_name: HashMap<String, usize> =
-            pairs.iter().enumerate().map(|(i, (n, _))| (n.clone(), i)).collect();
+        let by_name: HashMap<String, usize> = pairs.iter().enumerate().map(|(i, (n, _))| (n.clone(), i)).collect();
         let mut objects = Vec::with_capacity(pairs.len());
         for (name, schema) in &pairs {
             let s: Value = serde_json::from_str(schema).map_err(|e| format!("{name}: {e}"))?;

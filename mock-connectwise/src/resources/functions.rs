@@ -28,6 +28,8 @@ const RULES: &[Rule] = &[
     rule("/company/companies/info/types", F::TableSetup, false),
     rule("/company/companies/*/notes", F::CompanyNotes, true),
     rule("/company/companies/*/groups", F::CompanyContactGroupMaintenance, false),
+    rule("/company/companies/*/teams", F::TeamMembers, false),
+    rule("/company/companies/*/tracks", F::Tracks, false),
     rule("/company/companies", F::CompanyMaintenance, true),
     rule("/company/contacts/departments", F::TableSetup, false),
     rule("/company/contacts/types", F::TableSetup, false),
@@ -95,8 +97,6 @@ const RULES: &[Rule] = &[
     rule("/system/integratorlogins", F::IntegratorLogins, true),
     rule("/system/securityroles", F::SecurityRoles, true),
     rule("/system/reports", F::ApiReports, true),
-    rule("/company/companies/*/teams", F::TeamMembers, false),
-    rule("/company/companies/*/tracks", F::Tracks, false),
     rule("/company/tracks", F::Tracks, false),
     rule("/company/companyfinance", F::CompanyFinance, false),
     rule("/company/companypickeritems", F::CompanyMaintenance, false),
@@ -183,7 +183,10 @@ mod tests {
         assert_eq!(function_for("/company/companies/{parentId}/sites"), Some((F::CompanyMaintenance, true)));
         assert_eq!(function_for("/company/companies/statuses/{id}"), Some((F::TableSetup, false)));
         assert_eq!(function_for("/service/boards/{parentId}/statuses"), Some((F::TableSetup, true)));
-        assert_eq!(function_for("/service/ticketsx"), None);
+        // `ticketsx` is not `tickets`: the module's setup tables, as an assumption (A24.1).
+        assert_eq!(function_for("/service/ticketsx"), Some((F::TableSetup, false)));
+        assert_eq!(function_for("/company/companies/{parentId}/teams"), Some((F::TeamMembers, false)));
+        assert_eq!(function_for("/nothing/at/all"), None);
         assert_eq!(function_for("/Time/Entries"), Some((F::TimeEntry, true)));
     }
 }
