@@ -2,6 +2,8 @@
 # Drives the mock binary with public ConnectWise client libraries, unchanged, installed by name
 # at pinned versions into a temporary directory (never committed):
 #   pyconnectwise 0.6.1.2 (PyPI), connectpyse 0.8.1 (PyPI), connectwise-rest 1.3.0 (npm).
+# pyconnectwise is driven twice: a scripted integration, then a walk of every GET endpoint
+# class of its package (python_pyconnectwise_walk.py).
 # Starts `mock-connectwise --listen 127.0.0.1:0 --tls`, runs every driver, and exits non-zero
 # if any call of any driver failed. Needs python3 (with venv), node/npm and cargo.
 set -euo pipefail
@@ -37,6 +39,8 @@ set -a; . "$work/cw.env"; set +a
 status=0
 echo "== pyconnectwise"
 REQUESTS_CA_BUNDLE="$CW_CA_CERT" "$work/venv/bin/python" "$here/python_pyconnectwise.py" || status=1
+echo "== pyconnectwise: every GET endpoint class of the package"
+REQUESTS_CA_BUNDLE="$CW_CA_CERT" "$work/venv/bin/python" "$here/python_pyconnectwise_walk.py" || status=1
 echo "== connectpyse"
 REQUESTS_CA_BUNDLE="$CW_CA_CERT" "$work/venv/bin/python" "$here/python_connectpyse.py" || status=1
 echo "== connectwise-rest"

@@ -80,12 +80,15 @@ pub(crate) enum Type {
 }
 
 impl Schemas {
+    /// `[[name, schema text], ...]` as `build.rs` writes it: one schema's JSON tree at a time.
     fn parse(text: &str) -> Result<Self, String> {
-        let root: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let schemas = root.pointer("/components/schemas").and_then(Value::as_object).ok_or("no components.schemas")?;
-        let by_name: HashMap<String, usize> = schemas.keys().enumerate().map(|(i, n)| (n.clone(), i)).collect();
-        let objects =
-            schemas.iter().map(|(name, s)| ObjectSchema::parse(name, s, &by_name)).collect::<Result<Vec<_>, _>>()?;
+        let pairs: Vec<(String, String)> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let by_name: HashMap<String, usize> = pairs.iter().enumerate().map(|(i, (n, _))| (n.clone(), i)).collect();
+        let mut objects = Vec::with_capacity(pairs.len());
+        for (name, schema) in &pairs {
+            let s: Value = serde_json::from_str(schema).map_err(|e| format!("{name}: {e}"))?;
+            objects.push(ObjectSchema::parse(name, &s, &by_name)?);
+        }
         Ok(Self { objects, by_name })
     }
 

@@ -45,6 +45,9 @@ def go_type(t, pending):
     t = t.lstrip("*")
     if t.startswith("[]"):
         return {"type": "array", "items": go_type(t[2:], pending)}
+    if t == "interface{}":
+        # .NET's `object`: any JSON value.
+        return {"type": "object"}
     if t == "map[string]string":
         return {"type": "object", "additionalProperties": {"type": "string"}}
     if t.startswith("map[string]"):
@@ -106,4 +109,5 @@ def main():
     sys.stdout.write("\n")
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -162,13 +162,25 @@ impl Call<'_> {
     }
 
     /// `(parent, id)` from the path of a collection's item route.
+    /// The last ids of the path count: a grandchild's route
+    /// (`/service/boards/{grandparentId}/statuses/{parentId}/notifications/{id}`) names its
+    /// parent second to last.
     pub(super) fn ids(&self, res: Res) -> Result<(Option<u32>, u32), ApiError> {
-        if res.info().parent.is_some() { Ok((Some(self.int(0)?), self.int(1)?)) } else { Ok((None, self.int(0)?)) }
+        let last = self.params.len().checked_sub(1).ok_or_else(|| missing_param(0))?;
+        if res.info().parent.is_some() {
+            Ok((Some(self.int(last.checked_sub(1).ok_or_else(|| missing_param(0))?)?), self.int(last)?))
+        } else {
+            Ok((None, self.int(last)?))
+        }
     }
 
-    /// The parent id from the path of a collection's route (child collections only).
+    /// The parent id from the path of a collection's route (child collections only): the
+    /// path's last id.
     pub(super) fn parent(&self, res: Res) -> Result<Option<u32>, ApiError> {
-        if res.info().parent.is_some() { Ok(Some(self.int(0)?)) } else { Ok(None) }
+        match res.info().parent {
+            Some(_) => Ok(Some(self.int(self.params.len().checked_sub(1).ok_or_else(|| missing_param(0))?)?)),
+            None => Ok(None),
+        }
     }
 
     pub(super) fn body(&self) -> Value {
@@ -248,6 +260,7 @@ pub(crate) fn serve(call: &Call<'_>, endpoint: Endpoint) -> Result<Reply, ApiErr
         E::SystemInfo => Ok(system_info()),
         E::ReportData | E::ReportColumns | E::ReportCount => report(call, endpoint, call.access()),
         E::View(i) => super::views::serve(call, usize::from(i)),
+        E::Action(i) => super::actions::serve(call, usize::from(i)),
     }
 }
 

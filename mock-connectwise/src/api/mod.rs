@@ -8,6 +8,7 @@
 //! request is first stamped with the site root links are built from (`--public-url`, else the
 //! scheme served and the `Host` used).
 
+mod actions;
 pub(crate) mod auth;
 pub(crate) mod customize;
 pub(crate) mod endpoints;

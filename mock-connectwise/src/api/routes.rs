@@ -43,6 +43,9 @@ pub(crate) enum Endpoint {
     /// A view of the official surface (an index into the registry's views): `/info`
     /// projections, `/default`, `/usages`, and paths the mock keeps nothing behind.
     View(u16),
+    /// Any other operation of the official table (an index into the registry's operations):
+    /// an action with its family's effect, or a schema-valid answer.
+    Action(u16),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,6 +53,9 @@ enum Seg {
     Lit(String),
     Int,
     Text,
+    /// A literal with an id run into it, as two paths of the official table write them
+    /// (`/finance/agreements/types{id}/copy`).
+    LitInt(String),
 }
 
 /// A value taken from the path.
@@ -81,17 +87,25 @@ struct Table {
 
 static ROUTES: LazyLock<Table> = LazyLock::new(|| {
     let routes = build();
-    let mut by_shape: HashMap<u64, Vec<usize>> = HashMap::new();
-    for (i, r) in routes.iter().enumerate() {
-        let lit = |n: usize| match r.segs.get(n) {
-            Some(Seg::Lit(l)) => Some(l.as_str()),
-            _ => None,
-        };
-        let key = shape(r.segs.len(), lit(0).unwrap_or(""), lit(1).unwrap_or(""));
-        by_shape.entry(key).or_default().push(i);
-    }
+    let by_shape = index(&routes);
     Table { routes, by_shape }
 });
+
+fn shape_of(r: &Route) -> u64 {
+    let lit = |n: usize| match r.segs.get(n) {
+        Some(Seg::Lit(l)) => Some(l.as_str()),
+        _ => None,
+    };
+    shape(r.segs.len(), lit(0).unwrap_or(""), lit(1).unwrap_or(""))
+}
+
+fn index(routes: &[Route]) -> HashMap<u64, Vec<usize>> {
+    let mut by_shape: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, r) in routes.iter().enumerate() {
+        by_shape.entry(shape_of(r)).or_default().push(i);
+    }
+    by_shape
+}
 
 /// FNV-1a over the segment count and the first two segments without regard to case.
 fn shape(len: usize, first: &str, second: &str) -> u64 {
@@ -107,18 +121,82 @@ fn shape(len: usize, first: &str, second: &str) -> u64 {
     h
 }
 
+/// Placeholders that hold record ids (int32); the others (`{memberIdentifier}`,
+/// `{reportName}`, `{externalId}`, ...) take any text.
+fn is_id(placeholder: &str) -> bool {
+    let name = placeholder.trim_start_matches('{').split('}').next().unwrap_or("");
+    matches!(name.to_ascii_lowercase().as_str(), "id" | "parentid" | "grandparentid")
+}
+
+fn segs_of(path: &str) -> Vec<Seg> {
+    path.trim_matches('/')
+        .split('/')
+        .map(|s| match s.find('{') {
+            Some(0) if is_id(s) => Seg::Int,
+            Some(0) => Seg::Text,
+            Some(at) if is_id(&s[at..]) => Seg::LitInt(s[..at].to_ascii_lowercase()),
+            _ => Seg::Lit(s.to_ascii_lowercase()),
+        })
+        .collect()
+}
+
 fn route(method: &'static str, path: &str, endpoint: Endpoint, needs: Option<(Function, Action)>) -> Route {
-    let segs = path
+    // A route any caller may use (`/system/info`) needs no row, so no evidence for one.
+    let evidence = needs.is_none() || crate::resources::function_for(path).is_none_or(|(_, evidence)| evidence);
+    Route { method, path: path.to_owned(), segs: segs_of(path), endpoint, needs, evidence }
+}
+
+/// A route whose evidence is known from elsewhere (a generated collection, view or action:
+/// without a published row for its path, the row is the mock's assumption).
+fn route_with(
+    method: &'static str,
+    path: &str,
+    endpoint: Endpoint,
+    needs: (Function, Action),
+    evidence: bool,
+) -> Route {
+    Route { method, path: path.to_owned(), segs: segs_of(path), endpoint, needs: Some(needs), evidence }
+}
+
+/// The action a method takes on a record.
+fn action_of(method: &str) -> Action {
+    match method {
+        "GET" => Action::Inquire,
+        "POST" => Action::Add,
+        "DELETE" => Action::Delete,
+        _ => Action::Edit,
+    }
+}
+
+/// Whether a route already answers `method` on the path the official table writes.
+fn served(routes: &[Route], by_shape: &HashMap<u64, Vec<usize>>, method: &str, path: &str) -> bool {
+    let concrete: Vec<String> = path
         .trim_matches('/')
         .split('/')
-        .map(|s| match s {
-            "{id}" | "{parentId}" => Seg::Int,
-            s if s.starts_with('{') => Seg::Text,
-            s => Seg::Lit(s.to_ascii_lowercase()),
+        .map(|s| match s.find('{') {
+            // A text placeholder must not be taken for an id route's number.
+            Some(at) if is_id(&s[at..]) => format!("{}1", &s[..at]),
+            Some(at) => format!("{}x", &s[..at]),
+            None => s.to_owned(),
         })
         .collect();
-    let evidence = crate::resources::function_for(path).is_none_or(|(_, evidence)| evidence);
-    Route { method, path: path.to_owned(), segs, endpoint, needs, evidence }
+    let segs: Vec<&str> = concrete.iter().map(String::as_str).collect();
+    let first = segs.first().copied().unwrap_or("");
+    let key = shape(segs.len(), first, segs.get(1).copied().unwrap_or(""));
+    let candidates = by_shape.get(&key).map_or(&[][..], Vec::as_slice);
+    let second = by_shape.get(&shape(segs.len(), first, "")).map_or(&[][..], Vec::as_slice);
+    // The route must write the path as the table does: a literal where it has a literal (a
+    // text placeholder would also take `/system/members/withSso`).
+    let wanted = segs_of(path);
+    let same = |r: &Route| {
+        r.segs.len() == wanted.len()
+            && r.segs.iter().zip(&wanted).all(|(a, b)| match (a, b) {
+                (Seg::Lit(x), Seg::Lit(y)) | (Seg::LitInt(x), Seg::LitInt(y)) => x == y,
+                (Seg::Int | Seg::Text, Seg::Int) | (Seg::Text, Seg::Text) => true,
+                _ => false,
+            })
+    };
+    candidates.iter().chain(second).map(|&i| &routes[i]).any(|r| r.method == method && same(r))
 }
 
 fn build() -> Vec<Route> {
@@ -145,10 +223,7 @@ fn build() -> Vec<Route> {
         add(m.whole.patch, "PATCH", p, E::PatchAll(res), Action::Edit);
         add(m.whole.delete, "DELETE", p, E::DeleteAll(res), Action::Delete);
     }
-    for (i, view) in crate::resources::registry::get().views.iter().enumerate() {
-        let i = u16::try_from(i).unwrap_or(u16::MAX);
-        routes.push(route("GET", &view.path, E::View(i), Some((view.function, Action::Inquire))));
-    }
+    let registry = crate::resources::registry::get();
     let members = Some((Function::MemberMaintenance, Action::Inquire));
     let roles = Some((Function::SecurityRoles, Action::Inquire));
     let reports = Some((Function::ApiReports, Action::Inquire));
@@ -183,6 +258,29 @@ fn build() -> Vec<Route> {
         route("GET", "/system/reports/{reportName}/columns", E::ReportColumns, reports),
         route("GET", "/system/reports/{reportName}/count", E::ReportCount, reports),
     ]);
+    // The views, where no endpoint of its own serves the path (a role's settings, reports).
+    let mut by_shape = index(&routes);
+    for (i, view) in registry.views.iter().enumerate() {
+        if served(&routes, &by_shape, "GET", &view.path) {
+            continue;
+        }
+        let i = u16::try_from(i).unwrap_or(u16::MAX);
+        let evidence = crate::resources::function_for(&view.path).is_some_and(|(_, e)| e);
+        let r = route_with("GET", &view.path, E::View(i), (view.function, Action::Inquire), evidence);
+        by_shape.entry(shape_of(&r)).or_default().push(routes.len());
+        routes.push(r);
+    }
+    // Every other operation of the official table is an action.
+    for (i, op) in registry.operations.iter().enumerate() {
+        if served(&routes, &by_shape, op.method, op.path) {
+            continue;
+        }
+        let i = u16::try_from(i).unwrap_or(u16::MAX);
+        let needs = (op.function, action_of(op.method));
+        let r = route_with(op.method, op.path, E::Action(i), needs, op.evidence);
+        by_shape.entry(shape_of(&r)).or_default().push(routes.len());
+        routes.push(r);
+    }
     routes
 }
 
@@ -206,6 +304,10 @@ fn match_segs(route: &Route, segs: &[&str]) -> Option<Vec<Param>> {
             Seg::Lit(_) => return None,
             Seg::Int => params.push(Param::Int(seg.parse::<i32>().ok().and_then(|i| u32::try_from(i).ok())?)),
             Seg::Text => params.push(Param::Text((*seg).to_owned())),
+            Seg::LitInt(l) => {
+                let n = seg.get(..l.len()).filter(|h| h.eq_ignore_ascii_case(l)).and_then(|_| seg.get(l.len()..))?;
+                params.push(Param::Int(n.parse::<i32>().ok().and_then(|i| u32::try_from(i).ok())?));
+            }
         }
     }
     Some(params)
@@ -215,17 +317,34 @@ fn match_segs(route: &Route, segs: &[&str]) -> Option<Vec<Param>> {
 pub(crate) fn find(method: &str, segs: &[&str]) -> Matched<'static> {
     let method = if method == "HEAD" { "GET" } else { method };
     let mut allowed = Vec::new();
-    let key = shape(segs.len(), segs.first().copied().unwrap_or(""), segs.get(1).copied().unwrap_or(""));
+    let first = segs.first().copied().unwrap_or("");
+    let key = shape(segs.len(), first, segs.get(1).copied().unwrap_or(""));
+    // `/project/{parentId}/billingRates`: an id second, which the shape writes as empty.
+    let id_second = shape(segs.len(), first, "");
     let candidates = ROUTES.by_shape.get(&key).map_or(&[][..], Vec::as_slice);
-    for r in candidates.iter().map(|&i| &ROUTES.routes[i]) {
+    let second = ROUTES.by_shape.get(&id_second).map_or(&[][..], Vec::as_slice);
+    // A literal segment beats a text placeholder (`/system/members/withSso` is not the member
+    // `withSso`); otherwise the table's order decides.
+    let mut best: Option<(&'static Route, Vec<Param>, usize)> = None;
+    for r in candidates.iter().chain(second).map(|&i| &ROUTES.routes[i]) {
         if let Some(params) = match_segs(r, segs) {
             if r.method == method {
-                return Matched::Found(r, params);
+                let texts = r.segs.iter().filter(|s| matches!(s, Seg::Text)).count();
+                if texts == 0 {
+                    return Matched::Found(r, params);
+                }
+                if best.as_ref().is_none_or(|(_, _, t)| texts < *t) {
+                    best = Some((r, params, texts));
+                }
+                continue;
             }
             if !allowed.contains(&r.method) {
                 allowed.push(r.method);
             }
         }
+    }
+    if let Some((r, params, _)) = best {
+        return Matched::Found(r, params);
     }
     if allowed.is_empty() { Matched::NotFound } else { Matched::WrongMethod(allowed) }
 }
@@ -243,6 +362,13 @@ pub struct RouteRule {
     /// Whether a vendor's published role or ConnectWise's documentation shows that row for
     /// this route; `false` marks the row as the mock's assumption (docs/assumptions.md A15.1).
     pub evidence: bool,
+    /// How the mock serves it: `stored` (a collection's records), `view` (a projection,
+    /// default, usage list or a list, count or object nothing is stored behind), `endpoint`
+    /// (its own code: members, roles, reports, system info), `action` (a family's effect on
+    /// the records) or `answered` (a schema-valid answer, nothing changed).
+    pub served: &'static str,
+    /// The assumption (docs/assumptions.md) behind how it is served, if any.
+    pub assumption: Option<&'static str>,
 }
 
 /// Every route of the mock's `apis/3.0` with the level it needs, generated from the router's
@@ -251,8 +377,36 @@ pub fn route_rules() -> Vec<RouteRule> {
     ROUTES
         .routes
         .iter()
-        .map(|r| RouteRule { method: r.method, path: r.path.clone(), needs: r.needs, evidence: r.evidence })
+        .map(|r| {
+            let (served, assumption) = served_by(r.endpoint);
+            RouteRule {
+                method: r.method,
+                path: r.path.clone(),
+                needs: r.needs,
+                evidence: r.evidence,
+                served,
+                assumption,
+            }
+        })
         .collect()
+}
+
+fn served_by(endpoint: Endpoint) -> (&'static str, Option<&'static str>) {
+    use Endpoint as E;
+    let registry = crate::resources::registry::get();
+    match endpoint {
+        E::List(_) | E::Count(_) | E::Create(_) | E::Get(_) | E::Replace(_) | E::Patch(_) | E::Delete(_) => {
+            ("stored", None)
+        }
+        E::ReplaceAll(_) | E::PatchAll(_) | E::DeleteAll(_) => ("stored", Some("A15.6")),
+        E::View(_) => ("view", None),
+        E::Action(i) => {
+            let effect = registry.operations.get(usize::from(i)).and_then(|op| op.effect);
+            let assumption = Some(crate::resources::families::assumption(effect));
+            (if effect.is_some() { "action" } else { "answered" }, assumption)
+        }
+        _ => ("endpoint", None),
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::actions::sample;
 use super::endpoints::{Call, Reply};
 use super::error::ApiError;
 use super::routes::Param;
@@ -19,10 +20,10 @@ use crate::store::Listed;
 use crate::store::records::to_bytes;
 
 /// A one-page PDF with nothing on it: what `/finance/invoices/{id}/pdf` answers.
-const EMPTY_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+pub(super) const EMPTY_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
 /// A 1×1 transparent PNG: a contact's or priority's image.
-const EMPTY_PNG: &[u8] = &[
+pub(super) const EMPTY_PNG: &[u8] = &[
     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
     0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49,
     0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x00, 0x02, 0x00, 0x00, 0x05, 0x00, 0x01, 0x7a, 0x5e, 0xab, 0x3f, 0x00,
@@ -56,6 +57,15 @@ pub(super) fn serve(call: &Call<'_>, index: usize) -> Result<Reply, ApiError> {
         return Err(ApiError::internal(&format!("no view {index}")));
     };
     let owner = check_owner(call, view)?;
+    if names_nothing_stored(view) {
+        // A record the mock stores nothing for: no id names one (A24.8).
+        let id = ints(call).last().copied().unwrap_or(0);
+        let title = match view.kind {
+            ViewKind::Object(name) | ViewKind::Empty { schema: name, .. } => name,
+            _ => "Record",
+        };
+        return Err(ApiError::not_found(format!("{title} {id} not found")));
+    }
     if let (ViewKind::Empty { schema: "ProductReference", shape }, Some((Res::Tickets, _)), Some((_, id))) =
         (view.kind, view.owner, owner)
     {
@@ -64,7 +74,11 @@ pub(super) fn serve(call: &Call<'_>, index: usize) -> Result<Reply, ApiError> {
     match view.kind {
         ViewKind::Projection { res, schema: name, shape, active } => projection(call, res, name, shape, active),
         ViewKind::Default(res) => {
-            let mut obj = Map::new();
+            // Every required property with a plain value, then the server's defaults (A24.10).
+            let mut obj = match sample(res.schema(), None, 1) {
+                Value::Object(o) => o,
+                _ => Map::new(),
+            };
             for (name, default) in res.info().defaults {
                 obj.insert((*name).to_owned(), default.to_json());
             }
@@ -85,25 +99,44 @@ pub(super) fn serve(call: &Call<'_>, index: usize) -> Result<Reply, ApiError> {
             }
         }
         ViewKind::Object(name) => {
+            // Its `id` where the path names a record, and every required property (A24.10).
             let id = owner.map(|(_, id)| id);
-            // `prop` ignores case: a recap's `iD` is not the record's `id`.
-            let body = match (schema(name).prop("id"), id) {
-                (Some((_, p)), Some(id)) if p.name == "id" => json!({ "id": id }),
-                _ => json!({}),
-            };
-            Ok(Reply::value(&body))
+            Ok(Reply::value(&sample(schema(name), id, 2)))
         }
-        ViewKind::Binary(media) => {
-            let body = if media.contains("pdf") { EMPTY_PDF } else { EMPTY_PNG };
-            let media = if media.contains("pdf") { "application/pdf" } else { "image/png" };
-            Ok(Reply::bytes(body.to_vec(), media))
-        }
+        ViewKind::Binary(media) => Ok(binary(media)),
     }
+}
+
+/// The bytes of a binary answer: an empty PDF, a 1×1 PNG, or a small document of the
+/// declared type.
+pub(super) fn binary(media: &str) -> Reply {
+    if media.contains("pdf") {
+        Reply::bytes(EMPTY_PDF.to_vec(), "application/pdf")
+    } else if media.is_empty() || media.contains("image") {
+        Reply::bytes(EMPTY_PNG.to_vec(), "image/png")
+    } else {
+        Reply::bytes(b"mock-connectwise document\n".to_vec(), "application/octet-stream")
+    }
+}
+
+/// Whether the view's last segment is an id of a record no collection stores (an object or
+/// an item of a list the mock keeps nothing behind).
+fn names_nothing_stored(view: &View) -> bool {
+    let one = matches!(view.kind, ViewKind::Object(_) | ViewKind::Empty { shape: Shape::One, .. });
+    let placeholders = view.path.matches('{').count();
+    let last_is_id = view.path.trim_end_matches('/').ends_with('}');
+    one && last_is_id && view.owner.is_none_or(|(_, n)| n + 1 != placeholders)
 }
 
 /// The record the path names, checked to exist and be visible to the caller.
 fn check_owner(call: &Call<'_>, view: &View) -> Result<Option<(Option<u32>, u32)>, ApiError> {
-    let Some((res, n)) = view.owner else { return Ok(None) };
+    named(call, view.owner)
+}
+
+/// `(parent, id)` of the record a path names through `owner`, checked to exist and be
+/// visible to the caller.
+pub(super) fn named(call: &Call<'_>, owner: Option<(Res, usize)>) -> Result<Option<(Option<u32>, u32)>, ApiError> {
+    let Some((res, n)) = owner else { return Ok(None) };
     let Some((parent, id)) = named_record(call, res, n) else { return Ok(None) };
     let (access, base) = (call.access(), call.base());
     call.app
@@ -158,20 +191,24 @@ fn projection(call: &Call<'_>, res: Res, name: &'static str, shape: Shape, activ
     match shape {
         Shape::Count => {
             let q = call.list_query(res.schema(), noun)?;
-            let (n, others) = store.count(company, res, None, &q, access).map_err(|e| call.fail(e, noun, None))?;
+            let parent = res.info().parent.and_then(|_| ints(call).last().copied());
+            let (n, others) = store.count(company, res, parent, &q, access).map_err(|e| call.fail(e, noun, None))?;
             Ok(Reply::ok(to_bytes(&json!({ "count": n })), others))
         }
         Shape::One => {
-            let id = ints(call).last().copied().unwrap_or(0);
+            let ids = ints(call);
+            let id = ids.last().copied().unwrap_or(0);
+            let parent = res.info().parent.and_then(|_| ids.len().checked_sub(2).and_then(|i| ids.get(i).copied()));
             let one = store
-                .read_tenant(company, |t| t.get(res, None, id, None, access, &base))
+                .read_tenant(company, |t| t.get(res, parent, id, None, access, &base))
                 .map_err(|e| call.fail(e, noun, None))?;
             let record: Value = serde_json::from_slice(&one.body).unwrap_or(Value::Null);
             Ok(Reply::ok(to_bytes(&project(&record, name)), one.others))
         }
         Shape::List => {
             let q = call.list_query(res.schema(), noun)?;
-            let listed = store.list(company, res, None, &q, access, &base).map_err(|e| call.fail(e, noun, None))?;
+            let parent = res.info().parent.and_then(|_| ints(call).last().copied());
+            let listed = store.list(company, res, parent, &q, access, &base).map_err(|e| call.fail(e, noun, None))?;
             let records: Vec<Value> = serde_json::from_slice(&listed.body).unwrap_or_default();
             let kept: Vec<Value> = records
                 .iter()

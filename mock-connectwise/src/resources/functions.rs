@@ -28,6 +28,8 @@ const RULES: &[Rule] = &[
     rule("/company/companies/info/types", F::TableSetup, false),
     rule("/company/companies/*/notes", F::CompanyNotes, true),
     rule("/company/companies/*/groups", F::CompanyContactGroupMaintenance, false),
+    rule("/company/companies/*/teams", F::TeamMembers, false),
+    rule("/company/companies/*/tracks", F::Tracks, false),
     rule("/company/companies", F::CompanyMaintenance, true),
     rule("/company/contacts/departments", F::TableSetup, false),
     rule("/company/contacts/types", F::TableSetup, false),
@@ -88,6 +90,67 @@ const RULES: &[Rule] = &[
     rule("/time/workroles", F::TableSetup, false),
     rule("/time/worktypes", F::TableSetup, false),
     rule("/time", F::TimeEntry, true),
+    // The rest of the official table (issue 24), without published evidence (A24.1): the
+    // function the ConnectWise UI files each screen under where one fits, else the module's
+    // setup tables. The named collections keep the rows they were published with.
+    rule("/system/apimembers", F::ApiMembers, true),
+    rule("/system/integratorlogins", F::IntegratorLogins, true),
+    rule("/system/securityroles", F::SecurityRoles, true),
+    rule("/system/reports", F::ApiReports, true),
+    rule("/company/tracks", F::Tracks, false),
+    rule("/company/companyfinance", F::CompanyFinance, false),
+    rule("/company/companypickeritems", F::CompanyMaintenance, false),
+    rule("/company/companytypeassociations", F::CompanyMaintenance, false),
+    rule("/company/contacttypeassociations", F::Contacts, false),
+    rule("/company/m365contact", F::Contacts, false),
+    rule("/company/m365contactsync", F::Contacts, false),
+    rule("/company/management", F::CompanyManagement, false),
+    rule("/company/managementbackups", F::CompanyManagement, false),
+    rule("/company/managementitsolutions", F::CompanyManagement, false),
+    rule("/company/manageddevicesintegrations", F::CompanyManagement, false),
+    rule("/company", F::TableSetup, false),
+    rule("/configurations", F::Configurations, false),
+    rule("/expense/types", F::TableSetup, false),
+    rule("/expense/classifications", F::TableSetup, false),
+    rule("/expense/paymenttypes", F::TableSetup, false),
+    rule("/expense", F::ExpenseReportEntry, false),
+    rule("/finance/accounting", F::AccountingInterface, false),
+    rule("/finance/accountingpackages", F::AccountingInterface, false),
+    rule("/finance/accountingpackagesetup", F::AccountingInterface, false),
+    rule("/finance/batchsetups", F::AccountingInterface, false),
+    rule("/finance/glaccounts", F::AccountingInterface, false),
+    rule("/finance/glcaptions", F::AccountingInterface, false),
+    rule("/finance/glpaths", F::AccountingInterface, false),
+    rule("/finance/closedinvoices", F::Invoicing, false),
+    rule("/finance", F::TableSetup, false),
+    rule("/marketing", F::MarketingGroups, false),
+    rule("/procurement/adjustments", F::InventoryAdjustments, false),
+    rule("/procurement/purchaseorders", F::PurchaseOrders, false),
+    rule("/procurement/purchasingdemands", F::PurchaseOrders, false),
+    rule("/procurement", F::TableSetup, false),
+    rule("/project/projecttemplates", F::ProjectHeaders, false),
+    rule("/project/ticketnote", F::ProjectTickets, false),
+    rule("/project/*/billingrates", F::ProjectFinance, false),
+    rule("/project", F::TableSetup, false),
+    rule("/sales/schedule", F::Opportunity, false),
+    rule("/sales/service", F::Opportunity, false),
+    rule("/sales", F::TableSetup, false),
+    rule("/service/ticketlinks", F::ServiceTickets, false),
+    rule("/service/ticketsyncs", F::ServiceTickets, false),
+    rule("/service/servicesignoff", F::ServiceTickets, false),
+    rule("/service/templates", F::TicketTemplates, false),
+    rule("/service/surveys", F::Surveys, false),
+    rule("/service", F::TableSetup, false),
+    rule("/system/mycompany", F::MyCompany, false),
+    rule("/system/myaccount", F::MyAccount, false),
+    rule("/system/mymembers", F::MemberMaintenance, false),
+    rule("/system/ssoconfigurations", F::Security, false),
+    rule("/system/ssousers", F::Security, false),
+    rule("/system/ldapconfigurations", F::Security, false),
+    rule("/system/allowedorigins", F::Security, false),
+    rule("/system/authanvils", F::Security, false),
+    rule("/system/surveys", F::Surveys, false),
+    rule("/system", F::TableSetup, false),
 ];
 
 fn matches(prefix: &str, path: &str) -> bool {
@@ -120,7 +183,10 @@ mod tests {
         assert_eq!(function_for("/company/companies/{parentId}/sites"), Some((F::CompanyMaintenance, true)));
         assert_eq!(function_for("/company/companies/statuses/{id}"), Some((F::TableSetup, false)));
         assert_eq!(function_for("/service/boards/{parentId}/statuses"), Some((F::TableSetup, true)));
-        assert_eq!(function_for("/service/ticketsx"), None);
+        // `ticketsx` is not `tickets`: the module's setup tables, as an assumption (A24.1).
+        assert_eq!(function_for("/service/ticketsx"), Some((F::TableSetup, false)));
+        assert_eq!(function_for("/company/companies/{parentId}/teams"), Some((F::TeamMembers, false)));
+        assert_eq!(function_for("/nothing/at/all"), None);
         assert_eq!(function_for("/Time/Entries"), Some((F::TimeEntry, true)));
     }
 }

@@ -3,7 +3,9 @@
 //! fields point at which collection. The router, the store and the permission table are all
 //! generated from this list.
 
+pub(crate) mod families;
 mod functions;
+pub(crate) mod operations;
 pub(crate) mod registry;
 mod views;
 

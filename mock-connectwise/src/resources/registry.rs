@@ -30,6 +30,10 @@ const EXTRA: &[(&str, &str)] = &[
     ("/procurement/subcategories", "ProductSubCategoryReference"),
 ];
 
+/// Paths the 2025.1 file lists like collections that the mock serves with their own
+/// endpoints (API reports, a role's settings).
+const NOT_STORED: &[&str] = &["/system/reports", "/system/securityroles/{}/settings"];
+
 /// Reference schemas whose name is not their collection's schema plus `Reference`.
 const ALIASES: &[(&str, &str)] = &[
     ("ServiceStatusReference", "/service/boards/{parentId}/statuses"),
@@ -124,6 +128,8 @@ pub(crate) struct Registry {
     pub(crate) by_reference: HashMap<&'static str, (Res, &'static str)>,
     pub(crate) by_path: HashMap<String, Res>,
     pub(crate) views: Vec<View>,
+    /// Every operation of the official table ([`super::operations`]).
+    pub(crate) operations: Vec<super::operations::Operation>,
     /// `path (lower case, placeholders as {}) → methods` of the official 2021.1 table.
     official: HashMap<String, Vec<String>>,
 }
@@ -178,10 +184,16 @@ pub(super) enum Answer {
     Binary(String),
 }
 
-fn answers() -> Vec<(String, Answer)> {
-    let rows: Vec<(String, String, String)> = serde_json::from_str(GET_ANSWERS).unwrap_or_default();
-    rows.into_iter()
-        .map(|(path, kind, name)| {
+/// Every `GET` answer, and the paths only the 2025.1 file gives (their collections are
+/// served, but references are not checked against them: the fixtures and the clients built on
+/// the 2026.4 file do not fill them).
+fn answers() -> (Vec<(String, Answer)>, std::collections::HashSet<String>) {
+    let rows: Vec<Vec<String>> = serde_json::from_str(GET_ANSWERS).unwrap_or_default();
+    let newer = rows.iter().filter(|r| r.len() > 3).filter_map(|r| r.first()).map(|p| path_key(p)).collect();
+    let answers = rows
+        .into_iter()
+        .filter_map(|r| <[String; 3]>::try_from(r.into_iter().take(3).collect::<Vec<_>>()).ok())
+        .map(|[path, kind, name]| {
             let answer = match kind.as_str() {
                 "array" => Answer::Array(name),
                 "one" => Answer::One(name),
@@ -189,7 +201,8 @@ fn answers() -> Vec<(String, Answer)> {
             };
             (path.trim_end_matches('/').to_owned(), answer)
         })
-        .collect()
+        .collect();
+    (answers, newer)
 }
 
 fn lower_first(s: &str) -> String {
@@ -210,40 +223,41 @@ fn href_key(reference: &str) -> &'static str {
 
 fn build() -> Registry {
     let official = official_table();
-    let answers = answers();
+    let (answers, newer) = answers();
     let get_paths: std::collections::HashSet<String> = answers.iter().map(|(p, _)| path_key(p)).collect();
     let mut reg = Registry {
         resources: Vec::new(),
         by_reference: HashMap::new(),
         by_path: HashMap::new(),
         views: Vec::new(),
+        operations: Vec::new(),
         official,
     };
     for named in super::NAMED {
         reg.add(named.clone(), &get_paths);
     }
-    let mut found: Vec<(String, String)> = answers
-        .iter()
-        .filter_map(|(p, a)| match a {
-            Answer::Array(s) if get_paths.contains(&path_key(&format!("{p}/{{id}}"))) && !is_view_path(p, s) => {
-                Some((p.clone(), s.clone()))
-            }
-            _ => None,
-        })
-        .collect();
-    found.extend(EXTRA.iter().map(|(p, s)| ((*p).to_owned(), (*s).to_owned())));
+    // The collections the 2026.4 file lacks first: their schemas win over the 2025.1 file's.
+    let mut found: Vec<(String, String)> = EXTRA.iter().map(|(p, s)| ((*p).to_owned(), (*s).to_owned())).collect();
+    found.extend(answers.iter().filter_map(|(p, a)| match a {
+        Answer::Array(s) if get_paths.contains(&path_key(&format!("{p}/{{id}}"))) && !is_view_path(p, s) => {
+            Some((p.clone(), s.clone()))
+        }
+        _ => None,
+    }));
     // Parents sort before their children: a parent's path is a prefix of its children's.
     found.sort_by_key(|(p, _)| path_key(p));
     for (path, schema) in found {
-        if reg.by_path.contains_key(&path_key(&path)) || SCHEMAS.named(&schema).is_none() {
+        let key = path_key(&path);
+        if reg.by_path.contains_key(&key) || SCHEMAS.named(&schema).is_none() || NOT_STORED.contains(&key.as_str()) {
             continue;
         }
         if let Some(resource) = reg.generated(&path, &schema) {
             reg.add(resource, &get_paths);
         }
     }
-    reg.map_references();
+    reg.map_references(&newer);
     reg.views = super::views::build(&reg, &answers);
+    reg.operations = super::operations::build(&reg);
     reg
 }
 
@@ -323,9 +337,10 @@ impl Registry {
         })
     }
 
-    fn map_references(&mut self) {
+    fn map_references(&mut self, newer: &std::collections::HashSet<String>) {
         let mut map = HashMap::new();
-        for r in &self.resources {
+        let named = super::NAMED.len();
+        for r in self.resources.iter().filter(|r| r.res.index() < named || !newer.contains(&path_key(r.path))) {
             let reference = format!("{}Reference", r.schema);
             if let Some(s) = SCHEMAS.named(&reference) {
                 map.entry(leak(s.name.clone())).or_insert((r.res, href_key(&reference)));

@@ -44,7 +44,7 @@ fn classify(reg: &Registry, path: &str, answer: &Answer) -> ViewKind {
     let lower = path.to_ascii_lowercase();
     let shape = if lower.ends_with("/count") || lower.ends_with("/count/info") {
         Shape::Count
-    } else if lower.ends_with("/{id}") || lower.ends_with("/{id}/info") {
+    } else if lower.ends_with("/{id}") || lower.ends_with("/{id}/info") || matches!(answer, Answer::One(_)) {
         Shape::One
     } else {
         Shape::List

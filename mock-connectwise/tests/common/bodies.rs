@@ -38,6 +38,12 @@ fn fill<'a>(app: &'a TestApp, template: &'a str, ctx: Ctx, depth: u8) -> Fut<'a,
         let mut ctx = ctx;
         let (mut out, mut tmpl) = (String::new(), String::new());
         for seg in template.trim_matches('/').split('/') {
+            // `types{id}`: an id run into a literal, as two paths of the official table write it.
+            if let Some(at) = seg.find('{').filter(|&at| at > 0) {
+                out = format!("{out}/{}1", &seg[..at]);
+                tmpl = format!("{tmpl}/{}{{}}", seg[..at].to_ascii_lowercase());
+                continue;
+            }
             if !seg.starts_with('{') {
                 out = format!("{out}/{seg}");
                 tmpl = format!("{tmpl}/{}", seg.to_ascii_lowercase());
@@ -52,6 +58,12 @@ fn fill<'a>(app: &'a TestApp, template: &'a str, ctx: Ctx, depth: u8) -> Fut<'a,
                 }
                 _ => match ctx.get(&tmpl) {
                     Some(id) => id.clone(),
+                    // An `/info` path's id names a record of the collection without `/info`.
+                    None if SPEC.collection_schema(&tmpl).is_none()
+                        && SPEC.collection_schema(&bare(&tmpl)).is_some() =>
+                    {
+                        existing_id(app, &bare(&tmpl), &bare(&out), &ctx, depth).await?
+                    }
                     // A view's id that names no stored collection (`/company/contact/types/{id}/usages/list`).
                     None if SPEC.collection_schema(&tmpl).is_none() => "1".to_owned(),
                     None => existing_id(app, &tmpl, &out, &ctx, depth).await?,
@@ -63,6 +75,11 @@ fn fill<'a>(app: &'a TestApp, template: &'a str, ctx: Ctx, depth: u8) -> Fut<'a,
         }
         Some((out, ctx))
     })
+}
+
+/// A path without its `info` segments: `/system/info/links` → `/system/links`.
+fn bare(path: &str) -> String {
+    path.split('/').filter(|s| !s.eq_ignore_ascii_case("info")).collect::<Vec<_>>().join("/")
 }
 
 /// The id of the first record of `collection` (a concrete path), or of one created there.
@@ -232,6 +249,13 @@ pub fn fixtures_with_every_collection() -> mock_connectwise::FixtureSet {
     let seeded: Vec<String> =
         tenant["collections"].as_array().into_iter().flatten().filter_map(|c| c["path"].as_str().map(key)).collect();
     let mut added = Vec::new();
+    // Records of the 2025.1 file name an integrator login (`/company/management`): one to name.
+    if !seeded.iter().any(|c| c == "/system/integratorlogins") {
+        let mut login = fixture_record("IntegratorLogin");
+        login["username"] = json!("fixture-login");
+        login["password"] = json!("Fixture-Login-Passw0rd");
+        added.push(json!({ "path": "/system/integratorlogins", "records": [login] }));
+    }
     for (coll, schema) in &SPEC.collections {
         let creatable = SPEC.official_methods(coll).is_some_and(|m| m.iter().any(|x| x == "POST"));
         // Reports are API reports, not records (`/system/reports/{reportName}`).
@@ -240,7 +264,15 @@ pub fn fixtures_with_every_collection() -> mock_connectwise::FixtureSet {
         }
         let record = fixture_record(schema);
         let entry = match coll.rsplit_once("/{}/") {
-            // A child nests in a new record of its parent, under its last path segment.
+            // A child nests in the parent's first fixture record, where it has one (the record
+            // a path names first), under its last path segment.
+            Some((parent, child)) if first_record(&mut tenant, &mut added, parent).is_some() => {
+                if let Some(first) = first_record(&mut tenant, &mut added, parent) {
+                    first[child] = json!([record]);
+                }
+                continue;
+            }
+            // Else in a new record of its parent.
             Some((parent, child)) => {
                 let Some(pschema) = SPEC.collection_schema(parent) else { continue };
                 let mut p = fixture_record(pschema);
@@ -254,6 +286,15 @@ pub fn fixtures_with_every_collection() -> mock_connectwise::FixtureSet {
     tenant["collections"].as_array_mut().expect("a collections array").extend(added);
     mock_connectwise::FixtureSet::from_json_str("fixtures with every collection", &tenant.to_string())
         .expect("the generated fixtures load")
+}
+
+/// The first fixture record of the collection `key`, among the default fixtures and those added.
+fn first_record<'a>(tenant: &'a mut Value, added: &'a mut [Value], key_of: &str) -> Option<&'a mut Value> {
+    let seeded = tenant["collections"].as_array_mut()?.iter_mut();
+    seeded
+        .chain(added.iter_mut())
+        .find(|c| c["path"].as_str().is_some_and(|p| key(p) == key_of))
+        .and_then(|c| c["records"].as_array_mut()?.first_mut())
 }
 
 /// A record of `schema` with its required fields, references to record 1.
@@ -284,4 +325,36 @@ fn fixture_record(schema: &str) -> Value {
         out.insert(prop.clone(), v);
     }
     Value::Object(out)
+}
+
+/// A record of references only (a type association): one of them set to what it holds.
+pub fn reference_patch(current: &Value) -> Option<Value> {
+    let obj = current.as_object()?;
+    if let Some((k, v)) = obj.iter().find(|(k, v)| *k != "_info" && v.get("id").is_some()) {
+        return Some(json!([{ "op": "replace", "path": k, "value": { "id": v["id"] } }]));
+    }
+    // Else any plain value, set to what it holds.
+    let (k, v) = obj.iter().find(|(k, v)| *k != "id" && (v.is_boolean() || v.is_number() || v.is_string()))?;
+    Some(json!([{ "op": "replace", "path": k, "value": v }]))
+}
+
+/// Fields the schema marks `Required On Updates;` that a record read back lacks (the server's
+/// own numbering and defaults the mock does not derive yet: an invoice's `invoiceNumber`, a
+/// time entry's `billableOption`), filled so the PUT tests the route, not the derivation.
+pub fn complete_for_update(template: &str, current: &mut Value) {
+    let list = template.trim_end_matches('/').rsplit_once('/').map_or("", |(c, _)| c);
+    let Some(schema) = SPEC.collection_schema(list).and_then(|s| SPEC.schema(s)) else { return };
+    for (k, p) in schema["properties"].as_object().into_iter().flatten() {
+        let on_update = p["description"].as_str().is_some_and(|d| d.contains("Required On Updates"));
+        if !on_update || !current[k].is_null() {
+            continue;
+        }
+        current[k] = match (p["enum"].as_array(), p["type"].as_str()) {
+            (Some(values), _) => values[0].clone(),
+            (_, Some("integer" | "number")) => json!(1),
+            (_, Some("boolean")) => json!(false),
+            (_, Some("string")) => json!("U1"),
+            _ => json!({ "id": 1 }),
+        };
+    }
 }

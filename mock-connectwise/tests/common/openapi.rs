@@ -83,9 +83,10 @@ pub enum Answer {
 /// The merged files.
 pub struct Spec {
     schemas: Map<String, Value>,
-    /// The 2026.4 file's `GET` paths, as written, with their answers.
+    /// The 2026.4 file's `GET` paths, as written, with their answers, then the 2025.1 file's
+    /// other `GET` paths.
     pub get_paths: Vec<(String, Answer)>,
-    /// `key → (path as written, methods)` of the official 2021.1 table.
+    /// `key → (path as written, methods)` of the official 2021.1 table and the 2025.1 file.
     pub methods: HashMap<String, (String, Vec<String>)>,
     /// `key → schema` of every collection (a `GET` answering an array with an item sibling).
     pub collections: BTreeMap<String, String>,
@@ -146,28 +147,55 @@ fn answers(file: &Value) -> Vec<(String, Answer)> {
 
 impl Spec {
     fn load() -> Self {
-        let files = [read("connectwise-subset.json"), read("openapi-2026.4-get.json"), read("connectwise-extra.json")];
+        let files = [
+            read("connectwise-subset.json"),
+            read("openapi-2026.4-get.json"),
+            read("connectwise-extra.json"),
+            read("connectwise-2025.1.json"),
+        ];
         let mut schemas = Map::new();
         for f in &files {
             for (name, s) in f["components"]["schemas"].as_object().into_iter().flatten() {
                 schemas.entry(name.clone()).or_insert_with(|| s.clone());
             }
         }
-        let get_paths = answers(&files[1]);
+        let mut get_paths = answers(&files[1]);
+        // Then every `GET` of the 2025.1 file the 2026.4 file lacks.
+        let official: std::collections::HashSet<String> = get_paths.iter().map(|(p, _)| key(p)).collect();
+        let newer: Vec<(String, Answer)> =
+            answers(&files[3]).into_iter().filter(|(p, _)| !official.contains(&key(p))).collect();
+        get_paths.extend(newer.iter().cloned());
         let mut all = answers(&files[0]);
         all.extend(get_paths.iter().cloned());
         let gets: std::collections::HashSet<String> = all.iter().map(|(p, _)| key(p)).collect();
         let mut collections = BTreeMap::new();
-        for (path, answer) in &all {
-            if let Answer::Array(s) = answer {
-                let is_info = s.ends_with("Info") || path.split('/').any(|x| x.eq_ignore_ascii_case("info"));
-                if gets.contains(&format!("{}/{{}}", key(path))) && !is_info {
-                    collections.entry(key(path)).or_insert_with(|| s.clone());
+        let found = |answers: &[(String, Answer)], collections: &mut BTreeMap<String, String>| {
+            for (path, answer) in answers {
+                if let Answer::Array(s) = answer {
+                    let is_info = s.ends_with("Info") || path.split('/').any(|x| x.eq_ignore_ascii_case("info"));
+                    if gets.contains(&format!("{}/{{}}", key(path))) && !is_info && schemas.contains_key(s) {
+                        collections.entry(key(path)).or_insert_with(|| s.clone());
+                    }
                 }
             }
-        }
+        };
+        found(&all[..all.len() - newer.len()], &mut collections);
         for (path, schema) in EXTRA {
             collections.entry(key(path)).or_insert_with(|| (*schema).to_owned());
+        }
+        found(&newer, &mut collections);
+        // Served by their own endpoints (API reports, a role's settings).
+        collections.remove("/system/reports");
+        collections.remove("/system/securityroles/{}/settings");
+        // A child collection whose parent is not a collection is not stored (as the mock's
+        // registry has it): parents sort first.
+        let keys: Vec<String> = collections.keys().cloned().collect();
+        for k in keys {
+            if let Some((parent, _)) = k.split_once("/{}") {
+                if !collections.contains_key(parent) {
+                    collections.remove(&k);
+                }
+            }
         }
         let mut references = HashMap::new();
         for (reference, path) in ALIASES {
@@ -185,6 +213,15 @@ impl Spec {
         for (p, m) in table["paths"].as_object().into_iter().flatten() {
             let entry = methods.entry(key(p)).or_insert_with(|| (p.trim_end_matches('/').to_owned(), Vec::new()));
             entry.1.extend(m.as_object().into_iter().flat_map(|o| o.keys().cloned()));
+        }
+        // The 2025.1 file's operations are served too.
+        for (p, m) in files[3]["paths"].as_object().into_iter().flatten() {
+            let entry = methods.entry(key(p)).or_insert_with(|| (p.trim_end_matches('/').to_owned(), Vec::new()));
+            for method in m.as_object().into_iter().flat_map(|o| o.keys()).map(|x| x.to_ascii_uppercase()) {
+                if !entry.1.contains(&method) {
+                    entry.1.push(method);
+                }
+            }
         }
         Self { schemas, get_paths, methods, collections, references }
     }

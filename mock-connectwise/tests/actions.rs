@@ -1,0 +1,139 @@
+//! Issue 24: the actions of the official table carry out the effect their name, parameters and
+//! schema make clear (docs/assumptions.md A24.2-A24.7), and refuse bad bodies as creates do.
+
+mod common;
+
+use common::bodies::fixtures_with_every_collection;
+use mock_connectwise::{TestApp, TestOptions};
+use reqwest::Method;
+use serde_json::json;
+
+async fn app() -> TestApp {
+    TestApp::spawn_with(TestOptions { fixtures: fixtures_with_every_collection(), ..Default::default() }).await
+}
+
+async fn new_ticket(app: &TestApp, summary: &str) -> u64 {
+    let body = json!({ "summary": summary, "company": { "id": 1 }, "board": { "id": 1 } });
+    let made = app.call(&app.admin, Method::POST, "/service/tickets", Some(body)).await.expect(201);
+    made.body["id"].as_u64().expect("an id")
+}
+
+#[tokio::test]
+async fn attaching_children_makes_the_listed_tickets_children_of_the_named_one() {
+    let app = app().await;
+    let (parent, a, b) = (new_ticket(&app, "parent").await, new_ticket(&app, "a").await, new_ticket(&app, "b").await);
+
+    let body = json!({ "childTicketIds": [a, b] });
+    app.call(&app.admin, Method::POST, &format!("/service/tickets/{parent}/attachChildren"), Some(body))
+        .await
+        .expect(200);
+
+    for child in [a, b] {
+        let read = app.get(&format!("/service/tickets/{child}")).await.expect(200);
+        assert_eq!(read.body["parentTicketId"], json!(parent), "ticket {child}");
+    }
+    let bad = json!({ "childTicketIds": "all" });
+    let refused =
+        app.call(&app.admin, Method::POST, &format!("/service/tickets/{parent}/attachChildren"), Some(bad)).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    let missing = json!({ "childTicketIds": [999_999] });
+    let gone =
+        app.call(&app.admin, Method::POST, &format!("/service/tickets/{parent}/attachChildren"), Some(missing)).await;
+    assert_eq!(gone.status, 404, "{}", gone.body);
+}
+
+#[tokio::test]
+async fn merging_closes_the_listed_tickets_into_the_named_one() {
+    let app = app().await;
+    let (into, merged) = (new_ticket(&app, "into").await, new_ticket(&app, "merged").await);
+
+    let board = app.get(&format!("/service/tickets/{merged}")).await.expect(200).body["board"]["id"].clone();
+    let closed = app.get(&format!("/service/boards/{board}/statuses?conditions=closedStatus=true")).await.expect(200);
+    let status = closed.body[0]["id"].clone();
+    assert!(status.is_u64(), "board {board} has a closed status: {}", closed.body);
+
+    let body = json!({ "mergeTicketIds": [merged], "status": { "id": status } });
+    app.call(&app.admin, Method::POST, &format!("/service/tickets/{into}/merge"), Some(body)).await.expect(200);
+
+    let read = app.get(&format!("/service/tickets/{merged}")).await.expect(200);
+    assert_eq!(read.body["status"]["id"], status);
+    assert_eq!(read.body["closedFlag"], json!(true));
+    assert_eq!(read.body["mergedParentTicket"]["id"], json!(into));
+    // `TicketMerge` requires its status: a body without it is refused as a create would be.
+    let refused = app
+        .call(
+            &app.admin,
+            Method::POST,
+            &format!("/service/tickets/{into}/merge"),
+            Some(json!({ "mergeTicketIds": [] })),
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+}
+
+#[tokio::test]
+async fn copying_a_board_makes_a_new_board_under_the_given_name() {
+    let app = app().await;
+    let before = app.get("/service/boards/count").await.expect(200).body["count"].as_u64().expect("a count");
+
+    let copy = app
+        .call(&app.admin, Method::POST, "/service/boards/copy", Some(json!({ "id": 1, "name": "Copied board" })))
+        .await
+        .expect(200);
+
+    let id = copy.body["id"].as_u64().expect("the new board's id");
+    assert_ne!(id, 1);
+    let read = app.get(&format!("/service/boards/{id}")).await.expect(200);
+    assert_eq!(read.body["name"], "Copied board");
+    let after = app.get("/service/boards/count").await.expect(200).body["count"].as_u64().expect("a count");
+    assert_eq!(after, before + 1);
+}
+
+#[tokio::test]
+async fn a_time_sheet_moves_through_submit_approve_reject_and_reverse() {
+    let app = app().await;
+    let id = app.get("/time/sheets?pageSize=1").await.expect(200).body[0]["id"].as_u64().expect("a time sheet");
+    for (action, status) in
+        [("submit", "PendingApproval"), ("approve", "ApprovedByTierOne"), ("reject", "Rejected"), ("reverse", "Open")]
+    {
+        app.call(&app.admin, Method::POST, &format!("/time/sheets/{id}/{action}"), Some(json!({}))).await.expect(200);
+        let read = app.get(&format!("/time/sheets/{id}")).await.expect(200);
+        assert_eq!(read.body["status"], status, "after {action}");
+    }
+}
+
+#[tokio::test]
+async fn an_answered_action_names_its_record_checks_its_body_and_changes_nothing() {
+    let app = app().await;
+    let before = app.get("/company/companies/1").await.expect(200).body;
+
+    // `CompanyMerge` requires `toCompanyId`.
+    let refused = app.call(&app.admin, Method::POST, "/company/companies/1/merge", Some(json!({}))).await;
+    let unknown =
+        app.call(&app.admin, Method::POST, "/company/companies/999999/merge", Some(json!({ "toCompanyId": 1 }))).await;
+    let answered =
+        app.call(&app.admin, Method::POST, "/company/companies/1/merge", Some(json!({ "toCompanyId": 1 }))).await;
+
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+    assert_eq!(answered.status, 200, "{}", answered.body);
+    assert_eq!(app.get("/company/companies/1").await.expect(200).body, before);
+}
+
+#[tokio::test]
+async fn an_action_needs_its_row_like_any_route() {
+    let app = app().await;
+    let creds = app.member_with_levels("NoTickets", &mock_connectwise::permissions::RoleLevels::default()).await;
+    let id = new_ticket(&app, "guarded").await;
+
+    let refused = app
+        .call(
+            &creds,
+            Method::POST,
+            &format!("/service/tickets/{id}/attachChildren"),
+            Some(json!({ "childTicketIds": [] })),
+        )
+        .await;
+
+    assert_eq!(refused.status, 403, "{}", refused.body);
+}
