@@ -413,6 +413,14 @@ impl Store {
         persist::export(&self.read(), generation, out)
     }
 
+    /// The whole state document in memory (tests).
+    #[cfg(test)]
+    pub(crate) fn export_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.export_state(&mut out).unwrap_or_default();
+        out
+    }
+
     /// The company ids of all tenants.
     pub fn companies(&self) -> Vec<String> {
         self.read().tenants().map(|t| t.company.clone()).collect()

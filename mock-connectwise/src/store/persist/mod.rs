@@ -26,6 +26,8 @@ mod read;
 mod rows;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_damage;
 mod walcheck;
 
 use std::path::{Path, PathBuf};
@@ -303,6 +305,12 @@ impl Persister {
     /// How many times the whole state was replaced.
     pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
+    }
+
+    /// Rows inserted, replaced or deleted through this connection so far.
+    #[cfg(test)]
+    pub(crate) fn rows_written(&self) -> u64 {
+        lock(&self.db).conn.total_changes()
     }
 
     /// Limits the database to its current size plus `extra` pages, so a test can fill it.
