@@ -1,0 +1,100 @@
+//! Export and import at size (`/__mock/state`): the mock's own export of 10,000 members
+//! (about 16 MB, past the console's 2 MiB body cap) imports back whole, and concurrent
+//! exports are streamed one at a time instead of each being built in memory. The million-member
+//! round trip runs through the release binary: `tests/state_roundtrip_1m.sh`.
+
+// Test code: a panic is a failed assertion.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::process::Stdio;
+
+use mock_connectwise::{FixtureSet, TestApp, TestOptions};
+use reqwest::Method;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+/// About 16 MB of export: eight times the console's old 2 MiB cap, small enough for a debug build.
+const MEMBERS: usize = 10_000;
+
+fn without_generation(mut v: Value) -> Value {
+    v.as_object_mut().unwrap().remove("generation");
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_export_of_ten_thousand_members_imports_back_whole() {
+    let app = TestApp::spawn_with(TestOptions {
+        fixtures: FixtureSet::builtin().with_bulk_members(MEMBERS, 3),
+        ..TestOptions::default()
+    })
+    .await;
+    let url = format!("{}/__mock/state", app.url);
+    let exported = app.client().get(&url).send().await.unwrap().bytes().await.unwrap();
+    assert!(exported.len() > 2 << 20, "the export ({} bytes) is past the console's 2 MiB cap", exported.len());
+    app.console(Method::POST, "/reset", None).await.expect(200);
+    let res = app
+        .client()
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(exported.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let again = app.client().get(&url).send().await.unwrap().bytes().await.unwrap();
+    let (a, b): (Value, Value) = (serde_json::from_slice(&exported).unwrap(), serde_json::from_slice(&again).unwrap());
+    let members = a["tenants"][0]["collections"]["/system/members"].as_array().map_or(0, Vec::len);
+    assert!(members >= MEMBERS, "{members} members exported");
+    assert!(without_generation(a) == without_generation(b), "the import is the export");
+    println!("{} byte export of {members} members: exported, imported and exported again equal", exported.len());
+}
+
+fn status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn four_concurrent_exports_do_not_each_hold_the_whole_document_in_memory() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-connectwise"))
+        .args(["--listen", "127.0.0.1:0", "--no-ui", "--members", &MEMBERS.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut env = HashMap::new();
+    while env.len() < 5 {
+        let line = lines.next_line().await.unwrap().expect("the mock starts");
+        if let Some((k, v)) = line.split_once('=') {
+            env.insert(k.to_owned(), v.to_owned());
+        }
+    }
+    let pid = child.id().unwrap();
+    let url = format!("{}/__mock/state", env["CW_URL"]);
+    let http = reqwest::Client::new();
+    // Peak RSS from here on (writing 5 to clear_refs resets VmHWM).
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").unwrap();
+    let base = status_kib(pid, "VmRSS:");
+    let exports: Vec<_> = (0..4)
+        .map(|_| {
+            let (http, url) = (http.clone(), url.clone());
+            tokio::spawn(async move { http.get(&url).send().await.unwrap().bytes().await.unwrap().len() as u64 })
+        })
+        .collect();
+    let mut sizes = Vec::new();
+    for e in exports {
+        sizes.push(e.await.unwrap());
+    }
+    let size = sizes[0];
+    assert!(size > 2 << 20 && sizes.iter().all(|&s| s == size), "every export is whole: {sizes:?}");
+    let grew = (status_kib(pid, "VmHWM:").saturating_sub(base)) << 10;
+    println!("4 concurrent exports of {size} bytes: peak RSS grew {grew} bytes");
+    assert!(grew < size, "the exports were held in memory: peak RSS grew {grew} bytes for a {size} byte export");
+    child.kill().await.unwrap();
+}
