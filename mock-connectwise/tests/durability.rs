@@ -469,7 +469,10 @@ async fn a_malformed_import_is_a_400_with_a_connectwise_body_and_changes_nothing
             "lastIds /service/tickets is 4294967295, beyond the largest id ConnectWise gives (2147483647)",
             tenant(&|t| t["lastIds"]["/service/tickets"] = json!(4_294_967_295u32)),
         ),
-        ("lastIds /service/tickets is 2147483648", tenant(&|t| t["lastIds"]["/service/tickets"] = json!(2_147_483_648u32))),
+        (
+            "lastIds /service/tickets is 2147483648",
+            tenant(&|t| t["lastIds"]["/service/tickets"] = json!(2_147_483_648u32)),
+        ),
         ("lastKeyId is 4294967295", tenant(&|t| t["lastKeyId"] = json!(4_294_967_295u32))),
         ("only security roles have levels", tenant(&|t| t["collections"]["/service/tickets"][0]["levels"] = json!({}))),
     ];

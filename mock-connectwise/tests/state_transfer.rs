@@ -34,14 +34,8 @@ async fn the_export_of_ten_thousand_members_imports_back_whole() {
     let exported = app.client().get(&url).send().await.unwrap().bytes().await.unwrap();
     assert!(exported.len() > 2 << 20, "the export ({} bytes) is past the console's 2 MiB cap", exported.len());
     app.console(Method::POST, "/reset", None).await.expect(200);
-    let res = app
-        .client()
-        .post(&url)
-        .header("content-type", "application/json")
-        .body(exported.clone())
-        .send()
-        .await
-        .unwrap();
+    let res =
+        app.client().post(&url).header("content-type", "application/json").body(exported.clone()).send().await.unwrap();
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let again = app.client().get(&url).send().await.unwrap().bytes().await.unwrap();
     let (a, b): (Value, Value) = (serde_json::from_slice(&exported).unwrap(), serde_json::from_slice(&again).unwrap());

@@ -144,7 +144,8 @@ async fn import(State(app): State<AppState>, headers: HeaderMap, body: Body) -> 
         ));
     }
     let (tx, rx) = mpsc::channel(8);
-    let parsed = tokio::task::spawn_blocking(move || persist::import(std::io::BufReader::new(Fed { rx, chunk: Bytes::new() })));
+    let parsed =
+        tokio::task::spawn_blocking(move || persist::import(std::io::BufReader::new(Fed { rx, chunk: Bytes::new() })));
     let fed = feed(body, tx, app.config.body_timeout).await;
     let parsed = parsed.await.map_err(|e| ApiError::internal(&e))?;
     // A body that broke off may still parse; only a whole one is imported.

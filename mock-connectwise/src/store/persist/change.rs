@@ -76,14 +76,18 @@ pub(crate) fn encode(t: &mut Tenant, mark: &Mark) -> Vec<RowChange> {
     keys.sort_unstable();
     keys.dedup();
     for id in keys {
-        out.push(rows::key_row(t, id).map_or_else(|| RowChange::Delete(&rows::API_KEYS, rows::key_key(t, id)), RowChange::Put));
+        out.push(
+            rows::key_row(t, id)
+                .map_or_else(|| RowChange::Delete(&rows::API_KEYS, rows::key_key(t, id)), RowChange::Put),
+        );
     }
     let mut tokens = std::mem::take(&mut t.touched.tokens);
     tokens.sort_unstable();
     tokens.dedup();
     for p in tokens {
         out.push(
-            rows::token_row(t, &p).map_or_else(|| RowChange::Delete(&rows::TOKENS, rows::token_key(t, &p)), RowChange::Put),
+            rows::token_row(t, &p)
+                .map_or_else(|| RowChange::Delete(&rows::TOKENS, rows::token_key(t, &p)), RowChange::Put),
         );
     }
     out

@@ -47,7 +47,10 @@ impl Db {
         conn.pragma_update(None, "locking_mode", "EXCLUSIVE").map_err(map)?;
         let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)).map_err(map)?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StateError::Unreadable { path: path.to_owned(), message: format!("journal mode {mode}, not WAL") });
+            return Err(StateError::Unreadable {
+                path: path.to_owned(),
+                message: format!("journal mode {mode}, not WAL"),
+            });
         }
         conn.pragma_update(None, "synchronous", "FULL").map_err(map)?;
         // A failed large transaction (an import on a full disk) leaves no oversized WAL behind.
@@ -234,13 +237,16 @@ pub(crate) fn classify(path: &Path, e: rusqlite::Error) -> StateError {
     match e.sqlite_error_code() {
         Some(C::NotADatabase) => corrupt(
             path,
-            "it is not an SQLite database, or its header is damaged (a state file of mock-connectwise before 0.2 is JSON: \
-             export it with that version and import the export)",
+            "it is not an SQLite database, or its header is damaged (older mock-connectwise versions wrote JSON state \
+             files: export the state with that version, GET /__mock/state, and import it into this one)",
         ),
         Some(C::DatabaseCorrupt) => corrupt(path, format!("SQLite reports damage ({e})")),
         _ => StateError::Unreadable { path: path.to_owned(), message: e.to_string() },
     }
 }
+
+/// Stores one row of a tenant's table in the tenant.
+type Apply = fn(&mut Tenant, &Got<'_>) -> Result<(), String>;
 
 /// Reads the whole state, every row checked.
 pub(crate) fn load(db: &Db, path: &Path) -> Result<(State, u64), StateError> {
@@ -250,7 +256,9 @@ pub(crate) fn load(db: &Db, path: &Path) -> Result<(State, u64), StateError> {
     };
     match db.meta("format").map_err(bad)? {
         Some(f) if f == FORMAT => {}
-        Some(f) => return Err(StateError::Unreadable { path: path.to_owned(), message: format!("format {f}, not {FORMAT}") }),
+        Some(f) => {
+            return Err(StateError::Unreadable { path: path.to_owned(), message: format!("format {f}, not {FORMAT}") });
+        }
         None => return Err(corrupt(path, "it has no format row")),
     }
     let generation = db
@@ -269,7 +277,7 @@ pub(crate) fn load(db: &Db, path: &Path) -> Result<(State, u64), StateError> {
         Ok(())
     })
     .map_err(bad)?;
-    let per_tenant: [(&TableDef, fn(&mut Tenant, &Got<'_>) -> Result<(), String>); 5] = [
+    let per_tenant: [(&TableDef, Apply); 5] = [
         (&rows::SEQUENCES, rows::apply_sequence),
         (&rows::RECORDS, rows::apply_record),
         (&rows::API_KEYS, rows::apply_key),

@@ -169,7 +169,10 @@ impl Persister {
         let unreadable = |message: String| StateError::Unreadable { path: path.to_owned(), message };
         let wal = wal_path(path);
         if !path.exists() && wal.exists() {
-            return Err(unreadable(format!("{} exists without its database; remove it to start afresh", wal.display())));
+            return Err(unreadable(format!(
+                "{} exists without its database; remove it to start afresh",
+                wal.display()
+            )));
         }
         match std::fs::read(&wal) {
             Ok(bytes) => {
@@ -206,12 +209,18 @@ impl Persister {
             Err(e) => {
                 db.settle();
                 tracing::warn!(error = %e, "cannot count this start in the state file; generated keys are mixed with the time instead");
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(opens, |d| d.as_nanos() as u64)
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(opens, |d| d.as_nanos() as u64)
             }
         };
         let ms = started.elapsed().as_millis() as u64;
         tracing::info!(path = %path.display(), generation, ms, "state restored");
-        Ok(Opened { persister: Self::new(db, generation), state, restart_mix: Some(mix.rotate_left(32) ^ generation ^ 0x5eed) })
+        Ok(Opened {
+            persister: Self::new(db, generation),
+            state,
+            restart_mix: Some(mix.rotate_left(32) ^ generation ^ 0x5eed),
+        })
     }
 
     fn new(db: Db, generation: u64) -> Self {

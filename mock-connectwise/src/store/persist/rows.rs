@@ -247,11 +247,7 @@ pub(crate) fn token_key(t: &Tenant, public: &str) -> Vec<Value> {
 pub(crate) fn token_row(t: &Tenant, public: &str) -> Option<Row> {
     let tok = t.tokens.get(public)?;
     let mut values = token_key(t, public);
-    values.extend([
-        int(tok.member_id),
-        Value::Text(tok.private.to_text()),
-        text(&datetime::format(tok.expires_at)),
-    ]);
+    values.extend([int(tok.member_id), Value::Text(tok.private.to_text()), text(&datetime::format(tok.expires_at))]);
     Some(Row { table: &TOKENS, values })
 }
 
@@ -322,7 +318,8 @@ pub(crate) fn apply_record(t: &mut Tenant, g: &Got<'_>) -> Result<(), String> {
         entered_by: g.text(6)?.to_owned(),
         updated_by: g.text(7)?.to_owned(),
     };
-    let record = RecordIn { id: g.u32(2)?, info, parent: g.u32(3)?, secret: g.opt_text(8)?.map(str::to_owned), levels, doc };
+    let record =
+        RecordIn { id: g.u32(2)?, info, parent: g.u32(3)?, secret: g.opt_text(8)?.map(str::to_owned), levels, doc };
     record.apply(t, res, Trust::Own)
 }
 

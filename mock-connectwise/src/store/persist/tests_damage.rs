@@ -65,7 +65,7 @@ fn a_flipped_bit_in_a_wal_frame_with_commits_after_it_is_refused_not_cut_off() {
     let middle = 32 + (frames / 2) * (24 + page) + 24 + page / 2;
     damaged[middle] ^= 0x10;
     let (opened, d) = open_image("walflip", &db, Some(&damaged));
-    let e = opened.err().expect("a WAL damaged before later commits is refused, not cut off").to_string();
+    let e = opened.expect_err("a WAL damaged before later commits is refused, not cut off").to_string();
     assert!(e.contains("state.db") && e.contains("write-ahead log") && e.contains("would be lost"), "{e}");
     assert!(e.contains("Restore the file"), "the message says what to do: {e}");
     assert!(ids.len() == 20);
@@ -84,7 +84,7 @@ fn a_flipped_bit_in_a_stored_record_is_refused_naming_the_row() {
     let at = db.windows(13).position(|w| w == b"needle-summar").expect("the summary is stored as text");
     db[at + 3] ^= 0x01; // "needle" becomes "neddle": still valid JSON, still a valid page
     let (opened, d) = open_image("rowflip-image", &db, None);
-    let e = opened.err().expect("a changed record is refused").to_string();
+    let e = opened.expect_err("a changed record is refused").to_string();
     assert!(e.contains(&format!("records row (cwmock, /service/tickets, {id}) does not match its checksum")), "{e}");
     let _ = std::fs::remove_dir_all(d);
     let _ = std::fs::remove_dir_all(&dir);
@@ -132,7 +132,7 @@ fn a_second_opener_is_refused_while_the_first_holds_the_file() {
     let dir = scratch("second");
     let path = dir.join("state.db");
     let first = Store::open(config(), &path).unwrap();
-    let e = Store::open(config(), &path).err().expect("a second opener is refused").to_string();
+    let e = Store::open(config(), &path).expect_err("a second opener is refused").to_string();
     assert!(e.contains("in use by another process") && e.contains("state.db"), "{e}");
     add_ticket(&first, "the first still writes");
     drop(first);
@@ -193,9 +193,7 @@ fn concurrent_writers_whose_group_fails_are_all_undone_and_acknowledged_ones_all
             .map(|w| {
                 let store = &store;
                 s.spawn(move || {
-                    (0..40)
-                        .map(|i| try_ticket(store, &format!("w{w}-{i} {}", "y".repeat(80))))
-                        .collect::<Vec<_>>()
+                    (0..40).map(|i| try_ticket(store, &format!("w{w}-{i} {}", "y".repeat(80)))).collect::<Vec<_>>()
                 })
             })
             .collect();
