@@ -45,6 +45,31 @@ async fn the_export_of_ten_thousand_members_imports_back_whole() {
     println!("{} byte export of {members} members: exported, imported and exported again equal", exported.len());
 }
 
+#[tokio::test]
+async fn an_import_whose_body_stalls_gets_408_and_changes_nothing() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let api = mock_connectwise::ApiConfig { body_timeout: std::time::Duration::from_millis(300), ..Default::default() };
+    let app = TestApp::spawn_with(TestOptions { api, ..TestOptions::default() }).await;
+    let digest = app.store.data_digest();
+    let mut socket = tokio::net::TcpStream::connect(app.url.trim_start_matches("http://")).await.unwrap();
+    let head =
+        "POST /__mock/state HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n";
+    socket.write_all(format!("{head}{{\"format\": ").as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    // Until the answer's body (a ConnectWise error) is in, whether or not the server closes.
+    while !String::from_utf8_lossy(&answer).contains("}") {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), socket.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("RequestTimeout"), "{answer}");
+    assert_eq!(app.store.data_digest(), digest);
+}
+
 fn status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let line = status.lines().find(|l| l.starts_with(field)).unwrap();

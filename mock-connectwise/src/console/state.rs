@@ -33,6 +33,9 @@ use crate::store::records::to_bytes;
 /// members is about 700 MB (assumption A27.3).
 pub(crate) const MAX_IMPORT_BYTES: usize = 1 << 30;
 
+/// The longest an import's body may take to arrive in all (each chunk has the body timeout).
+const MAX_IMPORT_TIME: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// One export at a time (see the module docs).
 static EXPORTS: Semaphore = Semaphore::const_new(1);
 
@@ -168,13 +171,19 @@ async fn import(State(app): State<AppState>, headers: HeaderMap, body: Body) -> 
 async fn feed(mut body: Body, tx: mpsc::Sender<Bytes>, timeout: std::time::Duration) -> Result<(), ApiError> {
     use http_body::Body as _;
     let mut total = 0usize;
+    let deadline = tokio::time::Instant::now() + MAX_IMPORT_TIME;
     loop {
         let next = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx));
-        let frame = tokio::time::timeout(timeout, next).await.map_err(|_| {
+        let wait = timeout.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        let frame = tokio::time::timeout(wait, next).await.map_err(|_| {
             ApiError::new(
                 StatusCode::REQUEST_TIMEOUT,
                 "RequestTimeout",
-                format!("The request body stalled for {} seconds.", timeout.as_secs_f64()),
+                format!(
+                    "The request body stalled for {} seconds, or took longer than {} seconds in all.",
+                    timeout.as_secs_f64(),
+                    MAX_IMPORT_TIME.as_secs()
+                ),
             )
         })?;
         let Some(frame) = frame else { return Ok(()) };
