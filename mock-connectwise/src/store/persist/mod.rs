@@ -174,23 +174,27 @@ impl Persister {
                 wal.display()
             )));
         }
-        match std::fs::read(&wal) {
-            Ok(bytes) => {
-                if let Some(damage) = walcheck::damage(&bytes) {
-                    return Err(StateError::Corrupt {
-                        path: path.to_owned(),
-                        message: format!(
-                            "its write-ahead log {}: {damage}; it cannot be trusted, so the mock will not start on it. \
-                             Restore the file from a backup or load a saved export into a fresh one (POST /__mock/state), \
-                             or move both files aside to start afresh from the fixtures",
-                            wal.display()
-                        ),
-                    });
-                }
+        let damage = match std::fs::File::open(&wal) {
+            Ok(f) => {
+                let len = f.metadata().map_err(|e| unreadable(format!("{}: {e}", wal.display())))?.len();
+                walcheck::damage(std::io::BufReader::with_capacity(1 << 20, f), len)
+                    .map_err(|e| unreadable(format!("{}: {e}", wal.display())))?
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(unreadable(format!("{}: {e}", wal.display()))),
+        };
+        if let Some(damage) = damage {
+            return Err(StateError::Corrupt {
+                path: path.to_owned(),
+                message: format!(
+                    "its write-ahead log {}: {damage}; it cannot be trusted, so the mock will not start on it. \
+                     Restore the file from a backup or load a saved export into a fresh one (POST /__mock/state), \
+                     or move both files aside to start afresh from the fixtures",
+                    wal.display()
+                ),
+            });
         }
+        let checked_wal = started.elapsed().as_millis() as u64;
         let mut db = Db::open(path)?;
         db.conn.set_prepared_statement_cache_capacity(64);
         if db.is_empty(path)? {
@@ -201,6 +205,7 @@ impl Persister {
             return Ok(Opened { persister: Self::new(db, 1), state, restart_mix: None });
         }
         db.quick_check(path)?;
+        let checked = started.elapsed().as_millis() as u64;
         let (mut state, generation) = db::load(&db, path)?;
         forget_all(&mut state);
         let opens = db.meta("opens").ok().flatten().and_then(|o| o.parse::<u64>().ok()).unwrap_or(0) + 1;
@@ -215,7 +220,7 @@ impl Persister {
             }
         };
         let ms = started.elapsed().as_millis() as u64;
-        tracing::info!(path = %path.display(), generation, ms, "state restored");
+        tracing::info!(path = %path.display(), generation, checked_wal, checked, ms, "state restored");
         Ok(Opened {
             persister: Self::new(db, generation),
             state,

@@ -13,9 +13,18 @@
 //! of a 24-byte header (page number, database size after a commit or 0, salt-1, salt-2,
 //! cumulative checksum) and one page.
 
-/// Where the WAL is damaged in a way that loses committed transactions, if it is.
-pub(crate) fn damage(wal: &[u8]) -> Option<String> {
-    let header = wal.get(..32)?;
+/// Where the WAL is damaged in a way that loses committed transactions, if it is; reads
+/// the file a frame at a time (a WAL can be as large as the database).
+pub(crate) fn damage(mut wal: impl std::io::Read, len: u64) -> std::io::Result<Option<String>> {
+    let mut header = [0u8; 32];
+    if len < 32 {
+        return Ok(None);
+    }
+    wal.read_exact(&mut header)?;
+    Ok(frames(&header, wal, len))
+}
+
+fn frames(header: &[u8; 32], mut wal: impl std::io::Read, len: u64) -> Option<String> {
     let word = |b: &[u8], i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
     let magic = word(header, 0);
     let page = word(header, 8) as usize;
@@ -28,13 +37,17 @@ pub(crate) fn damage(wal: &[u8]) -> Option<String> {
     };
     if !header_ok {
         // Nothing but a header (or less): a log being started; anything more is damage.
-        return (wal.len() > 32 + 24).then(|| "its header is damaged and frames follow it".to_owned());
+        return (len > 32 + 24).then(|| "its header is damaged and frames follow it".to_owned());
     }
     let salts = (word(header, 16), word(header, 20));
     let frame_len = 24 + page;
-    let frames = wal[32..].chunks_exact(frame_len);
+    let mut frame = vec![0u8; frame_len];
     let mut bad_at = None;
-    for (i, frame) in frames.enumerate() {
+    for i in 0.. {
+        if wal.read_exact(&mut frame).is_err() {
+            break; // the end, or a torn last frame
+        }
+        let frame = &frame[..];
         let same_generation = (word(frame, 8), word(frame, 12)) == salts;
         let commit = word(frame, 4) != 0;
         match bad_at {
