@@ -41,7 +41,8 @@ kill -9 "$FIRST"
 start second --state-file "$DIR/second.db"
 SECOND=$PID
 t0=$(date +%s.%N)
-curl -sf -X POST -H 'content-type: application/json' --data-binary "@$DIR/export.json" "$URL/__mock/state" > "$DIR/import.out"
+# -T streams the file (--data-binary @file would read 1.6 GB into curl's memory first).
+curl -sf -X POST -H 'content-type: application/json' -T "$DIR/export.json" "$URL/__mock/state" > "$DIR/import.out"
 echo "import: $(cat "$DIR/import.out") in $(echo "$(date +%s.%N) - $t0" | bc) s; second mock peak RSS $(peak "$SECOND")"
 curl -sf "$URL/__mock/state" -o "$DIR/again.json"
 cmp -i "$(body_offset "$DIR/export.json"):$(body_offset "$DIR/again.json")" "$DIR/export.json" "$DIR/again.json"
