@@ -50,8 +50,8 @@ pub use state::{
 };
 pub use store::access::{MAX_KEY_DESCRIPTION, SaveAction, TOKEN_LIFETIME_SECS};
 pub use store::fixtures::{AdminCredentials, DEFAULT_CLIENT_ID, FixtureError, FixtureSet};
-pub use store::persist::StateError;
-pub use store::{Store, StoreConfig};
+pub use store::persist::{SaveError, StateError};
+pub use store::{LoadError, Store, StoreConfig};
 #[cfg(feature = "test-util")]
 pub use testing::{Checked, Creds, TEST_EPOCH, TestApp, TestOptions};
 pub use tls::Tls;

@@ -87,9 +87,10 @@ struct Args {
     /// Do not serve the web UI at /__mock/ui/ (the JSON console stays).
     #[arg(long, env = "CW_MOCK_NO_UI")]
     no_ui: bool,
-    /// Keep all state in this file (a JSON snapshot, plus PATH.log): every acknowledged write
-    /// is synced to disk before it is answered, and a restart (even after kill -9) comes back
-    /// with the same records, roles, keys and tokens. Made from the fixtures when missing.
+    /// Keep all state in this SQLite database (plus SQLite's PATH-wal): every acknowledged
+    /// write is committed to disk before it is answered, and a restart (even after kill -9)
+    /// comes back with the same records, roles, keys and tokens. Made from the fixtures when
+    /// missing; one mock at a time.
     #[arg(long, env = "CW_MOCK_STATE_FILE")]
     state_file: Option<PathBuf>,
     /// Log format on stderr.

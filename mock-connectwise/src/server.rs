@@ -25,7 +25,6 @@ use tokio::sync::{Notify, Semaphore};
 
 use crate::api::error::ApiError;
 use crate::app::App;
-use crate::console::guard::CONSOLE_MAX_BODY_BYTES;
 use crate::state::{ApiConfig, Hangup};
 use crate::store::Store;
 use bounded::{Leftover, WriteTimeout, drain};
@@ -135,7 +134,7 @@ fn refuse(stream: TcpStream, plain: bool) {
 
 /// The body limit of a path: the console's for `/__mock`, the API's for the rest.
 fn body_limit(path: &str, limits: Limits) -> usize {
-    if path.starts_with("/__mock") { CONSOLE_MAX_BODY_BYTES } else { limits.max_body_bytes }
+    if path.starts_with("/__mock") { crate::console::guard::body_limit(path) } else { limits.max_body_bytes }
 }
 
 /// 413 for a request that asks `Expect: 100-continue` for a body larger than the limit:

@@ -94,6 +94,18 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "ConnectWiseApi", "An error has occurred.")
     }
 
+    /// 503 for a change the state file could not take (a full disk): nothing changed, and
+    /// the body names no file or cause (assumption A27.1).
+    pub(crate) fn unsaved(detail: &dyn std::fmt::Display) -> Self {
+        tracing::error!(%detail, "a change could not be saved");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ConnectWiseApi",
+            "The server could not save the change, so it was not made. Try again later.",
+        )
+        .with_header(header::RETRY_AFTER, "5")
+    }
+
     pub(crate) fn with_header(mut self, name: header::HeaderName, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self
@@ -111,6 +123,7 @@ impl ApiError {
                 Self::bad_request(noun, param, format!("{param}: {message}"))
             }
             StoreError::BadRequest(m) => Self::bad_request(noun, "", m),
+            StoreError::Unsaved(e) => Self::unsaved(&e),
         }
     }
 

@@ -17,6 +17,16 @@ use crate::state::{AppState, ConsoleToken};
 /// as axum's default limit for the JSON extractors the console routes use.
 pub(crate) const CONSOLE_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
+/// The body limit of a `/__mock` path: `POST /__mock/state` streams its body under its own,
+/// larger cap (an export of a million members must import); every other route reads its
+/// body whole under [`CONSOLE_MAX_BODY_BYTES`].
+pub(crate) fn body_limit(path: &str) -> usize {
+    if path == STREAMED { super::state::MAX_IMPORT_BYTES } else { CONSOLE_MAX_BODY_BYTES }
+}
+
+/// The one console route that reads its own body, as it arrives.
+const STREAMED: &str = "/__mock/state";
+
 /// The header that carries the console token (`Authorization: Bearer` does too).
 pub(crate) const TOKEN_HEADER: &str = "x-mock-token";
 /// The cookie the web UI carries the token in, set by `GET /__mock/ui/?token=...`.
@@ -56,6 +66,13 @@ async fn check(app: &AppState, req: Request) -> Result<Request, Response> {
         return Ok(req);
     }
     content_type(req.headers(), ui).map_err(IntoResponse::into_response)?;
+    if req.uri().path() == STREAMED {
+        let limit = body_limit(STREAMED);
+        if declared_length(req.headers()).is_some_and(|n| n > limit as u64) {
+            return Err(too_large(limit).into_response());
+        }
+        return Ok(req);
+    }
     read_body(app, req).await.map_err(IntoResponse::into_response)
 }
 
@@ -136,15 +153,17 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
     headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
 }
 
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "RequestTooLarge",
+        format!("The request body is larger than {limit} bytes."),
+    )
+}
+
 /// The body, read whole under the console's size limit and the API's body timeout.
 async fn read_body(app: &AppState, req: Request) -> Result<Request, ApiError> {
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "RequestTooLarge",
-            format!("The request body is larger than {CONSOLE_MAX_BODY_BYTES} bytes."),
-        )
-    };
+    let too_large = || too_large(CONSOLE_MAX_BODY_BYTES);
     if declared_length(req.headers()).is_some_and(|n| n > CONSOLE_MAX_BODY_BYTES as u64) {
         return Err(too_large());
     }

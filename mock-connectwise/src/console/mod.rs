@@ -31,7 +31,7 @@ use cw_model::console::{LevelChanges, RoleLevelsView};
 use crate::api::routes::route_rules;
 use crate::store::access::SaveAction;
 use crate::store::records::to_bytes;
-use crate::store::{FixtureSet, StoreError};
+use crate::store::{FixtureSet, LoadError, StoreError};
 use cw_model::{Function, Profile, RoleLevels};
 
 /// The console's routes.
@@ -111,7 +111,10 @@ pub(crate) async fn index(State(app): State<AppState>) -> Response {
 }
 
 async fn reset(State(app): State<AppState>) -> Result<Response, ApiError> {
-    app.store.reset().map_err(|e| ApiError::internal(&e))?;
+    app.store.reset().map_err(|e| match e {
+        LoadError::Unsaved(e) => ApiError::unsaved(&e),
+        LoadError::Fixtures(e) => ApiError::internal(&e),
+    })?;
     app.store.clear_permission_journal();
     app.traffic.reset();
     Ok(ok(&json!({ "reset": true, "companies": app.store.companies() })))
@@ -122,7 +125,10 @@ async fn load_fixtures(State(app): State<AppState>, body: axum::body::Bytes) -> 
         .map_err(|_| ApiError::bad_request("fixtures", "body", "The fixture set must be UTF-8 JSON."))?;
     let set = FixtureSet::from_json_str("the request body", text)
         .map_err(|e| ApiError::bad_request("fixtures", "body", e.to_string()))?;
-    app.store.load(&set).map_err(|e| ApiError::bad_request("fixtures", "body", e.to_string()))?;
+    app.store.load(&set).map_err(|e| match e {
+        LoadError::Unsaved(e) => ApiError::unsaved(&e),
+        LoadError::Fixtures(e) => ApiError::bad_request("fixtures", "body", e.to_string()),
+    })?;
     app.store.clear_permission_journal();
     app.traffic.reset();
     Ok(ok(&json!({ "loaded": true, "companies": app.store.companies() })))

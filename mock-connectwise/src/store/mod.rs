@@ -23,8 +23,8 @@
 //! - [`fixtures`]: loading fixture sets and generated bulk data;
 //! - [`journal`]: the permission journal (what each member's calls needed);
 //! - [`visibility`]: which records a caller sees and owns (`My`, member level, excluded boards).
-//! - [`persist`]: the state file (`--state-file`): a log of every write, fsynced before it is
-//!   answered, compacted into a snapshot; also the export/import form of the whole state.
+//! - [`persist`]: the state file (`--state-file`): an SQLite database every write is committed
+//!   to before it is answered; also the export/import form of the whole state.
 
 pub(crate) mod access;
 pub(crate) mod bulk;
@@ -78,6 +78,20 @@ pub(crate) enum StoreError {
     Query(#[from] QueryError),
     #[error("{0}")]
     BadRequest(String),
+    /// The state file could not be written; the write was undone.
+    #[error(transparent)]
+    Unsaved(#[from] persist::SaveError),
+}
+
+/// Why [`Store::load`] or [`Store::reset`] changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The fixture set could not be loaded.
+    #[error(transparent)]
+    Fixtures(#[from] fixtures::FixtureError),
+    /// The state file could not be written.
+    #[error(transparent)]
+    Unsaved(#[from] persist::SaveError),
 }
 
 /// The authenticated identity behind a request.
@@ -206,7 +220,7 @@ impl Store {
 
     /// A store kept in the state file `path` (`--state-file`): restored from it when it
     /// exists, else loaded with `config.fixtures` and written to it. Every acknowledged write
-    /// is durable before its method returns (see the `store::persist` module).
+    /// is committed before its method returns (see the `store::persist` module).
     pub fn open(config: StoreConfig, path: &std::path::Path) -> Result<Self, persist::StateError> {
         let keys = config.key_seed.map_or(KeyGen::Os, KeyGen::seeded);
         let opened = persist::Persister::open(path, || config.fixtures.build(&keys, config.clock.now()))?;
@@ -258,14 +272,12 @@ impl Store {
             persist::forget_changes(tenant);
             return out;
         };
-        // Logged under the lock (log order is commit order), synced after it (group commit).
-        let logged = p.log(tenant, &mark);
+        // Queued under the lock (queue order is write order), committed after it (group
+        // commit); a failed commit has undone the write in memory when `wait` returns.
+        let queued = p.queue(tenant, &mark);
         drop(state);
-        if let Some(position) = logged {
-            p.sync(position);
-            if p.wants_compaction() {
-                persist::compact_in_background(self);
-            }
+        if let Some(queued) = queued {
+            p.wait(queued, self)?;
         }
         out
     }
@@ -371,34 +383,42 @@ impl Store {
     }
 
     /// Replaces all state with a fresh load of the configured fixture set.
-    pub fn reset(&self) -> Result<(), fixtures::FixtureError> {
+    pub fn reset(&self) -> Result<(), LoadError> {
         self.load(&self.shared.config.fixtures.clone())
     }
 
     /// Replaces all state with a fresh load of `set`.
-    pub fn load(&self, set: &FixtureSet) -> Result<(), fixtures::FixtureError> {
+    pub fn load(&self, set: &FixtureSet) -> Result<(), LoadError> {
         let fresh = set.build(&self.shared.keys, self.now())?;
-        if let Err(e) = self.replace_state(fresh) {
-            persist::fatal("writing the state file", &e);
-        }
-        Ok(())
+        Ok(self.replace_state(fresh)?)
     }
 
-    /// Replaces all state, durably first when there is a state file.
-    pub(crate) fn replace_state(&self, mut fresh: State) -> std::io::Result<()> {
+    /// Replaces all state, durably first when there is a state file: on an error nothing
+    /// changed.
+    pub(crate) fn replace_state(&self, mut fresh: State) -> Result<(), persist::SaveError> {
         persist::forget_all(&mut fresh);
-        let mut state = self.write();
-        if let Some(p) = &self.shared.persist {
-            p.compact(&fresh)?;
+        match &self.shared.persist {
+            Some(p) => p.replace(self, fresh),
+            None => {
+                *self.write() = fresh;
+                Ok(())
+            }
         }
-        *state = fresh;
-        Ok(())
     }
 
-    /// The whole state as a state document (`GET /__mock/state`).
-    pub(crate) fn export_state(&self) -> Vec<u8> {
+    /// Writes the whole state as a state document (`GET /__mock/state`) to `out`, under
+    /// the read lock.
+    pub(crate) fn export_state(&self, out: impl std::io::Write) -> std::io::Result<()> {
         let generation = self.shared.persist.as_ref().map_or(0, persist::Persister::generation);
-        persist::export(&self.read(), generation)
+        persist::export(&self.read(), generation, out)
+    }
+
+    /// The whole state document in memory (tests).
+    #[cfg(test)]
+    pub(crate) fn export_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.export_state(&mut out).unwrap_or_default();
+        out
     }
 
     /// The company ids of all tenants.

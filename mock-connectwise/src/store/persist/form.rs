@@ -1,5 +1,5 @@
-//! The serialisable form of the whole state, shared by the snapshot, `GET /__mock/state` and
-//! `POST /__mock/state`, and the pieces of it a log record carries.
+//! The serialisable form of the whole state, shared by `GET /__mock/state` and `POST
+//! /__mock/state`, and the pieces of it the state file's rows carry (levels, reports).
 //!
 //! ```text
 //! {"format": "mock-connectwise-state/1", "generation": 3, "tenants": [{
@@ -14,7 +14,7 @@
 //!
 //! Secrets appear only as `sha256$SALT$DIGEST` ([`crate::store::secrets::SecretHash::to_text`]). Writing (here)
 //! streams from the live tables, with no copy of the state; reading ([`super::read`]) builds
-//! tables record by record, so a million-record snapshot is never held twice as JSON values.
+//! tables record by record, so a million-record document is never held twice as JSON values.
 
 use std::collections::BTreeMap;
 
@@ -83,7 +83,7 @@ impl Serialize for TenantOut<'_> {
         let mut tokens: Vec<_> = t.tokens.iter().collect();
         tokens.sort_by(|a, b| a.0.cmp(b.0));
         m.serialize_field("tokens", &Seq(|| tokens.iter().map(|(p, tok)| TokenOut(p, tok))))?;
-        m.serialize_field("reports", &Seq(|| reports(t)))?;
+        m.serialize_field("reports", &Seq(|| reports(t).map(|(_, r)| r)))?;
         m.end()
     }
 }
@@ -148,7 +148,7 @@ impl Serialize for InfoOut<'_> {
 }
 
 /// Levels other than `None`, as fixtures write them: `{"Finance > Agreements": {"Add": "All"}}`.
-struct LevelsOut(RoleLevels);
+pub(crate) struct LevelsOut(pub(crate) RoleLevels);
 
 /// A role's levels as the console's levels document (levels above `None`, Customize lists).
 impl Serialize for LevelsOut {
@@ -188,9 +188,10 @@ impl Serialize for TokenOut<'_> {
     }
 }
 
+/// A report with its data, as the state document and the `reports` table hold it.
 #[derive(Serialize)]
-struct ReportOut<'a> {
-    name: &'a str,
+pub(crate) struct ReportOut<'a> {
+    pub(crate) name: &'a str,
     info: InfoOut<'a>,
     columns: Vec<ColumnOut<'a>>,
     rows: Vec<Vec<Value>>,
@@ -203,7 +204,8 @@ struct ColumnOut<'a> {
     def: &'a ColumnDef,
 }
 
-fn reports(t: &Tenant) -> impl Iterator<Item = ReportOut<'_>> {
+/// A tenant's reports, with the id of each in the report list.
+pub(crate) fn reports(t: &Tenant) -> impl Iterator<Item = (u32, ReportOut<'_>)> {
     let list = &t.reports.list;
     list.iter().filter_map(move |r| {
         let data = t.reports.data.get(&r.id)?;
@@ -217,6 +219,6 @@ fn reports(t: &Tenant) -> impl Iterator<Item = ReportOut<'_>> {
             })
             .collect();
         let columns = data.columns.iter().map(|c| ColumnOut { name: &c.name, def: &c.def }).collect();
-        Some(ReportOut { name, info: InfoOut(t, r.meta), columns, rows })
+        Some((r.id, ReportOut { name, info: InfoOut(t, r.meta), columns, rows }))
     })
 }

@@ -1,34 +1,42 @@
-//! `--state-file PATH`: state that survives restarts and `kill -9`.
+//! The state file (`--state-file PATH`): an SQLite database that survives the process.
 //!
-//! Two files: the snapshot `PATH` (the whole state as one JSON document, [`form`]) and the
-//! log `PATH.log` ([`wal`]), whose records ([`change`]) say what each write changed since the
-//! snapshot. The store commits a write by running it under its lock, appending one record
-//! while the lock is still held (so the log's order is the order of commits), releasing the
-//! lock, and waiting for `fdatasync` to cover the record before the write is answered.
+//! The in-memory store stays the query engine; the database is what survives. A write runs
+//! under the store's lock as always; before the lock is released, what it changed (the
+//! tables' `touched` lists, see [`change`]) becomes rows, queued in the order of the writes.
+//! The writer then waits for a transaction that holds its rows to commit: whichever waiting
+//! writer gets the connection first commits everything queued so far in one transaction (group
+//! commit), so concurrent writers share one `fsync`. Only then is the write answered.
 //!
-//! At start the snapshot is read, then the log replayed; a torn or corrupt tail (the frame a
-//! `kill -9` interrupted) is discarded with a warning naming its byte offset and cut off, so
-//! later records follow intact ones. When the log outgrows the snapshot, a new snapshot is
-//! written next to `PATH`, synced, renamed over it and the directory synced; only then does a
-//! new, empty log replace the old one. Each log names the snapshot generation it continues,
-//! so an old log left by an interrupted compaction is recognised and set aside.
+//! If a commit fails (a full disk, an I/O error), SQLite rolls it back; the rows it named and
+//! those of every write queued behind it are read back from the database, which still holds
+//! them as they were, and put back in memory under the store's lock; each of those writes is
+//! answered with an error and the process serves on. A database that cannot even be read back
+//! stops the process ([`fatal`]): memory and disk could no longer be reconciled.
 //!
-//! An I/O error while logging or syncing stops the process (as PostgreSQL does since 2018):
-//! the write is already in memory and cannot be taken back, and after a failed `fsync` the
-//! kernel no longer says what reached the disk; answering would promise what may be lost.
+//! Reset, fixture loads and imports replace every row in one transaction; memory is replaced
+//! only once it has committed. The file is opened in WAL mode with `synchronous=FULL` (a commit
+//! is on disk before it is acknowledged, power loss included) and `locking_mode=EXCLUSIVE` (a
+//! second process is refused). At start the WAL is checked ([`walcheck`]), then `PRAGMA
+//! quick_check`, and every row against its checksum ([`rows`]) as the state is loaded.
 
 mod change;
+mod db;
 pub(crate) mod form;
 mod read;
+mod rows;
 #[cfg(test)]
 mod tests;
-mod wal;
+#[cfg(test)]
+mod tests_damage;
+mod walcheck;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 pub(crate) use change::Mark;
+use change::RowChange;
+use db::Db;
 use form::StateOut;
 use read::Trust;
 
@@ -39,26 +47,39 @@ use super::{State, Store};
 /// Why a state file could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    /// A file could not be read or written.
-    #[error("state file {path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// A file is not a state file this mock can load.
-    #[error("state file {path} cannot be loaded: {message}")]
+    /// The file cannot be opened, read or created.
+    #[error("state file {path} cannot be used: {message}")]
     Unreadable {
         /// The file.
         path: PathBuf,
         /// What is wrong.
         message: String,
     },
+    /// Another process has the file open.
+    #[error(
+        "state file {path} is in use by another process (each state file serves one mock at a time): stop that mock, or give this one another --state-file"
+    )]
+    InUse {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file is damaged.
+    #[error("state file {path} is damaged: {message}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is damaged, and what to do.
+        message: String,
+    },
     /// There was no state file and the fixtures to start one could not be loaded.
     #[error(transparent)]
     Fixtures(#[from] FixtureError),
 }
+
+/// A change that could not be made durable; nothing of it was kept.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("the state file could not be written: {0}")]
+pub struct SaveError(String);
 
 /// API keys and tokens a write changed (records are tracked by their tables).
 #[derive(Debug, Default)]
@@ -97,257 +118,237 @@ pub(crate) fn forget_all(state: &mut State) {
     }
 }
 
-/// The smallest log worth compacting; below it, replay is faster than rewriting a snapshot.
-/// `CW_MOCK_STATE_COMPACT_BYTES` lowers it, so tests can kill the mock mid-compaction.
-const MIN_COMPACT: u64 = 8 << 20;
-
-fn compact_floor() -> u64 {
-    std::env::var("CW_MOCK_STATE_COMPACT_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(MIN_COMPACT)
-}
-
 /// The open state file.
 #[derive(Debug)]
 pub(crate) struct Persister {
-    path: PathBuf,
-    wal: wal::Wal,
+    /// The connection; holding it is the right to commit.
+    db: Mutex<Db>,
+    /// Writes applied in memory, not yet committed, in the order they were made.
+    queue: Mutex<Vec<Pending>>,
+    /// How many times the whole state was replaced (the export's `generation`).
     generation: AtomicU64,
-    snapshot_len: AtomicU64,
-    compacting: AtomicBool,
-    /// The log size below which compaction is not worth it.
-    floor: u64,
 }
+
+#[derive(Debug)]
+struct Pending {
+    changes: Vec<RowChange>,
+    outcome: Outcome,
+}
+
+type Outcome = Arc<OnceLock<Result<(), SaveError>>>;
+
+/// A write waiting for its commit (see [`Persister::wait`]).
+#[derive(Debug)]
+pub(crate) struct Queued(Outcome);
 
 /// What [`Persister::open`] found.
 pub(crate) struct Opened {
     pub(crate) persister: Persister,
     pub(crate) state: State,
-    /// For a restored state, a number that differs on every start with a different history,
-    /// mixed into a `--seed` so generated keys never repeat ones made before the restart.
+    /// For a restored state, a number that differs on every start, mixed into a `--seed` so
+    /// generated keys never repeat ones made before the restart.
     pub(crate) restart_mix: Option<u64>,
 }
 
-fn log_path(path: &Path) -> PathBuf {
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// `PATH-wal`, SQLite's write-ahead log beside the database.
+pub(crate) fn wal_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
-    name.push(".log");
+    name.push("-wal");
     PathBuf::from(name)
 }
 
 impl Persister {
-    /// Loads `path` and replays its log, or, when there is no state file yet, starts one
+    /// Opens, checks and loads `path`, or, when there is no state file yet, creates one
     /// from `fresh()`.
     pub(crate) fn open(path: &Path, fresh: impl FnOnce() -> Result<State, FixtureError>) -> Result<Opened, StateError> {
-        let io = |p: &Path| {
-            let p = p.to_owned();
-            move |source| StateError::Io { path: p, source }
-        };
-        let unreadable = |p: &Path, message: String| StateError::Unreadable { path: p.to_owned(), message };
         let started = std::time::Instant::now();
-        let log = log_path(path);
-        if !path.exists() {
-            if log.exists() {
-                let message = format!("{} exists without its snapshot; remove it to start afresh", log.display());
-                return Err(unreadable(path, message));
+        let unreadable = |message: String| StateError::Unreadable { path: path.to_owned(), message };
+        let wal = wal_path(path);
+        if !path.exists() && wal.exists() {
+            return Err(unreadable(format!(
+                "{} exists without its database; remove it to start afresh",
+                wal.display()
+            )));
+        }
+        let damage = match std::fs::File::open(&wal) {
+            Ok(f) => {
+                let len = f.metadata().map_err(|e| unreadable(format!("{}: {e}", wal.display())))?.len();
+                walcheck::damage(std::io::BufReader::with_capacity(1 << 20, f), len)
+                    .map_err(|e| unreadable(format!("{}: {e}", wal.display())))?
             }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(unreadable(format!("{}: {e}", wal.display()))),
+        };
+        if let Some(damage) = damage {
+            return Err(StateError::Corrupt {
+                path: path.to_owned(),
+                message: format!(
+                    "its write-ahead log {}: {damage}; it cannot be trusted, so the mock will not start on it. \
+                     Restore the file from a backup or load a saved export into a fresh one (POST /__mock/state), \
+                     or move both files aside to start afresh from the fixtures",
+                    wal.display()
+                ),
+            });
+        }
+        let checked_wal = started.elapsed().as_millis() as u64;
+        let mut db = Db::open(path)?;
+        db.conn.set_prepared_statement_cache_capacity(64);
+        if db.is_empty(path)? {
             let mut state = fresh()?;
             forget_all(&mut state);
-            let len = write_snapshot(path, &state, 1).map_err(io(path))?;
-            let wal = wal::Wal::create(&log, 1).map_err(io(&log))?;
-            tracing::info!(path = %path.display(), "state file created from the fixtures");
-            let persister = Self::new(path, wal, 1, len);
-            return Ok(Opened { persister, state, restart_mix: None });
+            db.create(&state).map_err(|e| unreadable(format!("cannot be written: {e}")))?;
+            tracing::info!(path = %path.display(), ms = started.elapsed().as_millis() as u64, "state file created from the fixtures");
+            return Ok(Opened { persister: Self::new(db, 1), state, restart_mix: None });
         }
-        let file = std::fs::File::open(path).map_err(io(path))?;
-        let snapshot_bytes = file.metadata().map_err(io(path))?.len();
-        let source = serde_json::de::IoRead::new(std::io::BufReader::with_capacity(1 << 20, file));
-        let read = read::read_state(source, Trust::Own).map_err(|e| unreadable(path, e.to_string()))?;
-        let (generation, mut state) = (read.generation, read.state);
-        let log_bytes = match std::fs::read(&log) {
-            Ok(b) => Some(b),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io(&log)(e)),
-        };
-        let scan = match &log_bytes {
-            Some(b) => Some(wal::scan(b).ok_or_else(|| unreadable(&log, "not a mock-connectwise log".into()))?),
-            None => None,
-        };
-        let (wal, replayed) = match scan {
-            Some(s) if s.generation == generation => {
-                for (offset, payload) in &s.frames {
-                    let change: change::ChangeIn = serde_json::from_slice(payload)
-                        .map_err(|e| unreadable(&log, format!("record at byte offset {offset}: {e}")))?;
-                    change
-                        .apply(&mut state)
-                        .map_err(|e| unreadable(&log, format!("record at byte offset {offset}: {e}")))?;
-                }
-                let total = log_bytes.as_ref().map_or(0, |b| b.len() as u64);
-                if s.good_len < total {
-                    tracing::warn!(
-                        log = %log.display(),
-                        offset = s.good_len,
-                        discarded_bytes = total - s.good_len,
-                        "discarding a torn or corrupt tail at byte offset {} of {} ({} bytes); every complete record before it is kept",
-                        s.good_len,
-                        log.display(),
-                        total - s.good_len,
-                    );
-                }
-                (wal::Wal::open(&log, s.good_len).map_err(io(&log))?, s.frames.len() as u64)
-            }
-            Some(s) if s.generation > generation => {
-                let message =
-                    format!("its log continues generation {}, newer than the snapshot's {generation}", s.generation);
-                return Err(unreadable(path, message));
-            }
-            stale => {
-                if let Some(s) = stale {
-                    tracing::warn!(log = %log.display(), "setting aside the log of generation {} (already in snapshot {generation})", s.generation);
-                }
-                (wal::Wal::create(&log, generation).map_err(io(&log))?, 0)
-            }
-        };
+        db.quick_check(path)?;
+        let checked = started.elapsed().as_millis() as u64;
+        let (mut state, generation) = db::load(&db, path)?;
         forget_all(&mut state);
+        let opens = db.meta("opens").ok().flatten().and_then(|o| o.parse::<u64>().ok()).unwrap_or(0) + 1;
+        let mix = match db.set_meta("opens", &opens.to_string()) {
+            Ok(()) => opens,
+            Err(e) => {
+                db.settle();
+                tracing::warn!(error = %e, "cannot count this start in the state file; generated keys are mixed with the time instead");
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(opens, |d| d.as_nanos() as u64)
+            }
+        };
         let ms = started.elapsed().as_millis() as u64;
-        tracing::info!(path = %path.display(), generation, replayed, snapshot_bytes, ms, "state restored");
-        let persister = Self::new(path, wal, generation, snapshot_bytes);
-        Ok(Opened { persister, state, restart_mix: Some(generation.rotate_left(32) ^ replayed ^ 0x5eed) })
+        tracing::info!(path = %path.display(), generation, checked_wal, checked, ms, "state restored");
+        Ok(Opened {
+            persister: Self::new(db, generation),
+            state,
+            restart_mix: Some(mix.rotate_left(32) ^ generation ^ 0x5eed),
+        })
     }
 
-    fn new(path: &Path, wal: wal::Wal, generation: u64, snapshot_len: u64) -> Self {
-        Self {
-            path: path.to_owned(),
-            wal,
-            generation: AtomicU64::new(generation),
-            snapshot_len: AtomicU64::new(snapshot_len),
-            compacting: AtomicBool::new(false),
-            floor: compact_floor(),
+    fn new(db: Db, generation: u64) -> Self {
+        Self { db: Mutex::new(db), queue: Mutex::new(Vec::new()), generation: AtomicU64::new(generation) }
+    }
+
+    /// Queues what a write changed in `t` (called under the store's lock, so the queue's
+    /// order is the order of the writes); `None` when nothing changed.
+    pub(crate) fn queue(&self, t: &mut Tenant, mark: &Mark) -> Option<Queued> {
+        let changes = change::encode(t, mark);
+        if changes.is_empty() {
+            return None;
         }
+        let outcome = Outcome::default();
+        lock(&self.queue).push(Pending { changes, outcome: outcome.clone() });
+        Some(Queued(outcome))
     }
 
-    /// Appends what a write changed in `t`; returns where to [`Persister::sync`] to, or `None`
-    /// when nothing changed. Called under the state lock.
-    pub(crate) fn log(&self, t: &mut Tenant, mark: &Mark) -> Option<u64> {
-        let payload = change::encode(t, mark)?;
-        match self.wal.append(&wal::frame(&payload)) {
-            Ok(at) => Some(at),
-            Err(e) => fatal("appending to the state log", &e),
-        }
-    }
-
-    /// Waits until the log is durable up to `position`.
+    /// Returns once the write is committed, or undone after its transaction failed.
     ///
     /// On a multi-threaded tokio runtime the wait is announced with `block_in_place`, so the
     /// runtime moves other tasks off this thread: otherwise only as many writers as there are
     /// worker threads could wait at once, and group commit would have little to group.
-    pub(crate) fn sync(&self, position: u64) {
-        let sync = || {
-            if let Err(e) = self.wal.sync(position) {
-                fatal("syncing the state log", &e);
+    pub(crate) fn wait(&self, queued: Queued, store: &Store) -> Result<(), SaveError> {
+        let wait = || loop {
+            if let Some(done) = queued.0.get() {
+                return done.clone();
             }
+            let mut db = lock(&self.db);
+            if let Some(done) = queued.0.get() {
+                return done.clone();
+            }
+            self.round(&mut db, None, store);
         };
         let multi_thread = tokio::runtime::Handle::try_current()
             .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        if multi_thread { tokio::task::block_in_place(sync) } else { sync() }
+        if multi_thread { tokio::task::block_in_place(wait) } else { wait() }
     }
 
-    /// Whether the log has grown enough to compact, claiming the compaction if so.
-    pub(crate) fn wants_compaction(&self) -> bool {
-        let limit = self.snapshot_len.load(Ordering::Relaxed).max(self.floor);
-        self.wal.len() > limit && !self.compacting.swap(true, Ordering::AcqRel)
-    }
-
-    /// Writes `state` as the next snapshot and starts an empty log. The caller holds the
-    /// state lock (read or write), so no write is logged meanwhile.
-    pub(crate) fn compact(&self, state: &State) -> std::io::Result<()> {
-        let generation = self.generation.load(Ordering::Acquire) + 1;
-        let started = std::time::Instant::now();
-        let result = write_snapshot(&self.path, state, generation).map(|len| {
-            // The snapshot of the next generation is in place: the old log may no longer be
-            // appended to (a restart would set it aside), so failing to replace it is fatal.
-            if let Err(e) = self.wal.restart(generation) {
-                fatal("starting a new state log after a compaction", &e);
+    /// Commits everything queued in one transaction. If it fails, undoes in memory every
+    /// write not on disk (under the store's lock: `state`, or taken here).
+    fn round(&self, db: &mut Db, state: Option<&mut State>, store: &Store) {
+        let batch = std::mem::take(&mut *lock(&self.queue));
+        if batch.is_empty() {
+            return;
+        }
+        let Err(e) = db.commit(batch.iter().flat_map(|p| &p.changes)) else {
+            for p in batch {
+                let _ = p.outcome.set(Ok(()));
             }
-            self.generation.store(generation, Ordering::Release);
-            self.snapshot_len.store(len, Ordering::Relaxed);
-            tracing::info!(
-                generation,
-                bytes = len,
-                ms = started.elapsed().as_millis() as u64,
-                "state compacted into a snapshot"
-            );
-        });
-        self.compacting.store(false, Ordering::Release);
-        result
+            return;
+        };
+        db.settle();
+        let mut guard = None;
+        let state = match state {
+            Some(s) => s,
+            None => &mut **guard.insert(store.write()),
+        };
+        let mut undone = batch;
+        undone.append(&mut lock(&self.queue));
+        if let Err(read) = change::restore(db, state, undone.iter().flat_map(|p| &p.changes)) {
+            fatal("reading back the state file after a failed write", &read);
+        }
+        tracing::error!(error = %e, writes = undone.len(), "a state transaction failed; its writes are undone and answered with an error");
+        let failed = SaveError(e.to_string());
+        for p in undone {
+            let _ = p.outcome.set(Err(failed.clone()));
+        }
     }
 
-    /// The current snapshot generation.
+    /// Replaces the whole state with `fresh`, durably first: on an error nothing changes.
+    pub(crate) fn replace(&self, store: &Store, fresh: State) -> Result<(), SaveError> {
+        let mut db = lock(&self.db);
+        let mut state = store.write();
+        self.round(&mut db, Some(&mut state), store);
+        let generation = self.generation() + 1;
+        match db.replace(&fresh, generation) {
+            Ok(()) => {
+                *state = fresh;
+                self.generation.store(generation, Ordering::Release);
+                Ok(())
+            }
+            Err(e) => {
+                db.settle();
+                tracing::error!(error = %e, "replacing the state failed; nothing changed");
+                Err(SaveError(e.to_string()))
+            }
+        }
+    }
+
+    /// How many times the whole state was replaced.
     pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
-}
 
-/// Compacts on a thread of its own, so the write that crossed the limit is not delayed.
-pub(crate) fn compact_in_background(store: &Store) {
-    let store = store.clone();
-    let spawned = std::thread::Builder::new().name("state-compaction".into()).spawn(move || {
-        if let Some(p) = &store.shared.persist {
-            let state = store.read();
-            if let Err(e) = p.compact(&state) {
-                tracing::warn!(error = %e, "compaction failed; the log keeps every write and compaction is retried later");
-            }
-        }
-    });
-    if let Err(e) = spawned {
-        tracing::warn!(error = %e, "cannot start the compaction thread");
+    /// Rows inserted, replaced or deleted through this connection so far.
+    #[cfg(test)]
+    pub(crate) fn rows_written(&self) -> u64 {
+        lock(&self.db).conn.total_changes()
+    }
+
+    /// Limits the database to its current size plus `extra` pages, so a test can fill it.
+    #[cfg(test)]
+    pub(crate) fn limit_pages(&self, extra: i64) {
+        let db = lock(&self.db);
+        let pages: i64 = db.conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+        db.conn.pragma_update(None, "max_page_count", pages + extra).unwrap();
     }
 }
 
-/// Stops the process after a failed log write or sync (see the module docs for why).
-pub(crate) fn fatal(what: &str, e: &std::io::Error) -> ! {
-    tracing::error!(error = %e, "{what} failed; stopping so that no write is answered that may not be durable");
+/// Stops the process when the state file can no longer be reconciled with memory.
+pub(crate) fn fatal(what: &str, e: &dyn std::fmt::Display) -> ! {
+    tracing::error!(error = %e, "{what} failed; stopping so that no answer disagrees with the state file");
     eprintln!("mock-connectwise: {what} failed: {e}; stopping");
     std::process::abort()
 }
 
-fn write_snapshot(path: &Path, state: &State, generation: u64) -> std::io::Result<u64> {
-    replace_file(path, |f| {
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-        serde_json::to_writer(&mut w, &StateOut { state, generation })?;
-        w.flush()
-    })?;
-    Ok(std::fs::metadata(path)?.len())
+/// Writes the whole state as a state document (`GET /__mock/state`).
+pub(crate) fn export(state: &State, generation: u64, out: impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer(out, &StateOut { state, generation }).map_err(std::io::Error::other)
 }
 
-/// Writes a file next to `path`, syncs it, renames it over `path` and syncs the directory:
-/// whatever moment the process dies, `path` is the old file or the new one, whole. An error
-/// before the rename leaves `path` as it was.
-pub(crate) fn replace_file(
-    path: &Path,
-    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let mut f = std::fs::File::create(&tmp)?;
-    write(&mut f)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path)?;
-    // Past the rename the new file may already be what a restart reads: there is no going
-    // back to the old one, so a failure to make the rename durable is fatal.
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if let Err(e) = std::fs::File::open(dir).and_then(|d| d.sync_all()) {
-        fatal("syncing the state file's directory", &e);
-    }
-    Ok(())
-}
-
-/// The whole state as a state document (`GET /__mock/state`).
-pub(crate) fn export(state: &State, generation: u64) -> Vec<u8> {
-    // Serialising the store's own strings and numbers cannot fail.
-    serde_json::to_vec(&StateOut { state, generation }).unwrap_or_default()
-}
-
-/// A client's state document, checked whole (`POST /__mock/state`).
-pub(crate) fn import(text: &[u8]) -> Result<State, String> {
-    read::read_state(serde_json::de::SliceRead::new(text), Trust::Import).map(|s| s.state).map_err(|e| e.to_string())
+/// Reads a client's state document, checked whole (`POST /__mock/state`).
+pub(crate) fn import(text: impl std::io::Read) -> Result<State, String> {
+    read::read_state(serde_json::de::IoRead::new(text), Trust::Import).map_err(|e| e.to_string())
 }

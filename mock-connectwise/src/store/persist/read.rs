@@ -1,6 +1,6 @@
-//! Reading a state document (snapshot or import) and the log's record bodies: tenants are
-//! built record by record into their tables, then checked as a whole (keys and tokens belong
-//! to members, children to parents, id sequences are ahead of every id).
+//! Reading a state document (an import) and the state file's record rows: tenants are built
+//! record by record into their tables, then checked as a whole (keys and tokens belong to
+//! members, children to parents, id sequences are ahead of every id and within int32).
 
 use std::collections::BTreeMap;
 
@@ -20,7 +20,7 @@ use crate::store::tenant::Tenant;
 use crate::validate::{Mode, validate};
 use cw_model::RoleLevels;
 
-/// How much to trust what is read: the mock's own snapshot and log, or a client's import
+/// How much to trust what is read: the mock's own state file, or a client's import
 /// (every record validated against its schema).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Trust {
@@ -28,18 +28,12 @@ pub(crate) enum Trust {
     Import,
 }
 
-/// A state document read back: its generation and the state it describes.
-pub(crate) struct StateIn {
-    pub(crate) generation: u64,
-    pub(crate) state: State,
-}
-
-/// Reads a whole state document (from a slice, or streamed from a file so a large snapshot is
-/// not held in memory beside the state it describes).
+/// Reads a whole state document, streamed, so a large import is never held in memory beside
+/// the state it describes.
 pub(crate) fn read_state<'de, R: serde_json::de::Read<'de>>(
     source: R,
     trust: Trust,
-) -> Result<StateIn, serde_json::Error> {
+) -> Result<State, serde_json::Error> {
     let mut de = serde_json::Deserializer::new(source);
     let out = StateSeed(trust).deserialize(&mut de)?;
     de.end()?;
@@ -49,23 +43,26 @@ pub(crate) fn read_state<'de, R: serde_json::de::Read<'de>>(
 struct StateSeed(Trust);
 
 impl<'de> DeserializeSeed<'de> for StateSeed {
-    type Value = StateIn;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<StateIn, D::Error> {
+    type Value = State;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<State, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for StateSeed {
-    type Value = StateIn;
+    type Value = State;
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a mock-connectwise state document {format, generation, tenants}")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StateIn, A::Error> {
-        let (mut format, mut generation, mut state) = (None, 0, None);
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<State, A::Error> {
+        let (mut format, mut state) = (None, None);
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "format" => format = Some(map.next_value::<String>()?),
-                "generation" => generation = map.next_value()?,
+                "generation" => {
+                    // Counts replacements of the exporting store; not part of the data.
+                    map.next_value::<de::IgnoredAny>()?;
+                }
                 "tenants" => state = Some(map.next_value_seed(TenantsSeed(self.0))?),
                 other => return Err(de::Error::unknown_field(other, &["format", "generation", "tenants"])),
             }
@@ -79,7 +76,7 @@ impl<'de> Visitor<'de> for StateSeed {
         if state.tenants().next().is_none() {
             return Err(de::Error::custom("the state has no tenant"));
         }
-        Ok(StateIn { generation, state })
+        Ok(state)
     }
 }
 
@@ -113,10 +110,10 @@ impl<'de> Visitor<'de> for TenantsSeed {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct InfoIn {
-    entered_at: String,
-    updated_at: String,
-    entered_by: String,
-    updated_by: String,
+    pub(crate) entered_at: String,
+    pub(crate) updated_at: String,
+    pub(crate) entered_by: String,
+    pub(crate) updated_by: String,
 }
 
 impl InfoIn {
@@ -222,14 +219,14 @@ pub(crate) fn levels_in(doc: &Value) -> Result<RoleLevels, String> {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct KeyIn {
-    id: u32,
-    member_id: u32,
-    description: String,
-    public_key: String,
-    private_hash: String,
-    created_at: String,
-    private_shown: bool,
-    inactive: bool,
+    pub(crate) id: u32,
+    pub(crate) member_id: u32,
+    pub(crate) description: String,
+    pub(crate) public_key: String,
+    pub(crate) private_hash: String,
+    pub(crate) created_at: String,
+    pub(crate) private_shown: bool,
+    pub(crate) inactive: bool,
 }
 
 impl KeyIn {
@@ -255,9 +252,9 @@ impl KeyIn {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct TokenIn {
     pub(crate) public_key: String,
-    member_id: u32,
-    private_hash: String,
-    expires_at: String,
+    pub(crate) member_id: u32,
+    pub(crate) private_hash: String,
+    pub(crate) expires_at: String,
 }
 
 impl TokenIn {
@@ -360,8 +357,23 @@ impl<'de> Visitor<'de> for TenantSeed {
     }
 }
 
+/// The largest id: ConnectWise ids are int32, and clients parse them so.
+pub(crate) const MAX_ID: u32 = i32::MAX as u32;
+
 /// What ties a tenant's parts together.
-fn check(t: &Tenant) -> Result<(), String> {
+pub(crate) fn check(t: &Tenant) -> Result<(), String> {
+    // A sequence at the end of int32 would give the next record an id no client can read,
+    // and one at the end of u32 would wrap to 0 and 1 and overwrite what is there.
+    if let Some(res) = Res::all().find(|r| t.last_ids[r.index()] > MAX_ID) {
+        return Err(format!(
+            "lastIds {} is {}, beyond the largest id ConnectWise gives ({MAX_ID})",
+            collection(res),
+            t.last_ids[res.index()]
+        ));
+    }
+    if t.last_key_id > MAX_ID {
+        return Err(format!("lastKeyId is {}, beyond the largest id ConnectWise gives ({MAX_ID})", t.last_key_id));
+    }
     for res in Res::all() {
         let space = res.info().id_space;
         if let Some(last) = t.table(res).iter().next_back() {
