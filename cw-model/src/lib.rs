@@ -11,10 +11,12 @@
 //! - [`connection`]: the `CW_*` settings ([`Settings`]) and one identity ([`Connection`]),
 //!   with dotenv reading and safe writing.
 //! - [`console`]: the mock console's paths and typed bodies.
+//! - [`callbacks`]: callback types and levels, registration refusals, delivery rules.
 //!
 //! The mock enforces what these types say, the provisioner verifies against them, and the
 //! conformance features check both; `mock-connectwise` maps its routes onto [`Function`]s.
 
+pub mod callbacks;
 pub mod connection;
 pub mod console;
 pub mod function;

@@ -1,0 +1,247 @@
+//! What one write fires, worked out under the store's lock: which records of the callback
+//! types it added, updated or deleted (from the tables' `touched` lists and the id sequences
+//! before the write, neither of which it consumes), which active entries each change reaches
+//! (type, level, `objectId`, self-suppression), and each delivery's body with the `Entity`
+//! rendered as `GET` would answer it.
+
+use std::sync::LazyLock;
+
+use serde_json::{Map, Value, json};
+
+use super::Engine;
+use super::deliver::Job;
+use crate::resources::Res;
+use crate::store::callback_hooks::{CALLBACKS, Removed, guid};
+use crate::store::persist::Mark;
+use crate::store::table::Record;
+use crate::store::tenant::Tenant;
+use cw_model::callbacks::{CallbackType, OWNER};
+
+/// The collections behind each type (the two not served by the mock, expense entries and
+/// purchase orders, have none: their entries register but nothing fires them).
+static COLLECTIONS: LazyLock<Vec<(Res, CallbackType)>> = LazyLock::new(|| {
+    use CallbackType as T;
+    let paths: [(&str, T); 15] = [
+        ("/sales/activities", T::Activity),
+        ("/finance/agreements", T::Agreement),
+        ("/company/companies", T::Company),
+        ("/company/contacts", T::Contact),
+        ("/company/configurations", T::Configuration),
+        ("/finance/invoices", T::Invoice),
+        ("/expense/entries", T::Expense),
+        ("/system/members", T::Member),
+        ("/sales/opportunities", T::Opportunity),
+        ("/procurement/catalog", T::ProductCatalog),
+        ("/project/projects", T::Project),
+        ("/procurement/purchaseorders", T::PurchaseOrder),
+        ("/schedule/entries", T::Schedule),
+        ("/service/tickets", T::Ticket),
+        ("/time/entries", T::Time),
+    ];
+    let mut out: Vec<(Res, CallbackType)> =
+        paths.iter().filter_map(|(p, t)| Res::at_path(p).map(|r| (r, *t))).collect();
+    // Project tickets are tickets too, when they are a collection of their own.
+    if let Some(r) = Res::at_path("/project/tickets").filter(|r| !out.iter().any(|(o, _)| o == r)) {
+        out.push((r, T::Ticket));
+    }
+    out
+});
+
+/// An active entry, as delivery needs it.
+#[derive(Debug)]
+struct Entry {
+    id: u32,
+    kind: CallbackType,
+    level: &'static str,
+    object_id: i64,
+    url: String,
+    member_id: u32,
+    self_suppressed: bool,
+}
+
+fn entries(tenant: &Tenant) -> Vec<Entry> {
+    let Some(res) = *CALLBACKS else { return Vec::new() };
+    tenant
+        .table(res)
+        .iter()
+        .filter_map(|r| {
+            let doc = r.doc.view(res.schema()).to_json();
+            let flag = |f: &str| doc.get(f).and_then(Value::as_bool).unwrap_or(false);
+            let text = |f: &str| doc.get(f).and_then(Value::as_str).unwrap_or_default();
+            if flag("inactiveFlag") {
+                return None;
+            }
+            let kind = CallbackType::parse(text("type"))?;
+            Some(Entry {
+                id: r.id,
+                kind,
+                level: kind.level(text("level"))?,
+                object_id: doc.get("objectId").and_then(Value::as_i64).unwrap_or(0),
+                url: text("url").to_owned(),
+                member_id: doc.get("memberId").and_then(Value::as_u64).and_then(|m| u32::try_from(m).ok()).unwrap_or(0),
+                self_suppressed: flag("isSelfSuppressedFlag"),
+            })
+        })
+        .collect()
+}
+
+/// The fields of a record a level names: `status` is the record's `status` (or its id),
+/// `type` also its `types` list, `location` its default location too, and so on.
+fn fields_of(level: &str) -> &'static [&'static str] {
+    match level {
+        "status" | "statusid" => &["status", "statusId"],
+        "type" => &["type", "types", "typeId"],
+        "company" => &["company", "companyId"],
+        "territory" => &["territory", "territoryId"],
+        "board" => &["board", "boardId"],
+        "project" => &["project", "projectId"],
+        "phase" => &["phase", "phaseId"],
+        "location" => &["location", "locationId", "defaultLocation"],
+        "securityrole" => &["securityRole"],
+        "member" => &["member", "memberId"],
+        "vendor" => &["vendor"],
+        "class" => &["classification"],
+        "chargetotype" => &["chargeToId"],
+        "integratortag" => &["integratorTags"],
+        _ => &[],
+    }
+}
+
+/// Whether the record (its stored properties) references `id` through `field`.
+fn references(doc: &Map<String, Value>, field: &str, id: i64) -> bool {
+    let is = |v: &Value| v.as_i64() == Some(id) || v.get("id").and_then(Value::as_i64) == Some(id);
+    match doc.get(field) {
+        Some(Value::Array(items)) => items.iter().any(is),
+        Some(v) => is(v),
+        None => false,
+    }
+}
+
+fn reaches(entry: &Entry, kind: CallbackType, id: u32, doc: Option<&Map<String, Value>>) -> bool {
+    if entry.kind != kind {
+        return false;
+    }
+    if entry.level == OWNER {
+        return true;
+    }
+    if entry.level == kind.as_str() {
+        return entry.object_id == i64::from(id);
+    }
+    doc.is_some_and(|d| fields_of(entry.level).iter().any(|f| references(d, f, entry.object_id)))
+}
+
+/// One change of one record.
+struct Change<'a> {
+    res: Res,
+    kind: CallbackType,
+    id: u32,
+    action: &'static str,
+    /// The record now, or (deleted) as it was, if kept.
+    record: Option<&'a Record>,
+    /// Who made the change (a member identifier; empty for the console).
+    by: String,
+}
+
+fn changes<'a>(tenant: &'a Tenant, mark: &Mark, removed: &'a [Removed]) -> Vec<Change<'a>> {
+    let mut out = Vec::new();
+    for &(res, kind) in COLLECTIONS.iter() {
+        let table = tenant.table(res);
+        if table.touched.is_empty() {
+            continue;
+        }
+        let mut ids = table.touched.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        let last = mark.last_id(res);
+        for id in ids {
+            let change = match table.get(id) {
+                Some(rec) => Change {
+                    res,
+                    kind,
+                    id,
+                    action: if id > last { "added" } else { "updated" },
+                    record: Some(rec),
+                    by: tenant.names.name(rec.meta.updated_by).to_owned(),
+                },
+                // Added and deleted by the same write: nothing to tell.
+                None if id > last => continue,
+                None => {
+                    let gone = removed.iter().find(|r| r.res == res && r.record.id == id);
+                    Change {
+                        res,
+                        kind,
+                        id,
+                        action: "deleted",
+                        record: gone.map(|g| &g.record),
+                        by: gone.map(|g| g.by.clone()).unwrap_or_default(),
+                    }
+                }
+            };
+            out.push(change);
+        }
+    }
+    out
+}
+
+/// Stable tenant identifiers for `ProductInstanceId` and `PartnerId`.
+fn tenant_id(kind: &str, company: &str) -> String {
+    guid(&format!("{kind}:{}", company.to_ascii_lowercase()))
+}
+
+/// The deliveries one write fires.
+pub(super) fn jobs(engine: &Engine, tenant: &Tenant, mark: &Mark, removed: &[Removed]) -> Vec<Job> {
+    let changes = changes(tenant, mark, removed);
+    if changes.is_empty() {
+        return Vec::new();
+    }
+    let entries = entries(tenant);
+    if entries.is_empty() {
+        return Vec::new();
+    }
+    let site = engine.site();
+    let base = format!("{site}/{}apis/3.0", engine.codebase());
+    let host = site.split_once("://").map_or(site.as_str(), |(_, h)| h).to_owned();
+    let key_url = engine.keys.key_url(&site, engine.codebase(), &tenant.company);
+    let mut jobs = Vec::new();
+    for c in &changes {
+        let doc = c.record.map(|r| r.doc.view(c.res.schema()).to_json());
+        let reached: Vec<&Entry> = entries.iter().filter(|e| reaches(e, c.kind, c.id, doc.as_ref())).collect();
+        if reached.is_empty() {
+            continue;
+        }
+        let by_id = tenant.member_by_identifier(&c.by).map(|(_, id)| id);
+        let entity = match (c.action, c.record) {
+            ("deleted", _) | (_, None) => Value::Null,
+            (_, Some(rec)) => Value::String(String::from_utf8_lossy(&tenant.render(c.res, rec, None, &base)).into_owned()),
+        };
+        for e in reached {
+            if e.self_suppressed && by_id.is_some_and(|m| m == e.member_id) {
+                continue;
+            }
+            let body = json!({
+                "MessageId": guid(&format!("{}{}", engine.keys.nonce(), c.id)),
+                "FromUrl": host,
+                "CompanyId": tenant.company,
+                "MemberId": c.by,
+                "Action": c.action,
+                "Type": c.kind.as_str(),
+                "ID": c.id,
+                "ProductInstanceId": tenant_id("product", &tenant.company),
+                "PartnerId": tenant_id("partner", &tenant.company),
+                "CallbackObjectRecId": e.id,
+                "Entity": entity,
+                "Metadata": { "key_url": key_url },
+            });
+            jobs.push(Job::new(
+                &tenant.company,
+                e.id,
+                format!("{}{}", e.url, c.id),
+                c.action,
+                c.kind.as_str(),
+                c.id,
+                body,
+            ));
+        }
+    }
+    jobs
+}
