@@ -1,4 +1,4 @@
-//! What the store offers `crate::callbacks`, which it may not import (the module graph runs
+//! What the store offers the callbacks module, which it may not import (the module graph runs
 //! one way): the [`WriteObserver`] that sees every write under the lock, the records a write
 //! deleted (kept until the write ends so the observer still sees what they referenced), and
 //! the registration rules of `/system/callbacks`, checked in the write pipeline
