@@ -215,7 +215,18 @@ async fn send(engine: &Engine, job: &Job, signature: &str, fault: Option<Effect>
         .body(job.body.to_vec());
     match req.send().await {
         Ok(res) => Ok(res.status().as_u16()),
-        Err(e) => Err(format!("connection error: {}", e.without_url())),
+        Err(e) => {
+            // The causes say what failed (refused, reset, DNS); none of them holds the URL.
+            let e = e.without_url();
+            let mut text = format!("connection error: {e}");
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                text.push_str(": ");
+                text.push_str(&c.to_string());
+                cause = c.source();
+            }
+            Err(text)
+        }
     }
 }
 
