@@ -4,12 +4,12 @@
 //! (type, level, `objectId`, self-suppression), and each delivery's body with the `Entity`
 //! rendered as `GET` would answer it.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::Engine;
-use super::deliver::Job;
+use super::deliver::{Job, Message};
 use crate::resources::Res;
 use crate::store::callback_hooks::{CALLBACKS, Removed, guid};
 use crate::store::persist::Mark;
@@ -189,7 +189,9 @@ fn tenant_id(kind: &str, company: &str) -> String {
 }
 
 /// The deliveries one write fires: at most the queue's capacity (more would only push each
-/// other out of it), so a bulk write cannot hold the lock rendering a million bodies.
+/// other out of it), so a bulk write cannot hold the lock rendering a million bodies. Only
+/// what must be read under the lock is made here (the `Entity`, who changed what); the body
+/// is made by the worker that sends it.
 pub(super) fn jobs(engine: &Engine, tenant: &Tenant, mark: &Mark, removed: &[Removed]) -> Vec<Job> {
     // Most tenants register nothing: one look at the entries table, and the write is done.
     if CALLBACKS.is_none_or(|res| tenant.table(res).iter().next().is_none()) {
@@ -203,50 +205,46 @@ pub(super) fn jobs(engine: &Engine, tenant: &Tenant, mark: &Mark, removed: &[Rem
     let cap = engine.settings.queue_capacity.max(1);
     let site = engine.site();
     let base = format!("{site}/{}apis/3.0", engine.codebase());
-    let host = site.split_once("://").map_or(site.as_str(), |(_, h)| h).to_owned();
-    let key_url = engine.keys.key_url(&site, engine.codebase(), &tenant.company);
+    let from_url: Arc<str> = site.split_once("://").map_or(site.as_str(), |(_, h)| h).into();
+    let key_url: Arc<str> = engine.keys.key_url(&site, engine.codebase(), &tenant.company).into();
+    let product: Arc<str> = tenant_id("product", &tenant.company).into();
+    let partner: Arc<str> = tenant_id("partner", &tenant.company).into();
+    // Only levels other than `owner` and the type's own read the record's references.
+    let by_reference = entries.iter().any(|e| e.level != OWNER && e.level != e.kind.as_str());
     let mut jobs = Vec::new();
     for c in &changes {
         if jobs.len() >= cap {
             break;
         }
-        let doc = c.record.map(|r| r.doc.view(c.res.schema()).to_json());
+        let doc = c.record.filter(|_| by_reference).map(|r| r.doc.view(c.res.schema()).to_json());
         let reached: Vec<&Entry> = entries.iter().filter(|e| reaches(e, c.kind, c.id, doc.as_ref())).collect();
         if reached.is_empty() {
             continue;
         }
         let by_id = tenant.member_by_identifier(&c.by).map(|(_, id)| id);
+        let reached: Vec<&Entry> =
+            reached.into_iter().filter(|e| !(e.self_suppressed && by_id.is_some_and(|m| m == e.member_id))).collect();
+        if reached.is_empty() {
+            continue;
+        }
         let entity = match (c.action, c.record) {
-            ("deleted", _) | (_, None) => Value::Null,
-            (_, Some(rec)) => Value::String(String::from_utf8_lossy(&tenant.render(c.res, rec, None, &base)).into_owned()),
-        };
-        for e in reached {
-            if e.self_suppressed && by_id.is_some_and(|m| m == e.member_id) {
-                continue;
+            ("deleted", _) | (_, None) => None,
+            (_, Some(rec)) => {
+                let json = tenant.render(c.res, rec, None, &base);
+                Some(String::from_utf8(json).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()).into())
             }
-            let body = json!({
-                "MessageId": guid(&format!("{}{}", engine.keys.nonce(), c.id)),
-                "FromUrl": host,
-                "CompanyId": tenant.company,
-                "MemberId": c.by,
-                "Action": c.action,
-                "Type": c.kind.as_str(),
-                "ID": c.id,
-                "ProductInstanceId": tenant_id("product", &tenant.company),
-                "PartnerId": tenant_id("partner", &tenant.company),
-                "CallbackObjectRecId": e.id,
-                "Entity": entity,
-                "Metadata": { "key_url": key_url },
-            });
-            jobs.push(Job::new(
-                &tenant.company,
-                e.id,
-                format!("{}{}", e.url, c.id),
-                c.action,
-                c.kind.as_str(),
-                c.id,
-                body,
-            ));
+        };
+        let message = Arc::new(Message {
+            from_url: from_url.clone(),
+            member: c.by.as_str().into(),
+            entity,
+            key_url: key_url.clone(),
+            product: product.clone(),
+            partner: partner.clone(),
+        });
+        for e in reached {
+            let what = (c.action, c.kind.as_str(), c.id);
+            jobs.push(Job::new(&tenant.company, e.id, format!("{}{}", e.url, c.id), what, message.clone()));
         }
     }
     jobs

@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use super::faults::Effect;
 use super::journal::{Attempt, Journal};
 use super::{Engine, MAX_BODY_BYTES, sign};
-use crate::store::callback_hooks::CALLBACKS;
+use crate::store::callback_hooks::{CALLBACKS, guid};
 use crate::store::records::{Access, WriteCtx};
 use crate::validate::Mode;
 use cw_model::callbacks::rules;
@@ -32,12 +32,32 @@ pub(crate) struct Job {
     company: String,
     entry_id: u32,
     url: String,
-    action: String,
-    kind: String,
+    action: &'static str,
+    kind: &'static str,
     record_id: u32,
-    body: Arc<[u8]>,
+    body: Body,
     retry: u8,
     first_at: Option<Instant>,
+}
+
+/// What the body says, captured under the store's lock: the rest of the body is made by the
+/// worker, off the API call's path. The `Entity` and the tenant's texts are shared by every
+/// entry the change reaches.
+#[derive(Clone, Debug)]
+pub(crate) struct Message {
+    pub(crate) from_url: Arc<str>,
+    pub(crate) member: Arc<str>,
+    pub(crate) entity: Option<Arc<str>>,
+    pub(crate) key_url: Arc<str>,
+    pub(crate) product: Arc<str>,
+    pub(crate) partner: Arc<str>,
+}
+
+#[derive(Clone, Debug)]
+enum Body {
+    Pending(Arc<Message>),
+    /// The exact bytes, once made (a retry and a redelivery send the same ones).
+    Ready(Arc<[u8]>),
 }
 
 impl Job {
@@ -45,23 +65,46 @@ impl Job {
         company: &str,
         entry_id: u32,
         url: String,
-        action: &str,
-        kind: &str,
-        record_id: u32,
-        body: Value,
+        (action, kind, record_id): (&'static str, &'static str, u32),
+        message: Arc<Message>,
     ) -> Self {
         Self {
             delivery: 0,
             company: company.to_owned(),
             entry_id,
             url,
-            action: action.to_owned(),
-            kind: kind.to_owned(),
+            action,
+            kind,
             record_id,
-            body: serde_json::to_vec(&body).unwrap_or_default().into(),
+            body: Body::Pending(message),
             retry: 0,
             first_at: None,
         }
+    }
+
+    /// The body's bytes, made on first use.
+    fn body(&mut self, nonce: &str) -> Arc<[u8]> {
+        let m = match &self.body {
+            Body::Ready(b) => return b.clone(),
+            Body::Pending(m) => m.clone(),
+        };
+        let body = json!({
+            "MessageId": guid(&format!("{nonce}{}", self.delivery)),
+            "FromUrl": &*m.from_url,
+            "CompanyId": self.company,
+            "MemberId": &*m.member,
+            "Action": self.action,
+            "Type": self.kind,
+            "ID": self.record_id,
+            "ProductInstanceId": &*m.product,
+            "PartnerId": &*m.partner,
+            "CallbackObjectRecId": self.entry_id,
+            "Entity": m.entity.as_deref(),
+            "Metadata": { "key_url": &*m.key_url },
+        });
+        let bytes: Arc<[u8]> = serde_json::to_vec(&body).unwrap_or_default().into();
+        self.body = Body::Ready(bytes.clone());
+        bytes
     }
 }
 
@@ -125,10 +168,6 @@ pub(crate) fn enqueue(engine: &Arc<Engine>, jobs: Vec<Job>) -> Vec<u64> {
     let mut ids = Vec::new();
     let mut w = lock(&q.waiting);
     for mut job in jobs {
-        if job.body.len() > MAX_BODY_BYTES {
-            q.dropped.fetch_add(1, Ordering::Relaxed);
-            continue;
-        }
         job.delivery = q.next_delivery.fetch_add(1, Ordering::Relaxed) + 1;
         ids.push(job.delivery);
         w.fresh.push_back(job);
@@ -204,7 +243,7 @@ fn client(q: &Queue) -> &reqwest::Client {
     })
 }
 
-async fn send(engine: &Engine, job: &Job, signature: &str, fault: Option<Effect>) -> Result<u16, String> {
+async fn send(engine: &Engine, job: &Job, body: &[u8], signature: &str, fault: Option<Effect>) -> Result<u16, String> {
     if let Some(Effect::Latency(d)) = fault {
         tokio::time::sleep(d).await;
     }
@@ -212,7 +251,7 @@ async fn send(engine: &Engine, job: &Job, signature: &str, fault: Option<Effect>
         .post(&job.url)
         .header("content-type", "application/json")
         .header("x-content-signature", signature)
-        .body(job.body.to_vec());
+        .body(body.to_vec());
     match req.send().await {
         Ok(res) => Ok(res.status().as_u16()),
         Err(e) => {
@@ -247,9 +286,14 @@ async fn attempt(engine: &Arc<Engine>, mut job: Job) {
         q.skipped.fetch_add(1, Ordering::Relaxed);
         return finish(q, None, settings.queue_capacity);
     }
+    let body = job.body(&engine.keys.nonce());
+    if body.len() > MAX_BODY_BYTES {
+        q.dropped.fetch_add(1, Ordering::Relaxed);
+        return finish(q, None, settings.queue_capacity);
+    }
     let started = Instant::now();
     let first = *job.first_at.get_or_insert(started);
-    let signature = sign::signature(&engine.keys.of(&job.company).key, &job.body);
+    let signature = sign::signature(&engine.keys.of(&job.company).key, &body);
     let fault = engine.faults.fire(job.entry_id, &job.url);
     let outcome = if own_console(&engine.site(), &job.url) {
         Err("not delivered: the mock never delivers to its own console".to_owned())
@@ -257,7 +301,7 @@ async fn attempt(engine: &Arc<Engine>, mut job: Job) {
         match fault {
             Some(Effect::Status(s)) => Ok(s),
             Some(Effect::Drop) => Err("dropped by a delivery fault rule".to_owned()),
-            _ => match tokio::time::timeout(settings.timeout, send(engine, &job, &signature, fault)).await {
+            _ => match tokio::time::timeout(settings.timeout, send(engine, &job, &body, &signature, fault)).await {
                 Ok(r) => r,
                 Err(_) => Err(format!("timed out after {} ms", settings.timeout.as_millis())),
             },
@@ -295,10 +339,10 @@ async fn attempt(engine: &Arc<Engine>, mut job: Job) {
         company: job.company.clone(),
         entry_id: job.entry_id,
         url: job.url.clone(),
-        action: job.action.clone(),
-        kind: job.kind.clone(),
+        action: job.action.to_owned(),
+        kind: job.kind.to_owned(),
         record_id: job.record_id,
-        body: String::from_utf8_lossy(&job.body).into_owned(),
+        body: String::from_utf8_lossy(&body).into_owned(),
         signature,
         retry: job.retry,
         status,
@@ -395,8 +439,18 @@ impl Queue {
     /// Queues again the message of journaled attempt `id` (a fresh delivery, retries and all).
     pub(crate) fn redeliver(engine: &Arc<Engine>, id: u64) -> Option<u64> {
         let a = lock(&engine.queue.journal).get(id).cloned()?;
-        let mut job = Job::new(&a.company, a.entry_id, a.url, &a.action, &a.kind, a.record_id, Value::Null);
-        job.body = a.body.into_bytes().into();
+        let job = Job {
+            delivery: 0,
+            company: a.company,
+            entry_id: a.entry_id,
+            url: a.url,
+            action: if a.action == "added" { "added" } else if a.action == "updated" { "updated" } else { "deleted" },
+            kind: cw_model::callbacks::CallbackType::parse(&a.kind).map_or("", |t| t.as_str()),
+            record_id: a.record_id,
+            body: Body::Ready(a.body.into_bytes().into()),
+            retry: 0,
+            first_at: None,
+        };
         enqueue(engine, vec![job]).first().copied()
     }
 
