@@ -13,7 +13,8 @@ use super::deliver::{Job, Message};
 use crate::resources::Res;
 use crate::store::callback_hooks::{CALLBACKS, Removed, guid};
 use crate::store::persist::Mark;
-use crate::store::table::Record;
+use crate::store::render::{Ctx, RecordJson, write_one};
+use crate::store::table::{Names, Record};
 use crate::store::tenant::Tenant;
 use cw_model::callbacks::{CallbackType, OWNER};
 
@@ -183,6 +184,34 @@ fn changes<'a>(tenant: &'a Tenant, mark: &Mark, removed: &'a [Removed]) -> Vec<C
     out
 }
 
+/// A record as the write left it, rendered as the `Entity` by the worker, off the lock: a copy
+/// of its compact document and of the two names its `_info` shows.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    res: Res,
+    record: Record,
+    names: Names,
+    base: Arc<str>,
+}
+
+impl Snapshot {
+    fn take(res: Res, rec: &Record, names: &Names, base: &Arc<str>) -> Self {
+        let mut own = Names::default();
+        let mut record = rec.clone();
+        record.meta.entered_by = own.intern(names.name(rec.meta.entered_by));
+        record.meta.updated_by = own.intern(names.name(rec.meta.updated_by));
+        Self { res, record, names: own, base: base.clone() }
+    }
+
+    /// The record as `GET` answers it.
+    pub(crate) fn render(&self) -> String {
+        let ctx = Ctx { base: &self.base, names: &self.names, board: None, company: None };
+        let doc = self.record.doc.view(self.res.schema());
+        let json = write_one(&RecordJson { ctx, doc, record: &self.record, res: Some(self.res), fields: None });
+        String::from_utf8(json).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+}
+
 /// Stable tenant identifiers for `ProductInstanceId` and `PartnerId`.
 fn tenant_id(kind: &str, company: &str) -> String {
     guid(&format!("{kind}:{}", company.to_ascii_lowercase()))
@@ -204,7 +233,7 @@ pub(super) fn jobs(engine: &Engine, tenant: &Tenant, mark: &Mark, removed: &[Rem
     let changes = changes(tenant, mark, removed);
     let cap = engine.settings.queue_capacity.max(1);
     let site = engine.site();
-    let base = format!("{site}/{}apis/3.0", engine.codebase());
+    let base: Arc<str> = format!("{site}/{}apis/3.0", engine.codebase()).into();
     let from_url: Arc<str> = site.split_once("://").map_or(site.as_str(), |(_, h)| h).into();
     let key_url: Arc<str> = engine.keys.key_url(&site, engine.codebase(), &tenant.company).into();
     let product: Arc<str> = tenant_id("product", &tenant.company).into();
@@ -229,10 +258,7 @@ pub(super) fn jobs(engine: &Engine, tenant: &Tenant, mark: &Mark, removed: &[Rem
         }
         let entity = match (c.action, c.record) {
             ("deleted", _) | (_, None) => None,
-            (_, Some(rec)) => {
-                let json = tenant.render(c.res, rec, None, &base);
-                Some(String::from_utf8(json).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()).into())
-            }
+            (_, Some(rec)) => Some(Snapshot::take(c.res, rec, &tenant.names, &base)),
         };
         let message = Arc::new(Message {
             from_url: from_url.clone(),

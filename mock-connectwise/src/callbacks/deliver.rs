@@ -43,11 +43,11 @@ pub(crate) struct Job {
 /// What the body says, captured under the store's lock: the rest of the body is made by the
 /// worker, off the API call's path. The `Entity` and the tenant's texts are shared by every
 /// entry the change reaches.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) struct Message {
     pub(crate) from_url: Arc<str>,
     pub(crate) member: Arc<str>,
-    pub(crate) entity: Option<Arc<str>>,
+    pub(crate) entity: Option<super::collect::Snapshot>,
     pub(crate) key_url: Arc<str>,
     pub(crate) product: Arc<str>,
     pub(crate) partner: Arc<str>,
@@ -99,7 +99,7 @@ impl Job {
             "ProductInstanceId": &*m.product,
             "PartnerId": &*m.partner,
             "CallbackObjectRecId": self.entry_id,
-            "Entity": m.entity.as_deref(),
+            "Entity": m.entity.as_ref().map(super::collect::Snapshot::render),
             "Metadata": { "key_url": &*m.key_url },
         });
         let bytes: Arc<[u8]> = serde_json::to_vec(&body).unwrap_or_default().into();

@@ -11,7 +11,7 @@
 //! [`sign`] the signing keys `key_url` serves and the `x-content-signature`. The registration
 //! rules are checked in the store's write pipeline from `cw_model::callbacks`.
 
-mod collect;
+pub(crate) mod collect;
 pub(crate) mod deliver;
 pub(crate) mod faults;
 mod journal;
