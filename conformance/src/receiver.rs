@@ -34,7 +34,11 @@ pub struct CallbackReceiver {
 
 async fn take(State(got): State<Arc<Mutex<Vec<Delivery>>>>, uri: Uri, headers: HeaderMap, body: Bytes) -> StatusCode {
     let signature = headers.get("x-content-signature").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    got.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(Delivery { uri: uri.to_string(), signature, body });
+    got.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(Delivery {
+        uri: uri.to_string(),
+        signature,
+        body,
+    });
     StatusCode::NO_CONTENT
 }
 

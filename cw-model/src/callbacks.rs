@@ -101,8 +101,7 @@ pub const REFUSED: &str = "callbackEntry object is invalid";
 /// The `errors[]` message for a `url` that is not an absolute http(s) URL (code `InvalidField`).
 pub const INVALID_URL: &str = "Invalid URL";
 /// The `errors[]` message for a level the type does not accept (code `InvalidObject`).
-pub const INVALID_LEVEL: &str =
-    "Unrecognized level for type, see documentation for supported levels for each type";
+pub const INVALID_LEVEL: &str = "Unrecognized level for type, see documentation for supported levels for each type";
 /// The `errors[]` message for a second entry with the same type, level, objectId and url
 /// (code `ObjectExists`, field `objectId`).
 pub const DUPLICATE: &str = "A matching callback entry already exists";

@@ -678,10 +678,7 @@ async fn callbacks_case(opts: &Options) {
         (
             "POST /service/tickets, every write fires a callback (receiver: 5 s)",
             &mut with,
-            format!(
-                "p99 <= 1.5 x + 0.5 ms: {}",
-                if p99_with <= p99_without * 1.5 + 0.5 { "met" } else { "MISSED" }
-            ),
+            format!("p99 <= 1.5 x + 0.5 ms: {}", if p99_with <= p99_without * 1.5 + 0.5 { "met" } else { "MISSED" }),
         ),
     ] {
         table.add_row([

@@ -45,7 +45,9 @@ mod testing;
 
 pub use api::CURRENT_VERSION;
 pub use app::{App, router};
-pub use callbacks::{CallbackSettings, DEFAULT_CONCURRENCY, DEFAULT_QUEUE_CAPACITY, MAX_BODY_BYTES as MAX_CALLBACK_BODY_BYTES};
+pub use callbacks::{
+    CallbackSettings, DEFAULT_CONCURRENCY, DEFAULT_QUEUE_CAPACITY, MAX_BODY_BYTES as MAX_CALLBACK_BODY_BYTES,
+};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use server::serve;
 pub use state::{

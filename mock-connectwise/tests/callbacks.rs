@@ -52,7 +52,8 @@ async fn a_url_that_is_not_absolute_http_is_refused_as_invalid_url() {
 async fn a_level_the_type_does_not_accept_is_refused() {
     let app = TestApp::spawn().await;
     for (kind, level) in [("ticket", "company"), ("productcatalog", "status"), ("time", "board"), ("member", "nope")] {
-        let e = refused(&app, json!({"url": "https://h.example/?id=", "objectId": 5, "type": kind, "level": level})).await;
+        let e =
+            refused(&app, json!({"url": "https://h.example/?id=", "objectId": 5, "type": kind, "level": level})).await;
         assert_eq!(
             e,
             json!({"code": "InvalidObject", "message": "Unrecognized level for type, see documentation for supported levels for each type", "field": "level"}),
@@ -68,7 +69,10 @@ async fn a_matching_entry_is_refused_as_object_exists_whatever_the_case() {
     app.call(&app.admin, Method::POST, "/system/callbacks", Some(body)).await.expect(201);
     let again = json!({"url": "https://h.example/cb?id=", "objectId": 2, "type": "Ticket", "level": "Board"});
     let e = refused(&app, again).await;
-    assert_eq!(e, json!({"code": "ObjectExists", "message": "A matching callback entry already exists", "field": "objectId"}));
+    assert_eq!(
+        e,
+        json!({"code": "ObjectExists", "message": "A matching callback entry already exists", "field": "objectId"})
+    );
     // Another board is another entry.
     let other = json!({"url": "https://h.example/cb?id=", "objectId": 3, "type": "ticket", "level": "board"});
     app.call(&app.admin, Method::POST, "/system/callbacks", Some(other)).await.expect(201);
@@ -77,9 +81,11 @@ async fn a_matching_entry_is_refused_as_object_exists_whatever_the_case() {
 #[tokio::test]
 async fn an_unknown_type_and_a_missing_object_id_are_refused() {
     let app = TestApp::spawn().await;
-    let e = refused(&app, json!({"url": "https://h.example/", "objectId": 1, "type": "tickets", "level": "owner"})).await;
+    let e =
+        refused(&app, json!({"url": "https://h.example/", "objectId": 1, "type": "tickets", "level": "owner"})).await;
     assert_eq!(e["field"], "type");
-    let e = refused(&app, json!({"url": "https://h.example/", "objectId": 0, "type": "ticket", "level": "board"})).await;
+    let e =
+        refused(&app, json!({"url": "https://h.example/", "objectId": 0, "type": "ticket", "level": "board"})).await;
     assert_eq!(e["field"], "objectId");
 }
 
@@ -252,7 +258,9 @@ async fn entries_survive_a_restart_with_a_state_file() {
         .header("authorization", format!("Basic {auth}"))
         .header("clientid", admin.client_id)
         .header("content-type", "application/json")
-        .body(axum::body::Body::from(r#"{"url":"https://h.example/?id=","objectId":1,"type":"ticket","level":"owner"}"#))
+        .body(axum::body::Body::from(
+            r#"{"url":"https://h.example/?id=","objectId":1,"type":"ticket","level":"owner"}"#,
+        ))
         .expect("a request");
     let res = tower::ServiceExt::oneshot(app, req).await.expect("an answer");
     assert_eq!(res.status(), 201);
@@ -275,6 +283,12 @@ async fn reopened_export(store: &mock_connectwise::Store) -> Vec<u8> {
 async fn a_registration_via_the_json_body_keeps_the_self_suppressed_flag() {
     let app = mock_with(fast()).await;
     let rx = Receiver::start().await;
-    let e = register_with(&app, &rx, "s", json!({"type": "ticket", "level": "owner", "objectId": 1, "isSelfSuppressedFlag": true})).await;
+    let e = register_with(
+        &app,
+        &rx,
+        "s",
+        json!({"type": "ticket", "level": "owner", "objectId": 1, "isSelfSuppressedFlag": true}),
+    )
+    .await;
     assert_eq!(e["isSelfSuppressedFlag"], true);
 }

@@ -34,8 +34,18 @@ async fn a_delivery_carries_the_documented_body_signed_with_the_key_from_key_url
     assert_eq!(
         keys,
         [
-            "MessageId", "FromUrl", "CompanyId", "MemberId", "Action", "Type", "ID", "ProductInstanceId", "PartnerId",
-            "CallbackObjectRecId", "Entity", "Metadata"
+            "MessageId",
+            "FromUrl",
+            "CompanyId",
+            "MemberId",
+            "Action",
+            "Type",
+            "ID",
+            "ProductInstanceId",
+            "PartnerId",
+            "CallbackObjectRecId",
+            "Entity",
+            "Metadata"
         ]
     );
     assert_eq!(body["FromUrl"], app.url.trim_start_matches("http://"));
@@ -97,7 +107,10 @@ async fn only_404_409_419_and_429_are_retried_twice_after_the_configured_waits()
         new_ticket(&app).await;
         settle(&app).await;
         let t = tries(&app).await;
-        assert_eq!(t.iter().map(|x| (x.0, x.1)).collect::<Vec<_>>(), [(0, Some(status.into())), (1, Some(status.into())), (2, Some(status.into()))]);
+        assert_eq!(
+            t.iter().map(|x| (x.0, x.1)).collect::<Vec<_>>(),
+            [(0, Some(status.into())), (1, Some(status.into())), (2, Some(status.into()))]
+        );
         // 60 ms after the first try, then 120 ms after the first retry (fast() scales 2 s and 4 s).
         assert!((60..400).contains(&t[1].2), "{status}: first retry at {} ms", t[1].2);
         assert!((180..700).contains(&t[2].2), "{status}: second retry at {} ms", t[2].2);
@@ -191,7 +204,13 @@ async fn a_success_ends_a_run_of_failures() {
 async fn a_self_suppressed_entry_does_not_hear_its_creators_changes() {
     let app = mock_with(fast()).await;
     let rx = Receiver::start().await;
-    register_with(&app, &rx, "quiet", json!({"type": "ticket", "level": "owner", "objectId": 1, "isSelfSuppressedFlag": true})).await;
+    register_with(
+        &app,
+        &rx,
+        "quiet",
+        json!({"type": "ticket", "level": "owner", "objectId": 1, "isSelfSuppressedFlag": true}),
+    )
+    .await;
     register(&app, &rx, "loud", "ticket", "owner", 1).await;
     new_ticket(&app).await;
     let levels = cw_model::RoleLevels::all();
@@ -248,7 +267,8 @@ async fn a_status_fault_answers_for_the_receiver_and_a_redelivery_sends_the_same
 #[tokio::test]
 async fn the_mock_never_delivers_to_its_own_console() {
     let app = mock_with(fast()).await;
-    let body = json!({"url": format!("{}/__mock/reset?id=", app.url), "type": "ticket", "level": "owner", "objectId": 1});
+    let body =
+        json!({"url": format!("{}/__mock/reset?id=", app.url), "type": "ticket", "level": "owner", "objectId": 1});
     app.call(&app.admin, Method::POST, "/system/callbacks", Some(body)).await.expect(201);
     let made = new_ticket(&app).await;
     settle(&app).await;

@@ -13,9 +13,16 @@ impl CwWorld {
         self.receiver.as_ref().expect("a callback receiver was started (Given a callback receiver)")
     }
 
-    async fn register_callback(&mut self, kind: &str, level: &str, object_id: i64, url: Option<String>) -> (u16, Value) {
+    async fn register_callback(
+        &mut self,
+        kind: &str,
+        level: &str,
+        object_id: i64,
+        url: Option<String>,
+    ) -> (u16, Value) {
         let url = url.unwrap_or_else(|| format!("{}/cw?recordId=", self.receiver().url));
-        let body = json!({ "url": url, "objectId": object_id, "type": kind, "level": level, "description": "conformance" });
+        let body =
+            json!({ "url": url, "objectId": object_id, "type": kind, "level": level, "description": "conformance" });
         self.admin_call(Method::POST, "/system/callbacks", Some(body)).await
     }
 
@@ -64,7 +71,8 @@ async fn refused(w: &mut CwWorld, message: String, field: String) {
 
 #[when(expr = "a ticket is created on board {int}")]
 async fn ticket_on_board(w: &mut CwWorld, board: u64) {
-    let body = json!({ "summary": "Callback probe", "company": { "identifier": "AcmeCorp" }, "board": { "id": board } });
+    let body =
+        json!({ "summary": "Callback probe", "company": { "identifier": "AcmeCorp" }, "board": { "id": board } });
     let (status, made) = w.admin_call(Method::POST, "/service/tickets", Some(body)).await;
     assert_eq!(status, 201, "{made}");
     if board == 1 {
@@ -111,7 +119,8 @@ async fn verifies(w: &mut CwWorld) {
 async fn row_is_assumption(w: &mut CwWorld, path: String) {
     let (status, table) = w.console_call(Method::GET, "/permissions", None).await;
     assert_eq!(status, 200);
-    let rows: Vec<&Value> = table["routes"].as_array().into_iter().flatten().filter(|r| r["path"] == path.as_str()).collect();
+    let rows: Vec<&Value> =
+        table["routes"].as_array().into_iter().flatten().filter(|r| r["path"] == path.as_str()).collect();
     assert!(!rows.is_empty(), "{path} is in the permission table");
     assert!(rows.iter().all(|r| r["evidence"] == false && r["function"].is_string()), "{rows:?}");
 }

@@ -123,7 +123,9 @@ impl Waiting {
 
     /// Drops the oldest waiting delivery; whether there was one.
     fn drop_oldest(&mut self) -> bool {
-        self.fresh.pop_front().is_some() || self.retries[1].pop_front().is_some() || self.retries[0].pop_front().is_some()
+        self.fresh.pop_front().is_some()
+            || self.retries[1].pop_front().is_some()
+            || self.retries[0].pop_front().is_some()
     }
 }
 
@@ -274,7 +276,9 @@ fn entry_active(engine: &Engine, company: &str, id: u32) -> bool {
     engine
         .store
         .read_tenant(company, |t| {
-            Ok(t.table(res).view(id).is_some_and(|d| !d.to_json().get("inactiveFlag").and_then(Value::as_bool).unwrap_or(false)))
+            Ok(t.table(res)
+                .view(id)
+                .is_some_and(|d| !d.to_json().get("inactiveFlag").and_then(Value::as_bool).unwrap_or(false)))
         })
         .unwrap_or(false)
 }
@@ -444,7 +448,13 @@ impl Queue {
             company: a.company,
             entry_id: a.entry_id,
             url: a.url,
-            action: if a.action == "added" { "added" } else if a.action == "updated" { "updated" } else { "deleted" },
+            action: if a.action == "added" {
+                "added"
+            } else if a.action == "updated" {
+                "updated"
+            } else {
+                "deleted"
+            },
             kind: cw_model::callbacks::CallbackType::parse(&a.kind).map_or("", |t| t.as_str()),
             record_id: a.record_id,
             body: Body::Ready(a.body.into_bytes().into()),

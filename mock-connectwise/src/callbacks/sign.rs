@@ -106,6 +106,8 @@ mod tests {
         assert_eq!(keys.lookup("acme", &k.id), Some(k.key.clone()));
         assert_eq!(keys.lookup("acme", "other"), None);
         assert_eq!(keys.lookup("other", &k.id), None);
-        assert!(keys.key_url("http://h:1", "v4_6_release/", "Acme").ends_with(&format!("companyName=Acme&id={}", k.id)));
+        assert!(
+            keys.key_url("http://h:1", "v4_6_release/", "Acme").ends_with(&format!("companyName=Acme&id={}", k.id))
+        );
     }
 }

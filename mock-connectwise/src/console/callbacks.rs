@@ -113,7 +113,9 @@ async fn wait(State(app): State<AppState>, RawQuery(q): RawQuery) -> Result<Resp
                 })?;
                 timeout = Duration::from_millis(ms);
             }
-            _ => return Err(ApiError::bad_request("callbacks", &k, format!("Unknown parameter '{k}'; use timeoutMs."))),
+            _ => {
+                return Err(ApiError::bad_request("callbacks", &k, format!("Unknown parameter '{k}'; use timeoutMs.")));
+            }
         }
     }
     let engine = app.callbacks.engine();

@@ -94,7 +94,9 @@ impl Tenant {
                 "type",
                 "Unrecognized type, see documentation for supported types".into(),
             )),
-            (Some(_), None) => errors.push(FieldError::new(FieldErrorCode::InvalidObject, "level", cb::INVALID_LEVEL.into())),
+            (Some(_), None) => {
+                errors.push(FieldError::new(FieldErrorCode::InvalidObject, "level", cb::INVALID_LEVEL.into()))
+            }
             (Some(t), Some(l)) => {
                 set(obj, "type", Value::from(t.as_str()));
                 set(obj, "level", Value::from(l));
@@ -102,8 +104,18 @@ impl Tenant {
         }
         if level == Some(cb::OWNER) {
             set(obj, "objectId", Value::from(1));
-        } else if obj.iter().find(|(k, _)| k.eq_ignore_ascii_case("objectId")).and_then(|(_, v)| v.as_i64()).unwrap_or(0) < 1 {
-            errors.push(FieldError::new(FieldErrorCode::InvalidField, "objectId", "objectId must be the id of a record.".into()));
+        } else if obj
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("objectId"))
+            .and_then(|(_, v)| v.as_i64())
+            .unwrap_or(0)
+            < 1
+        {
+            errors.push(FieldError::new(
+                FieldErrorCode::InvalidField,
+                "objectId",
+                "objectId must be the id of a record.".into(),
+            ));
         }
         let url = text(obj, "url").unwrap_or_default().to_owned();
         if !cb::valid_url(&url) {
@@ -117,9 +129,8 @@ impl Tenant {
         }
         let stored = id.and_then(|id| self.table(res).view(id)).map(|d| d.to_json());
         let kept = |field: &str| stored.as_ref().and_then(|s| s.get(field)).cloned();
-        let member = kept("memberId").unwrap_or_else(|| {
-            Value::from(self.member_by_identifier(w.access.caller).map_or(0, |(_, id)| id))
-        });
+        let member = kept("memberId")
+            .unwrap_or_else(|| Value::from(self.member_by_identifier(w.access.caller).map_or(0, |(_, id)| id)));
         set(obj, "memberId", member);
         let guid = kept("connectWiseID").unwrap_or_else(|| Value::from(guid(&w.keys.key())));
         set(obj, "connectWiseID", guid);

@@ -105,8 +105,11 @@ pub fn fast() -> CallbackSettings {
 
 /// A mock delivering with `settings`.
 pub async fn mock_with(settings: CallbackSettings) -> TestApp {
-    TestApp::spawn_with(TestOptions { api: ApiConfig { callbacks: settings, ..ApiConfig::default() }, ..TestOptions::default() })
-        .await
+    TestApp::spawn_with(TestOptions {
+        api: ApiConfig { callbacks: settings, ..ApiConfig::default() },
+        ..TestOptions::default()
+    })
+    .await
 }
 
 /// Registers an entry as the admin; its JSON (201 expected). The URL ends in
