@@ -52,7 +52,7 @@ impl DeliveryFaultSpec {
             DeliveryFaultKind::Status if !self.status.is_some_and(|s| (100..=599).contains(&s)) => {
                 Err("a status fault needs a status from 100 to 599".into())
             }
-            DeliveryFaultKind::Latency if !self.latency_ms.is_some_and(|l| l <= MAX_LATENCY_MS) => {
+            DeliveryFaultKind::Latency if self.latency_ms.is_none_or(|l| l > MAX_LATENCY_MS) => {
                 Err(format!("a latency fault needs latencyMs from 0 to {MAX_LATENCY_MS}"))
             }
             _ if self.url_contains.as_ref().is_some_and(|u| u.len() > 1024) => Err("urlContains is too long".into()),
