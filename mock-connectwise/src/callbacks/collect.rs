@@ -275,3 +275,41 @@ pub(super) fn jobs(engine: &Engine, tenant: &Tenant, mark: &Mark, removed: &[Rem
     }
     jobs
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entry(kind: CallbackType, level: &'static str, object_id: i64) -> Entry {
+        Entry { id: 1, kind, level, object_id, url: String::new(), member_id: 0, self_suppressed: false }
+    }
+
+    #[test]
+    fn every_level_of_every_type_names_the_record_fields_it_reaches() {
+        for t in CallbackType::all() {
+            for level in t.levels().iter().filter(|l| **l != OWNER && **l != t.as_str()) {
+                assert!(!fields_of(level).is_empty(), "{}/{level} names no field", t.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn a_level_reaches_records_whose_reference_or_list_holds_the_object() {
+        let doc = json!({"board": {"id": 4}, "types": [{"id": 7}, {"id": 9}], "integratorTags": [3], "chargeToId": 5});
+        let doc = doc.as_object().expect("an object");
+        let t = CallbackType::Ticket;
+        assert!(reaches(&entry(t, "board", 4), t, 10, Some(doc)));
+        assert!(!reaches(&entry(t, "board", 5), t, 10, Some(doc)));
+        assert!(reaches(&entry(t, "integratortag", 3), t, 10, Some(doc)));
+        let c = CallbackType::Company;
+        assert!(reaches(&entry(c, "type", 9), c, 10, Some(doc)));
+        assert!(!reaches(&entry(c, "type", 8), c, 10, Some(doc)));
+        assert!(reaches(&entry(CallbackType::Expense, "chargetotype", 5), CallbackType::Expense, 1, Some(doc)));
+        // Owner reaches everything of its type, the own level only that record, no other type.
+        assert!(reaches(&entry(t, "owner", 1), t, 10, None));
+        assert!(reaches(&entry(t, "ticket", 10), t, 10, None));
+        assert!(!reaches(&entry(t, "ticket", 11), t, 10, None));
+        assert!(!reaches(&entry(c, "owner", 1), t, 10, None));
+    }
+}
