@@ -5,6 +5,7 @@
 //! `CW_PROFILE` (default the seed's).
 //!
 //! - [`world`]: the per-scenario state and the target it talks to.
+//! - [`receiver`]: a callback receiver on `127.0.0.1:0` for the callbacks scenarios.
 //! - `steps`: step definitions, one module per concept, over the domain enums of the one
 //!   permission table (`mock_connectwise::permissions`).
 //! - [`runner`]: target selection, tag filtering, reports and the summary line.
@@ -13,6 +14,7 @@
 //! - [`doc`]: `docs/permissions.md`, generated from the permission table and the features.
 
 pub mod doc;
+pub mod receiver;
 pub mod report;
 pub mod results;
 pub mod runner;

@@ -40,6 +40,8 @@ pub struct CwWorld {
     pub checks: Vec<(String, Result<(), String>)>,
     /// What the integration's identity holds, once read.
     pub held: Option<cw_model::RoleLevels>,
+    /// The callback receiver of the callbacks scenarios, and the last record they made.
+    pub receiver: Option<crate::receiver::CallbackReceiver>,
 }
 
 /// What a `@needs-admin` step says when no administrator identity was given.

@@ -12,10 +12,12 @@
 //!   with dotenv reading and safe writing.
 //! - [`console`]: the mock console's paths and typed bodies.
 //! - [`conditions`]: quoting a value into a `conditions` string ([`conditions::quote`]).
+//! - [`callbacks`]: callback types and levels, registration refusals, delivery rules.
 //!
 //! The mock enforces what these types say, the provisioner verifies against them, and the
 //! conformance features check both; `mock-connectwise` maps its routes onto [`Function`]s.
 
+pub mod callbacks;
 pub mod conditions;
 pub mod connection;
 pub mod console;

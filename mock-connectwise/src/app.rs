@@ -43,6 +43,7 @@ fn compose(state: AppState) -> Router {
         .route("/__mock/", get(crate::console::index))
         // Browsers on the console ask for it; answered here so it is not journaled as an API call.
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+        .route(crate::console::callbacks::KEY_ROUTE, get(crate::console::callbacks::signing_key))
         .fallback(api)
         // The console's token and cross-site checks (everything else passes straight on).
         .layer(guard)
@@ -62,8 +63,20 @@ impl App {
     /// The mock over `store`.
     pub fn new(store: Store, config: ApiConfig) -> Self {
         let traffic = Arc::new(Traffic::new(config.journal_capacity, config.rate_limit));
-        let state = AppState { store, config: Arc::new(config), traffic, callers: Arc::default() };
+        let callbacks = crate::callbacks::Callbacks::attach(
+            &store,
+            config.callbacks.clone(),
+            &config.codebase,
+            config.public_url.as_deref(),
+        );
+        let state = AppState { store, config: Arc::new(config), traffic, callers: Arc::default(), callbacks };
         Self { router: compose(state.clone()), state }
+    }
+
+    /// Tells the callbacks engine where the mock listens (for `FromUrl` and `key_url`).
+    pub(crate) fn listening_on(&self, addr: std::net::SocketAddr) {
+        let scheme = if self.state.config.tls.is_some() { "https" } else { "http" };
+        self.state.callbacks.learn_site(scheme, addr, self.state.config.public_url.is_some());
     }
 
     /// Serves one request: the router for its own routes and the console, the dispatcher for
@@ -93,7 +106,11 @@ impl App {
 /// path outside the console (`/__mock...`, which the guard covers), codebase discovery
 /// (`/login/...`) and the favicon. `CONNECT` is left to axum's own rules.
 fn to_fallback(method: &Method, path: &str) -> bool {
-    method != Method::CONNECT && !path.starts_with("/__mock") && !path.starts_with("/login/") && path != "/favicon.ico"
+    method != Method::CONNECT
+        && !path.starts_with("/__mock")
+        && !path.starts_with("/login/")
+        && path != "/favicon.ico"
+        && !path.ends_with(crate::console::callbacks::KEY_PATH)
 }
 
 impl tower::Service<Request> for App {

@@ -15,6 +15,8 @@
 //! - `state` is what every handler shares ([`ApiConfig`], the application state, the site
 //!   root of a request); `api` serves `apis/3.0` and `/login/companyinfo` on it; `console`
 //!   serves `/__mock` (what ConnectWise does only in its UI, and mock controls) on it.
+//! - `callbacks` delivers `/system/callbacks` entries' callbacks (signed, retried, journaled)
+//!   from what every store write changed; the console's `/__mock/callbacks` drives it.
 //! - `app` composes them into one router ([`router`]); [`serve`] runs it on a bound listener
 //!   with the connection limits; the binary is thin wiring around it. [`Tls`] makes the
 //!   self-signed certificate for `--tls`.
@@ -22,6 +24,7 @@
 
 mod api;
 mod app;
+mod callbacks;
 mod clock;
 mod console;
 mod datetime;
@@ -42,6 +45,9 @@ mod testing;
 
 pub use api::CURRENT_VERSION;
 pub use app::{App, router};
+pub use callbacks::{
+    CallbackSettings, DEFAULT_CONCURRENCY, DEFAULT_QUEUE_CAPACITY, MAX_BODY_BYTES as MAX_CALLBACK_BODY_BYTES,
+};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use server::serve;
 pub use state::{

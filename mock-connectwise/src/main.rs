@@ -96,6 +96,15 @@ struct Args {
     /// Log format on stderr.
     #[arg(long, env = "CW_MOCK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
+    /// Deliver callbacks to /system/callbacks entries (`off`: writes fire nothing).
+    #[arg(long, value_enum, env = "CW_MOCK_CALLBACKS", default_value_t = Switch::On)]
+    callbacks: Switch,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Switch {
+    On,
+    Off,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -178,6 +187,10 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             console_token: args.console_token,
             max_connections: args.max_connections,
             public_url: args.public_url.clone(),
+            callbacks: mock_connectwise::CallbackSettings {
+                enabled: args.callbacks == Switch::On,
+                ..mock_connectwise::CallbackSettings::default()
+            },
             ..ApiConfig::default()
         },
         shutdown_signal(),

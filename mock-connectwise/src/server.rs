@@ -56,6 +56,9 @@ pub async fn serve(
     let slots = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let tls = config.tls.as_ref().map(|t| tokio_rustls::TlsAcceptor::from(t.config.clone()));
     let app = App::new(store, config);
+    if let Ok(addr) = listener.local_addr() {
+        app.listening_on(addr);
+    }
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {

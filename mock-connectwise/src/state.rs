@@ -62,6 +62,8 @@ pub struct ApiConfig {
     /// `_info` URLs; `None` builds them from the `Host` the client used and whether the
     /// mock serves TLS. `X-Forwarded-*` headers are never trusted.
     pub public_url: Option<String>,
+    /// How callbacks are delivered (`--callbacks off` turns them off).
+    pub callbacks: crate::callbacks::CallbackSettings,
 }
 
 impl Default for ApiConfig {
@@ -79,6 +81,7 @@ impl Default for ApiConfig {
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             public_url: None,
+            callbacks: crate::callbacks::CallbackSettings::default(),
         }
     }
 }
@@ -91,6 +94,8 @@ pub(crate) struct AppState {
     pub(crate) traffic: Arc<Traffic>,
     /// Callers recently authenticated, for the API dispatcher.
     pub(crate) callers: Arc<Callers>,
+    /// The callbacks engine (deliveries, their journal and faults).
+    pub(crate) callbacks: crate::callbacks::Callbacks,
 }
 
 /// Callers recently authenticated by API key, so a client's repeated calls skip decoding,

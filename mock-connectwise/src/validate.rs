@@ -23,6 +23,8 @@ pub(crate) enum FieldErrorCode {
     InvalidField,
     OutOfRange,
     ObjectExists,
+    /// A value the field's schema allows that the object as a whole does not (a callback's level).
+    InvalidObject,
 }
 
 impl FieldErrorCode {
@@ -32,6 +34,7 @@ impl FieldErrorCode {
             Self::InvalidField => "InvalidField",
             Self::OutOfRange => "OutOfRange",
             Self::ObjectExists => "ObjectExists",
+            Self::InvalidObject => "InvalidObject",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Step definitions, one module per concept, and the parameter types over the domain enums.
 
 mod api_member;
+mod callbacks;
 mod integrator_login;
 mod keys;
 mod permissions;

@@ -8,6 +8,7 @@
 //! changes need a same-origin or absent `Origin` and a JSON body) and, with
 //! `--console-token`, asks every caller for the token.
 
+pub(crate) mod callbacks;
 pub(crate) mod guard;
 mod journal;
 mod state;
@@ -51,6 +52,7 @@ pub(crate) fn router(ui: bool) -> Router<AppState> {
         .route("/permissions", get(permission_table))
         .merge(traffic::router())
         .merge(state::router())
+        .merge(callbacks::router())
         .fallback(not_found)
         // Extractor rejections (a bad id in the path, 413, a wrong method) come as plain text.
         .layer(axum::middleware::map_response(crate::api::error::as_connectwise_error));
@@ -103,6 +105,7 @@ pub(crate) async fn index(State(app): State<AppState>) -> Response {
     ];
     routes.extend(traffic::ROUTES);
     routes.extend(state::ROUTES);
+    routes.extend(callbacks::ROUTES);
     ok(&json!({
         "description": "mock-connectwise console: what ConnectWise does in its UI, and mock controls. Not part of the ConnectWise API.",
         "companies": app.store.companies(),

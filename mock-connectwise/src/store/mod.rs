@@ -28,6 +28,7 @@
 
 pub(crate) mod access;
 pub(crate) mod bulk;
+pub(crate) mod callback_hooks;
 pub(crate) mod derived;
 pub(crate) mod fixtures;
 pub(crate) mod index;
@@ -180,6 +181,8 @@ struct Shared {
     /// Counts write-lock acquisitions: a cache of answers derived from the state is current
     /// while this has not moved.
     writes: std::sync::atomic::AtomicU64,
+    /// Sees every write (callbacks).
+    observer: std::sync::OnceLock<Arc<dyn callback_hooks::WriteObserver>>,
 }
 
 /// Everything behind the lock.
@@ -244,6 +247,7 @@ impl Store {
             long_queries: std::sync::atomic::AtomicUsize::new(0),
             persist,
             writes: std::sync::atomic::AtomicU64::new(0),
+            observer: std::sync::OnceLock::new(),
         };
         Self { shared: Arc::new(shared) }
     }
@@ -268,8 +272,14 @@ impl Store {
         let tenant = state.tenant_mut(company)?;
         let mark = persist::Mark::of(tenant);
         let out = f(tenant, &self.shared.keys, now);
+        // Callbacks: what this write changed, seen under the lock, sent once it is released.
+        let fired = self.observe(tenant, &mark);
         let Some(p) = &self.shared.persist else {
             persist::forget_changes(tenant);
+            drop(state);
+            if let Some(send) = fired {
+                send();
+            }
             return out;
         };
         // Queued under the lock (queue order is write order), committed after it (group
@@ -279,7 +289,25 @@ impl Store {
         if let Some(queued) = queued {
             p.wait(queued, self)?;
         }
+        if let Some(send) = fired {
+            send();
+        }
         out
+    }
+
+    fn observe(&self, tenant: &tenant::Tenant, mark: &persist::Mark) -> Option<Box<dyn FnOnce() + Send>> {
+        let removed = callback_hooks::take_removed();
+        self.shared.observer.get()?.observe(tenant, mark, removed)
+    }
+
+    /// Sets what sees every write (once; later calls are ignored and answer false).
+    pub(crate) fn set_observer(&self, observer: Arc<dyn callback_hooks::WriteObserver>) -> bool {
+        self.shared.observer.set(observer).is_ok()
+    }
+
+    /// What sees every write, if anything was set.
+    pub(crate) fn observer(&self) -> Option<Arc<dyn callback_hooks::WriteObserver>> {
+        self.shared.observer.get().cloned()
     }
 
     /// Checks credentials; the error is the message of the 401.

@@ -413,7 +413,9 @@ impl Tenant {
         access: Access<'_>,
     ) -> Result<bool, StoreError> {
         let others = self.check_delete(res, parent, id, access)?;
-        self.table_mut(res).remove(id);
+        if let Some(gone) = self.table_mut(res).remove(id) {
+            super::callback_hooks::note_removed(res, gone, access.caller);
+        }
         self.secrets.remove(&(res, id));
         if res == Res::SecurityRoles {
             self.levels.remove(&id);
@@ -529,6 +531,7 @@ impl Tenant {
         if errors.is_empty() {
             errors.extend(self.resolve_refs(res, &mut obj));
             errors.extend(self.check_unique(res, &obj, id));
+            errors.extend(self.check_callback_entry(res, &mut obj, id, w));
             self.derive(res, &mut obj, w.now, w.access.caller);
         }
         if errors.is_empty() { Ok((obj, secret)) } else { Err(invalid(errors)) }

@@ -62,6 +62,10 @@ pub fn create_body(path: &str) -> Option<Value> {
             json!({ "identifier": unique("api"), "name": "Probe API member", "securityRole": { "id": 2 } })
         }
         "/system/securityroles" => json!({ "name": unique("Role ") }),
+        // The registration rules of callbacks (issue 26): a known type and level, an http(s) URL.
+        "/system/callbacks" => json!({
+            "url": format!("https://hooks.example/{}?id=", unique("cb")), "objectId": 1, "type": "ticket", "level": "owner"
+        }),
         "/system/integratorlogins" => json!({ "username": unique("login"), "password": "Probe-Password-1" }),
         _ => return None,
     })

@@ -23,6 +23,11 @@ impl Mark {
     pub(crate) fn of(t: &Tenant) -> Self {
         Self { last_ids: t.last_ids.clone(), last_key_id: t.last_key_id }
     }
+
+    /// The last id of `res`'s id space before the write: a record above it is new.
+    pub(crate) fn last_id(&self, res: Res) -> u32 {
+        self.last_ids.get(res.info().id_space.index()).copied().unwrap_or(0)
+    }
 }
 
 /// One row written or deleted.
