@@ -237,6 +237,7 @@ impl FixtureSet {
     }
 
     pub(crate) fn build(&self, keys: &KeyGen, now: i64) -> Result<State, FixtureError> {
+        self.check_distinct()?;
         let mut state = State::default();
         for (i, t) in self.tenants.iter().enumerate() {
             let mut tenant = t.build(keys, now)?;
@@ -250,6 +251,23 @@ impl FixtureSet {
             state.insert_tenant(tenant);
         }
         Ok(state)
+    }
+}
+
+impl FixtureSet {
+    /// Two tenants with one company id would be one tenant, the second replacing the first:
+    /// refused, as the state import refuses such a document.
+    fn check_distinct(&self) -> Result<(), FixtureError> {
+        let mut seen = std::collections::HashSet::new();
+        for t in &self.tenants {
+            if !seen.insert(t.company.to_ascii_lowercase()) {
+                return Err(FixtureError::Invalid {
+                    company: t.company.clone(),
+                    what: format!("the set names company '{}' twice; give each tenant its own company id", t.company),
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -565,6 +583,22 @@ mod tests {
         let unique: std::collections::HashSet<_> = ia.iter().map(|s| s.to_lowercase()).collect();
         assert_eq!(unique.len(), ia.len());
         assert!(ia.iter().all(|s| s.len() <= 15));
+    }
+
+    #[test]
+    fn a_set_naming_the_same_company_twice_is_refused_not_half_loaded() {
+        let one = r#"{"company": "Dup", "companyName": "A", "enteredBy": "admin"}"#;
+        let two = r#"{"company": "dup", "companyName": "B", "enteredBy": "admin"}"#;
+        let set = FixtureSet::from_json_str("t", &format!("[{one}, {two}]")).unwrap();
+        let e = set.build(&KeyGen::Os, 0).unwrap_err();
+        assert!(e.to_string().contains("names company 'dup' twice"), "{e}");
+        let dir = std::env::temp_dir().join(format!("cwmock-dup-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.json"), one).unwrap();
+        std::fs::write(dir.join("b.json"), two).unwrap();
+        let from_dir = FixtureSet::from_dir(&dir).unwrap().build(&KeyGen::Os, 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(matches!(from_dir, Err(FixtureError::Invalid { .. })));
     }
 
     #[test]
