@@ -137,7 +137,7 @@ pub(crate) fn parse_date(s: &str) -> Option<i64> {
         return digits.parse::<i64>().ok().map(|ms| ms.div_euclid(1000));
     }
     // `2024-01-31 10:00:00`: ISO with a space.
-    if s.len() >= 19 && s.as_bytes().get(10) == Some(&b' ') {
+    if s.len() >= 19 && s.as_bytes().get(4) == Some(&b'-') && s.as_bytes().get(10) == Some(&b' ') {
         return datetime::parse(&format!("{}T{}", &s[..10], &s[11..]));
     }
     // `01/31/2024` and `01/31/2024 10:00:00`: the invariant culture's month/day/year.
