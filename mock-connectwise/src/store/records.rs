@@ -298,8 +298,16 @@ impl Tenant {
         w: &WriteCtx<'_>,
     ) -> Result<One, StoreError> {
         let parent = self.parent_of(res, parent)?;
-        let (obj, secret) = self.prepare(res, parent, body, Mode::Create, None, w)?;
-        let id = self.next_id(res);
+        let (mut obj, secret) = self.prepare(res, parent, body, Mode::Create, None, w)?;
+        // A link collection's record is keyed by the record it links (A15.4).
+        let id = match self.link_key(res, parent, &mut obj)? {
+            Some(super::derived::Link::Existing(id)) => {
+                let rec = self.record(res, parent, id)?;
+                return Ok(One { id, body: self.render(res, rec, None, w.base), others: false });
+            }
+            Some(super::derived::Link::New(id)) => id,
+            None => self.next_id(res),
+        };
         let (now, keys, base) = (w.now, w.keys, w.base);
         let by = self.names.intern(w.access.caller);
         let meta =

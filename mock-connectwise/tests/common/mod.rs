@@ -62,6 +62,10 @@ pub fn create_body(path: &str) -> Option<Value> {
             json!({ "identifier": unique("api"), "name": "Probe API member", "securityRole": { "id": 2 } })
         }
         "/system/securityroles" => json!({ "name": unique("Role ") }),
+        // A link collection is keyed by the record it links (A15.4): link configuration 1.
+        "/service/tickets/{}/configurations"
+        | "/project/tickets/{}/configurations"
+        | "/finance/agreements/{}/configurations" => json!({ "id": 1 }),
         "/system/integratorlogins" => json!({ "username": unique("login"), "password": "Probe-Password-1" }),
         _ => return None,
     })

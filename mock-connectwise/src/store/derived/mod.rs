@@ -15,10 +15,12 @@
 //! Each family with behaviour of its own has a file: [`service`] (tickets, board statuses,
 //! notes), [`company`] (companies, sites, configurations), [`finance`] (additions, invoices,
 //! products), [`time`] (time entries), [`project`] (projects), [`sales`] (opportunities),
-//! [`members`] (API members' `/system/members` twins).
+//! [`members`] (API members' `/system/members` twins), [`links`] (link collections keyed by
+//! the record they link).
 
 mod company;
 mod finance;
+mod links;
 mod members;
 mod project;
 mod sales;
@@ -26,6 +28,8 @@ mod service;
 mod time;
 
 use serde_json::{Map, Value, json};
+
+pub(crate) use links::Link;
 
 use super::tenant::Tenant;
 use crate::doc::Val;
