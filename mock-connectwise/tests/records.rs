@@ -145,6 +145,8 @@ async fn an_invoice_gets_the_next_number_and_the_default_billing_status() {
     let n = |v: &Value| v["invoiceNumber"].as_str().unwrap().parse::<u64>().unwrap();
     assert_eq!(n(&b.body), n(&a.body) + 1);
     assert_eq!(a.body["status"]["name"], json!("New"));
+    let company = app.get("/company/companies/2").await.expect(200).body;
+    assert_eq!(a.body["billingSite"]["id"], company["billingSite"]["id"]);
     // Read back and PUT unchanged: the fields required on updates are all there.
     let path = format!("/finance/invoices/{}", a.body["id"]);
     app.call(&app.admin, Method::PUT, &path, Some(a.body.clone())).await.expect(200);

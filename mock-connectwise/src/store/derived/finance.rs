@@ -1,5 +1,5 @@
 //! Finance and procurement: an agreement addition's prices from its catalog item; an
-//! invoice's number, billing status and date; a product's customer description.
+//! invoice's number, billing status, date and sites; a product's customer description.
 
 use serde_json::{Map, Value, json};
 
@@ -57,6 +57,15 @@ impl Tenant {
         }
         if !has(obj, "date") {
             set(obj, "date", json!(crate::datetime::format(now)));
+        }
+        // Billed and shipped to the company's billing site unless given (A25.6).
+        let site = ref_id(obj, "company")
+            .and_then(|c| self.table(Res::Companies).view(c).map(|d| d.to_json()))
+            .and_then(|c| get(&c, "billingSite").or_else(|| get(&c, "site")).cloned());
+        for field in ["billingSite", "shippingSite"] {
+            if let (false, Some(s)) = (has(obj, field), &site) {
+                set(obj, field, s.clone());
+            }
         }
     }
 
