@@ -71,6 +71,9 @@ pub(super) fn serve(call: &Call<'_>, index: usize) -> Result<Reply, ApiError> {
     {
         return ticket_products(call, id, shape);
     }
+    if let (true, Some((tickets, _)), Some((_, id))) = (view.path.ends_with("/allNotes"), view.owner, owner) {
+        return all_notes(call, tickets, id, view.kind);
+    }
     match view.kind {
         ViewKind::Projection { res, schema: name, shape, active } => projection(call, res, name, shape, active),
         ViewKind::Default(res) => {
@@ -144,6 +147,30 @@ pub(super) fn named(call: &Call<'_>, owner: Option<(Res, usize)>) -> Result<Opti
         .read_tenant(call.company(), |t| t.get(res, parent, id, None, access, &base))
         .map_err(|e| call.fail(e, res.info().noun, None))?;
     Ok(Some((parent, id)))
+}
+
+/// `/service/tickets/{id}/allNotes` (and a project ticket's): the notes of the ticket and
+/// its child tickets and time entries, from the store; paged like any list.
+fn all_notes(call: &Call<'_>, tickets: Res, id: u32, kind: ViewKind) -> Result<Reply, ApiError> {
+    let notes = call
+        .app
+        .store
+        .read_tenant(call.company(), |t| Ok(t.all_notes(tickets, id)))
+        .map_err(|e| call.fail(e, "note", None))?;
+    let shape = match kind {
+        ViewKind::Empty { shape, .. } | ViewKind::Projection { shape, .. } => shape,
+        _ => Shape::List,
+    };
+    if shape == Shape::Count {
+        return Ok(Reply::value(&json!({ "count": notes.len() })));
+    }
+    let q = call.list_query(schema("ProjectTicketNote"), "note")?;
+    let size = q.paging.size as usize;
+    let skip = (q.paging.page as usize).saturating_sub(1).saturating_mul(size);
+    let page: Vec<&Value> = notes.iter().skip(skip).take(size).collect();
+    let last_id = page.last().and_then(|n| n.get("id")).and_then(Value::as_u64).and_then(|i| u32::try_from(i).ok());
+    let listed = Listed { body: to_bytes(&page), total: notes.len(), last_id, others: false };
+    Ok(call.list_reply(listed, &q.paging))
 }
 
 /// `/service/tickets/{id}/products`: the product items whose `ticket` is ticket `id`, as

@@ -28,6 +28,8 @@ const EXTRA: &[(&str, &str)] = &[
     ("/system/callbacks", "CallbackEntry"),
     ("/procurement/types", "ProductType"),
     ("/procurement/subcategories", "ProductSubCategoryReference"),
+    // Hand-written schema (the 2026.4 file lacks it): definitions behind every `customFields`.
+    ("/system/userDefinedFields", "UserDefinedField"),
 ];
 
 /// Paths the 2025.1 file lists like collections that the mock serves with their own
@@ -73,6 +75,12 @@ const ALIASES: &[(&str, &str)] = &[
     ("TimeEntryReference", "/time/entries"),
     ("TimeSheetReference", "/time/sheets"),
     ("ActivityReference", "/sales/activities"),
+    // A project's board is a service board flagged `projectFlag`; a business unit is a
+    // department; an owner level is a location; a sales order is an order.
+    ("ProjectBoardReference", "/service/boards"),
+    ("BillingUnitReference", "/system/departments"),
+    ("OwnerLevelReference", "/system/locations"),
+    ("SalesOrderReference", "/sales/orders"),
 ];
 
 /// `_info` link keys that are not the last word of the schema's name.

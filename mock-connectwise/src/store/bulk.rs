@@ -4,7 +4,8 @@
 //! Like generated members (`fixtures`), they are valid by construction and go straight into
 //! the tables, skipping the per-record write pipeline; indexes are built when first queried.
 //! They look like records made through the API: a company has `fake` name, a unique
-//! identifier, the default status and type and its "Main" site; a ticket belongs to a
+//! identifier, the default status and type, its "Main" site (also its billing site) and
+//! its screen's custom fields; a ticket belongs to a
 //! company (round robin), an active service board (round robin) and one of that board's
 //! statuses (`closedFlag` from the status), and has a priority. The same seed gives the same
 //! records.
@@ -120,6 +121,7 @@ fn add_companies(t: &mut Tenant, n: usize, rng: &mut StdRng, meta: Meta) -> Vec<
     let sites = Res::at_path("/company/companies/{parentId}/sites");
     let schema = Res::Companies.schema();
     let flags = false_flags(Res::Companies);
+    let custom = t.empty_custom_fields(Res::Companies);
     let site_flags = sites.map(false_flags).unwrap_or_default();
     t.table_mut(Res::Companies).reserve(n);
     let mut made = Vec::with_capacity(n);
@@ -150,6 +152,10 @@ fn add_companies(t: &mut Tenant, n: usize, rng: &mut StdRng, meta: Meta) -> Vec<
             let doc = Doc::encode_with_defaults(table.schema, &site, &site_flags);
             table.insert(Record::new(site_id, Meta { parent: id, ..meta }, doc));
             obj.insert("site".into(), json!({ "id": site_id, "name": MAIN_SITE }));
+            obj.insert("billingSite".into(), json!({ "id": site_id, "name": MAIN_SITE }));
+        }
+        if let Some(cf) = &custom {
+            obj.insert("customFields".into(), cf.clone());
         }
         for (field, default) in Res::Companies.info().defaults {
             obj.entry((*field).to_owned()).or_insert_with(|| default.to_json());
@@ -174,6 +180,7 @@ fn add_tickets(t: &mut Tenant, n: usize, companies: &[Value], rng: &mut StdRng, 
     let closed_by = t.names.name(meta.entered_by).to_owned();
     let schema = Res::Tickets.schema();
     let flags = false_flags(Res::Tickets);
+    let custom = t.empty_custom_fields(Res::Tickets);
     t.table_mut(Res::Tickets).reserve(n);
     for i in 0..n {
         let mut obj = Map::new();
@@ -193,6 +200,9 @@ fn add_tickets(t: &mut Tenant, n: usize, companies: &[Value], rng: &mut StdRng, 
         }
         if !priorities.is_empty() {
             obj.insert("priority".into(), priorities[rng.random_range(0..priorities.len())].clone());
+        }
+        if let Some(cf) = &custom {
+            obj.insert("customFields".into(), cf.clone());
         }
         for (field, default) in Res::Tickets.info().defaults {
             obj.entry((*field).to_owned()).or_insert_with(|| default.to_json());

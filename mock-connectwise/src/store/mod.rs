@@ -15,7 +15,8 @@
 //! - [`tenant`]: one company's tables and what belongs to it;
 //! - [`records`]: list, count, get, create, replace, patch, delete, generic over collections;
 //! - [`patch`]: ConnectWise PATCH operations;
-//! - [`derived`]: what the server fills in on writes (flags, computed fields, API members' twins);
+//! - [`derived`]: what the server fills in on writes (booleans, default references, computed
+//!   fields per family, API members' twins); [`udf`]: user-defined fields (`customFields`);
 //! - [`notes`]: ticket notes the server writes (a new ticket's description) and checks;
 //! - [`access`]: authentication, API keys and member tokens;
 //! - [`roles`]: security-role levels, settings and `mySecurity`;
@@ -44,6 +45,7 @@ pub(crate) mod roles;
 pub(crate) mod secrets;
 pub(crate) mod table;
 pub(crate) mod tenant;
+pub(crate) mod udf;
 pub(crate) mod visibility;
 pub(crate) mod whole;
 

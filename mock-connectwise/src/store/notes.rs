@@ -10,8 +10,12 @@
 //! Notes are listed like every child collection, oldest first by id unless `orderBy` says
 //! otherwise (assumption A15.12). `dateCreated` and `createdBy` are filled by
 //! [`super::derived`].
+//!
+//! A ticket's `allNotes` ([`Tenant::all_notes`]) are the notes of the ticket and of its child
+//! tickets (`parentTicketId`), then the notes of the time entries charged to them, each with
+//! its `noteType` and `ticket`, oldest first (assumption A25.11).
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::records::WriteCtx;
 use super::tenant::Tenant;
@@ -61,5 +65,95 @@ impl Tenant {
             // A note the server writes for a valid ticket is valid; nothing to report if not.
             let _ = self.create(notes, Some(id), Value::Object(note), w);
         }
+    }
+}
+
+/// How many notes an `allNotes` answer holds at most (a ticket with thousands of children
+/// stays bounded).
+pub(crate) const MAX_ALL_NOTES: usize = 10_000;
+
+impl Tenant {
+    /// The notes of ticket `id` of `tickets` (service or project tickets) and of its child
+    /// tickets, then its time entries' notes, as `ProjectTicketNote`s.
+    pub(crate) fn all_notes(&self, tickets: Res, id: u32) -> Vec<Value> {
+        let notes_path = if tickets == Res::Tickets {
+            "/service/tickets/{parentId}/notes"
+        } else {
+            "/project/tickets/{parentId}/notes"
+        };
+        let table = self.table(tickets);
+        let summary = |t: u32| table.view(t).and_then(|d| d.str("summary").map(str::to_owned)).unwrap_or_default();
+        let mut family: Vec<u32> = vec![id];
+        family.extend(
+            table
+                .iter()
+                .filter(|r| r.doc.view(table.schema).int("parentTicketId") == Some(i64::from(id)))
+                .map(|r| r.id),
+        );
+        let mut out = Vec::new();
+        if let Some(notes) = Res::at_path(notes_path) {
+            let nt = self.table(notes);
+            for rec in nt.iter().filter(|r| family.contains(&r.meta.parent)).take(MAX_ALL_NOTES) {
+                let d = rec.doc.view(nt.schema).to_json();
+                let mut note = Map::new();
+                note.insert("id".into(), json!(rec.id));
+                note.insert("noteType".into(), json!("TicketNote"));
+                note.insert("ticket".into(), json!({ "id": rec.meta.parent, "summary": summary(rec.meta.parent) }));
+                for k in [
+                    "text",
+                    "detailDescriptionFlag",
+                    "internalAnalysisFlag",
+                    "resolutionFlag",
+                    "issueFlag",
+                    "member",
+                    "contact",
+                ] {
+                    if let Some(v) = d.get(k) {
+                        note.insert(k.into(), v.clone());
+                    }
+                }
+                if let Some(by) = d.get("createdBy") {
+                    note.insert("originalAuthor".into(), by.clone());
+                }
+                out.push(Value::Object(note));
+            }
+        }
+        if let Some(entries) = Res::at_path("/time/entries") {
+            let te = self.table(entries);
+            let charged = |d: &Map<String, Value>| {
+                let kind = d.get("chargeToType").and_then(Value::as_str);
+                let on = d.get("chargeToId").and_then(Value::as_u64).and_then(|i| u32::try_from(i).ok());
+                let wanted = if tickets == Res::Tickets { "ServiceTicket" } else { "ProjectTicket" };
+                on.filter(|t| kind == Some(wanted) && family.contains(t))
+            };
+            for rec in te.iter() {
+                if out.len() >= MAX_ALL_NOTES {
+                    break;
+                }
+                let d = rec.doc.view(te.schema).to_json();
+                let (Some(ticket), Some(text)) = (charged(&d), d.get("notes").filter(|n| !n.is_null())) else {
+                    continue;
+                };
+                let mut note = Map::new();
+                note.insert("id".into(), json!(rec.id));
+                note.insert("noteType".into(), json!("TimeEntryNote"));
+                note.insert("ticket".into(), json!({ "id": ticket, "summary": summary(ticket) }));
+                note.insert("text".into(), text.clone());
+                for (k, flag) in [
+                    ("detailDescriptionFlag", "addToDetailDescriptionFlag"),
+                    ("internalAnalysisFlag", "addToInternalAnalysisFlag"),
+                    ("resolutionFlag", "addToResolutionFlag"),
+                ] {
+                    note.insert(k.into(), d.get(flag).cloned().unwrap_or(Value::Bool(false)));
+                }
+                for k in ["timeStart", "timeEnd", "member"] {
+                    if let Some(v) = d.get(k) {
+                        note.insert(k.into(), v.clone());
+                    }
+                }
+                out.push(Value::Object(note));
+            }
+        }
+        out
     }
 }

@@ -298,8 +298,16 @@ impl Tenant {
         w: &WriteCtx<'_>,
     ) -> Result<One, StoreError> {
         let parent = self.parent_of(res, parent)?;
-        let (obj, secret) = self.prepare(res, parent, body, Mode::Create, None, w)?;
-        let id = self.next_id(res);
+        let (mut obj, secret) = self.prepare(res, parent, body, Mode::Create, None, w)?;
+        // A link collection's record is keyed by the record it links (A15.4).
+        let id = match self.link_key(res, parent, &mut obj)? {
+            Some(super::derived::Link::Existing(id)) => {
+                let rec = self.record(res, parent, id)?;
+                return Ok(One { id, body: self.render(res, rec, None, w.base), others: false });
+            }
+            Some(super::derived::Link::New(id)) => id,
+            None => self.next_id(res),
+        };
         let (now, keys, base) = (w.now, w.keys, w.base);
         let by = self.names.intern(w.access.caller);
         let meta =
@@ -351,7 +359,12 @@ impl Tenant {
             site.insert(flag.into(), Value::Bool(true));
         }
         let Ok(made) = self.create(sites, Some(company), Value::Object(site), w) else { return };
-        doc.insert("site".into(), serde_json::json!({ "id": made.id, "name": name }));
+        let site = serde_json::json!({ "id": made.id, "name": name });
+        // `billingSite` named the main site before it existed (A25.5): it points at it now.
+        if doc.get("billingSite").is_none_or(|b| b.get("id").is_none_or(Value::is_null)) {
+            doc.insert("billingSite".into(), site.clone());
+        }
+        doc.insert("site".into(), site);
         let table = self.table_mut(Res::Companies);
         let Some(meta) = table.get(company).map(|r| r.meta) else { return };
         let encoded = Doc::encode(table.schema, &doc);
@@ -498,6 +511,8 @@ impl Tenant {
         let info = res.info();
         let schema = res.schema();
         let invalid = |errors| StoreError::Invalid { noun: info.noun, errors };
+        let mut body = body;
+        crate::validate::coerce(schema, &mut body);
         let mut errors = validate(schema, &body, mode);
         errors.extend(super::notes::check_note(res, &body));
         let Value::Object(mut obj) = body else { return Err(invalid(errors)) };
@@ -532,7 +547,8 @@ impl Tenant {
             errors.extend(self.resolve_refs(res, &mut obj));
             errors.extend(self.check_unique(res, &obj, id));
             errors.extend(self.check_callback_entry(res, &mut obj, id, w));
-            self.derive(res, &mut obj, w.now, w.access.caller);
+            let derived = self.derive(res, &mut obj, w.now, w.access.caller);
+            errors.extend(derived);
         }
         if errors.is_empty() { Ok((obj, secret)) } else { Err(invalid(errors)) }
     }
@@ -630,7 +646,7 @@ impl Tenant {
                     let scanned = || {
                         table.iter().find(|r| {
                             in_scope(r)
-                                && r.doc.view(table.schema).str(field).is_some_and(|s| s.eq_ignore_ascii_case(value))
+                                && named(r.doc.view(table.schema), field).is_some_and(|s| s.eq_ignore_ascii_case(value))
                         })
                     };
                     unique.or_else(|| scanned().map(|r| r.id)).map(|rid| (t, rid))
@@ -701,6 +717,12 @@ impl Tenant {
         }
         Ok(())
     }
+}
+
+/// A record's `field`; a `name` is a record's `description` when it has no name (contact
+/// types, opportunity types).
+fn named<'d>(doc: DocRef<'d>, field: &str) -> Option<&'d str> {
+    doc.str(field).or_else(|| if field == "name" { doc.str("description") } else { None })
 }
 
 /// A reference to a table the mock knows nothing of: kept as the client sent it.

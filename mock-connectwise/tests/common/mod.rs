@@ -64,8 +64,12 @@ pub fn create_body(path: &str) -> Option<Value> {
         "/system/securityroles" => json!({ "name": unique("Role ") }),
         // The registration rules of callbacks (issue 26): a known type and level, an http(s) URL.
         "/system/callbacks" => json!({
-            "url": format!("https://hooks.example/{}?id=", unique("cb")), "objectId": 1, "type": "ticket", "level": "owner"
+            "url": format!("http://127.0.0.1:9/{}?id=", unique("cb")), "objectId": 1, "type": "ticket", "level": "owner"
         }),
+        // A link collection is keyed by the record it links (A15.4): link configuration 1.
+        "/service/tickets/{}/configurations"
+        | "/project/tickets/{}/configurations"
+        | "/finance/agreements/{}/configurations" => json!({ "id": 1 }),
         "/system/integratorlogins" => json!({ "username": unique("login"), "password": "Probe-Password-1" }),
         _ => return None,
     })

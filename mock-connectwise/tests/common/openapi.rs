@@ -18,6 +18,7 @@ const EXTRA: &[(&str, &str)] = &[
     ("/system/callbacks", "CallbackEntry"),
     ("/procurement/types", "ProductType"),
     ("/procurement/subcategories", "ProductSubCategoryReference"),
+    ("/system/userDefinedFields", "UserDefinedField"),
 ];
 
 /// Reference schemas whose name is not their collection's schema plus `Reference` (a mirror of
@@ -60,6 +61,10 @@ const ALIASES: &[(&str, &str)] = &[
     ("TimeEntryReference", "/time/entries"),
     ("TimeSheetReference", "/time/sheets"),
     ("ActivityReference", "/sales/activities"),
+    ("ProjectBoardReference", "/service/boards"),
+    ("BillingUnitReference", "/system/departments"),
+    ("OwnerLevelReference", "/system/locations"),
+    ("SalesOrderReference", "/sales/orders"),
     ("MemberReference", "/system/members"),
 ];
 

@@ -1,13 +1,16 @@
 //! Validation of request bodies against the official schemas: types, enums, `Max length`,
 //! int32 ranges, required fields (and `Required On Updates` for PUT).
 //!
+//! Scalars are first converted as ConnectWise's .NET reader converts them ([`coerce`]).
 //! Unknown properties are ignored, as ConnectWise's .NET deserializer ignores them; property
 //! names match case-insensitively. Every problem found is reported, not just the first.
 
+mod coerce;
+
 use serde_json::Value;
 
-use crate::datetime;
 use crate::schema::{ObjectSchema, SCHEMAS, Type};
+pub(crate) use coerce::{Scalar, coerce, coerce_scalar};
 
 /// What the body is for: a new record, or a full replacement (PUT) of an existing one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,7 +176,7 @@ fn check_scalar(ty: &Type, max_len: Option<usize>, v: &Value, field: &str) -> Op
         },
         Type::Num if !v.is_number() => wrong("a number"),
         Type::Bool if !v.is_boolean() => wrong("true or false"),
-        Type::DateTime if v.as_str().and_then(datetime::parse).is_none() => Some(FieldError::new(
+        Type::DateTime if v.as_str().and_then(coerce::parse_date).is_none() => Some(FieldError::new(
             InvalidField,
             field,
             format!("The field {field} must be a date-time such as 2024-01-31T00:00:00Z."),
