@@ -420,7 +420,9 @@ impl Store {
             super::records::render_page(table, Some(res), page, total, others, q, names, base)
         };
         let off_index = |table: &Table, t: &super::tenant::Tenant, parent, vis: &Visibility<'_>| {
-            ordered::page(table, parent, q, access, &t.names, vis).map(|found| render(table, &t.names, found))
+            ordered::page(table, parent, q, access, &t.names, vis)
+                .or_else(|| exact::page(table, parent, q, access, &t.names, vis))
+                .map(|found| render(table, &t.names, found))
         };
         self.query(company, res, parent, q, access, off_index, |table, t, parent, vis, scan| {
             let found = match scan {
@@ -449,7 +451,7 @@ impl Store {
             parent,
             q,
             access,
-            |_, _, _, _| None,
+            |table, t, parent, vis| exact::count(table, parent, q, access, &t.names, vis),
             |table, t, parent, vis, scan| match scan {
                 None => super::records::count_visible(table, parent, q, access, &t.names, vis),
                 Some(scan) => {
@@ -550,6 +552,9 @@ impl Drop for Running<'_> {
 
 #[path = "planner_ordered.rs"]
 pub(crate) mod ordered;
+
+#[path = "planner_exact.rs"]
+pub(crate) mod exact;
 
 #[cfg(test)]
 #[path = "planner_tests.rs"]

@@ -1,10 +1,10 @@
-//! Lists read straight off an ordered index, with no candidate set at all: for a query
-//! ordered by a text field whose top-level `and` asks an exact prefix of that field (`lastName
-//! like 'S%'`) and otherwise only terms an exact index answers (`inactiveFlag = false`,
-//! `securityRole/id in (1, 2)`, `id = 5`), the prefix's slice of the ordered index holds
-//! every match, already in order. Each id in it is tested against the other terms' postings
-//! (a bit each, for large ones), which gives the total; the page is the first matches of the
-//! walk, each run of equal values sorted by the remaining keys. No record is read but the
+//! Lists read straight off an ordered index, with no candidate list at all: for a query
+//! ordered by a text field whose top-level `and` asks a prefix of that field (`lastName like
+//! 'S%'`) and whose whole filter the indexes answer exactly (`inactiveFlag = false`,
+//! `securityRole/id in (1, 2)`, `id = 5`: see [`super::exact`]), the prefix's slice of the
+//! ordered index holds every match, already in order. The matches' set gives the total (a
+//! population count) and tests each id of the walk (a bit); the page is the first matches of
+//! the walk, each run of equal values sorted by the remaining keys. No record is read but the
 //! page's (and, for the "others" flag, those up to the first not entered by the caller).
 //! [`page_by_index`] orders a scan's matches the same way when the other terms need a scan.
 
@@ -12,7 +12,6 @@ use super::{Access, Names, Record, RowView, Table, Visibility};
 use crate::query::BoundQuery;
 use crate::query::filter::{Target, cmp_ci};
 use crate::query::plan::{Probe, Shape, shape};
-use crate::store::index::Members;
 
 /// The longest prefix slice walked this way: a larger one goes to the sliced scan, so one
 /// query never holds the lock for long.
@@ -37,60 +36,20 @@ pub(crate) fn page<'t>(
     let (first, desc) = q.order.first_key()?;
     let Target::Doc(path) = first else { return None };
     let [key] = path.as_slice() else { return None };
-    let (whole, mut leaves) = (shape(q), Vec::new());
-    conjunction(&whole, &mut leaves);
-    let (mut prefix, mut tests) = (None, Vec::new());
-    let rows = table.rows();
-    for leaf in &leaves {
-        match leaf {
-            Shape::Probe(t, Probe::Prefix(p, true)) if *t == first && prefix.is_none() => prefix = Some(p),
-            Shape::Probe(t, Probe::Keys(keys)) => tests.push(Test::Index(table.indexes.members(t, keys, &rows)?)),
-            Shape::Ids(ids) => {
-                let mut ids = ids.clone();
-                ids.sort_unstable();
-                tests.push(Test::Ids(ids));
-            }
-            _ => return None,
-        }
-    }
-    let slice = table.indexes.prefix_range(first, prefix?, &rows)?;
+    let whole = shape(q);
+    let prefix = conjunction_prefix(&whole, first)?;
+    // The whole filter answered exactly by the indexes: the matches as a set.
+    let matches = super::exact::set(table, &whole)?;
+    let slice = table.indexes.prefix_range(first, &prefix, &table.rows())?;
     if slice.len() > MOST_IDS {
         return None;
     }
-    let is_match = |id: u32| tests.iter().all(|t| t.contains(id));
-    let total = slice.iter().filter(|&&id| is_match(id)).count();
-    let others = access.track_others
-        && slice
-            .iter()
-            .filter(|&&id| is_match(id))
-            .any(|&id| super::get_near(table, 0, id).0.is_some_and(|r| !vis.owns(r)));
+    let total = matches.count_after(0);
+    let others = super::exact::others(table, &matches, 0, access, names, vis);
     let size = q.paging.size as usize;
     let skip = (q.paging.page as usize - 1).saturating_mul(size);
-    let walked = walk(table, slice, desc, *key, q, names, skip.saturating_add(size), is_match);
+    let walked = walk(table, slice, desc, *key, q, names, skip.saturating_add(size), |id| matches.contains(id));
     Some((walked.into_iter().skip(skip).take(size).collect(), total, others))
-}
-
-/// A test of one leaf: the ids an index keeps, or ids the query names.
-enum Test<'s> {
-    Index(Members<'s>),
-    Ids(Vec<u32>),
-}
-
-impl Test<'_> {
-    fn contains(&self, id: u32) -> bool {
-        match self {
-            Self::Index(m) => m.contains(id),
-            Self::Ids(ids) => ids.binary_search(&id).is_ok(),
-        }
-    }
-}
-
-/// The leaves of a top-level `and` (nested `and`s included).
-fn conjunction<'s, 'q>(s: &'s Shape<'q>, out: &mut Vec<&'s Shape<'q>>) {
-    match s {
-        Shape::All(parts) => parts.iter().for_each(|p| conjunction(p, out)),
-        other => out.push(other),
-    }
 }
 
 /// The first `wanted` records of `slice` (ids in the order of the text at `key`, ascending)

@@ -110,7 +110,28 @@ fn query_condition() -> impl Strategy<Value = String> {
             std::iter::once(prefix).chain(leaves).collect::<Vec<_>>().join(" and ")
         },
     );
-    prop_oneof![condition(), prefixed, bare, exact]
+    // Only terms the indexes answer exactly, under `and` and `or`: counted and paged in id
+    // order from the indexes alone (`exact`).
+    let exact_only = exact_leaf_or_prefix().prop_recursive(2, 6, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) and ({b})")),
+            (inner.clone(), inner).prop_map(|(a, b)| format!("({a}) or ({b})")),
+        ]
+    });
+    prop_oneof![condition(), prefixed, bare, exact, exact_only]
+}
+
+/// One term an index answers exactly.
+fn exact_leaf_or_prefix() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<bool>().prop_map(|b| format!("inactiveFlag = {b}")),
+        (1u8..5).prop_map(|r| format!("securityRole/id = {r}")),
+        (1u8..5, 1u8..5).prop_map(|(a, b)| format!("securityRole/id in ({a}, {b})")),
+        (0u32..40, 0u32..40).prop_map(|(a, b)| format!("id in ({a}, {b})")),
+        proptest::sample::select(IDENTS).prop_map(|v| format!("identifier = '{v}'")),
+        (proptest::sample::select(LASTS), 1usize..3)
+            .prop_map(|(v, n)| format!("lastName like '{}%'", v.chars().take(n).collect::<String>())),
+    ]
 }
 
 #[derive(Clone, Debug)]
@@ -173,6 +194,34 @@ fn by_index(table: &Table, q: &BoundQuery, access: Access<'_>, names: &Names) ->
     Some((page.iter().map(|r| r.id).collect(), total, others))
 }
 
+/// The count, and the page in id order, from the indexes alone, when they answer the query.
+fn by_exact(table: &Table, q: &BoundQuery, access: Access<'_>, names: &Names) -> Option<(Vec<u32>, usize, bool)> {
+    let vis = Visibility::entered_only(names.lookup(access.caller));
+    let counted = exact::count(table, None, q, access, names, &vis);
+    let paged = exact::page(table, None, q, access, names, &vis);
+    match paged {
+        Some((page, total, others)) => {
+            assert_eq!(counted, Some((total, others)), "the count agrees with the page's total");
+            Some((page.iter().map(|r| r.id).collect(), total, others))
+        }
+        // Ordered by other than id: the count alone, checked against the scan's.
+        None => counted.map(|(total, others)| (by_scan(table, q, access, names).0, total, others)),
+    }
+}
+
+/// Checks every path that answers `q` against the scan.
+fn agree(table: &Table, q: &BoundQuery, access: Access<'_>, names: &Names, c: &str) -> Result<(), TestCaseError> {
+    let scan = by_scan(table, q, access, names);
+    prop_assert_eq!(by_plan(table, q, access, names), scan.clone(), "{}", c);
+    if let Some(found) = by_index(table, q, access, names) {
+        prop_assert_eq!(found, scan.clone(), "{} (off the index)", c);
+    }
+    if let Some(found) = by_exact(table, q, access, names) {
+        prop_assert_eq!(found, scan, "{} (from the indexes alone)", c);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -203,11 +252,8 @@ proptest! {
         // Query once so every index the conditions touch is built, then write, so the
         // writes must keep the built indexes in step.
         let qs: Vec<BoundQuery> = conds.iter().map(|c| bind(c, order, page, size, after)).collect();
-        for q in &qs {
-            prop_assert_eq!(by_plan(&table, q, access, &names), by_scan(&table, q, access, &names));
-            if let Some(found) = by_index(&table, q, access, &names) {
-                prop_assert_eq!(found, by_scan(&table, q, access, &names));
-            }
+        for (q, c) in qs.iter().zip(&conds) {
+            agree(&table, q, access, &names, c)?;
         }
         for (n, w) in writes.iter().enumerate() {
             match w {
@@ -226,10 +272,7 @@ proptest! {
             }
         }
         for (q, c) in qs.iter().zip(&conds) {
-            prop_assert_eq!(by_plan(&table, q, access, &names), by_scan(&table, q, access, &names), "{}", c);
-            if let Some(found) = by_index(&table, q, access, &names) {
-                prop_assert_eq!(found, by_scan(&table, q, access, &names), "{} (off the index)", c);
-            }
+            agree(&table, q, access, &names, c)?;
         }
     }
 }
@@ -422,4 +465,56 @@ fn records_from_the_fixtures_are_cached_for_the_first_client_that_lists_them() {
     assert!(!cached.is_empty() && cached.iter().all(|&c| c), "cached for the client's root: {cached:?}");
     let again = store.list(&company, Res::Members, None, &q, Access::system(), base).expect("a page");
     assert_eq!(first.body, again.body, "the copy is what was rendered");
+}
+
+#[test]
+fn counts_and_id_ordered_pages_of_exact_terms_come_from_the_indexes_alone() {
+    let names = Names::default();
+    let mut table = Table::new(schema("Member"), Some("identifier"));
+    let meta = Meta { entered_at: 0, updated_at: 0, entered_by: 0, updated_by: 0, parent: 0 };
+    for i in 1..=3000u32 {
+        let m = Member {
+            ident: 0,
+            first: Some((i % 6) as usize),
+            last: Some((i % 8) as usize),
+            role: Some((i % 3) as u8 + 1),
+            inactive: i % 10 == 0,
+            by: 0,
+        };
+        table.insert(Record::new(i, meta, encode(&m, i as usize * 3).0));
+    }
+    let access = Access { caller: "nobody", own_only: false, track_others: true };
+    let vis = Visibility::entered_only(None);
+    for (cond, after) in [
+        ("lastName like 'S%' and inactiveFlag = false", None),
+        ("lastName like 'S%' and inactiveFlag = false", Some(1500)),
+        ("(securityRole/id in (1, 3) or inactiveFlag = true) and lastName like 'b%'", None),
+        ("id in (5, 7, 99999) or identifier = 'ab3'", None),
+    ] {
+        let q = bind(cond, None, 2, 25, after);
+        let counted = exact::count(&table, None, &q, access, &names, &vis);
+        let paged = exact::page(&table, None, &q, access, &names, &vis).map(|(p, t, o)| (p.iter().map(|r| r.id).collect(), t, o));
+        let scan = by_scan(&table, &q, access, &names);
+        assert!(scan.1 > 0, "{cond}: matches something");
+        assert_eq!(counted, Some((scan.1, scan.2)), "{cond}: counted from the indexes");
+        assert_eq!(paged, Some(scan), "{cond}: paged from the indexes");
+    }
+    // The prefix's bitset, kept from the first query, follows writes.
+    for i in (1..=3000u32).step_by(7) {
+        let m = Member { ident: 1, first: Some(1), last: Some(0), role: Some(1), inactive: i % 2 == 0, by: 0 };
+        table.update(i, encode(&m, i as usize * 3 + 1).0, meta);
+    }
+    for i in (3..=3000u32).step_by(11) {
+        table.remove(i);
+    }
+    let q = bind("lastName like 'S%' and inactiveFlag = false", None, 1, 25, None);
+    let scan = by_scan(&table, &q, access, &names);
+    assert_eq!(exact::count(&table, None, &q, access, &names, &vis), Some((scan.1, scan.2)));
+    for (cond, why) in [
+        ("lastName like 'S%th'", "a prefix with more after it"),
+        ("firstName = 'Ann'", "a text term (a hash index)"),
+        ("not inactiveFlag = false", "a negation"),
+    ] {
+        assert!(exact::count(&table, None, &bind(cond, None, 1, 25, None), access, &names, &vis).is_none(), "{why}");
+    }
 }
