@@ -9,8 +9,9 @@
 //!
 //! Indexed are the fields integrations look records up by: `identifier`, `name`,
 //! `firstName`, `lastName` (equality and prefix), every reference's `id` (`company/id`,
-//! `board/id`, `status/id`, ...), `inactiveFlag` and `closedFlag`, and the parent record of
-//! child collections. Keys of numbers, times and flags are the values themselves, so those
+//! `board/id`, `status/id`, ...), the `id` of the elements of arrays of objects (`types/id`,
+//! `customFields/id`), `inactiveFlag` and `closedFlag`, and the parent record of child
+//! collections. Keys of numbers, times and flags are the values themselves, so those
 //! indexes are exact; text keys are hashes, so text candidates are checked. The unique field
 //! (a member's identifier) is answered by the table's unique index.
 //!
@@ -21,11 +22,11 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use hashbrown::{DefaultHashBuilder, HashMap};
 
-use idset::{BITSET_MIN_IDS, IdSet, ascending, bits_of, set_bit};
 use crate::doc::DocRef;
 use crate::query::filter::{Target, cmp_ci, values_at};
 use crate::query::plan::{Key, KeyKind, cmp_prefix};
 use crate::schema::{ObjectSchema, SCHEMAS, Type};
+use idset::{BITSET_MIN_IDS, IdSet, ascending, bits_of, set_bit};
 
 #[path = "idset.rs"]
 pub(crate) mod idset;
@@ -245,6 +246,16 @@ impl Indexes {
                 Type::Object(target) => {
                     let target = SCHEMAS.get(*target);
                     if let Some((id_key, id_prop)) = target.prop("id").filter(|_| target.is_reference())
+                        && matches!(id_prop.ty, Type::Int)
+                    {
+                        defs.push(Def { on: On::Path(vec![key, id_key]), kind: KeyKind::Number, ordered: false });
+                    }
+                }
+                // Arrays of objects with an id: `types/id` (childConditions), `customFields/id`
+                // (customFieldConditions), one key per element.
+                Type::Array(item) => {
+                    if let Type::Object(target) = item.as_ref()
+                        && let Some((id_key, id_prop)) = SCHEMAS.get(*target).prop("id")
                         && matches!(id_prop.ty, Type::Int)
                     {
                         defs.push(Def { on: On::Path(vec![key, id_key]), kind: KeyKind::Number, ordered: false });

@@ -48,12 +48,12 @@ pub(crate) fn candidates(table: &Table, parent: Option<u32>, q: &BoundQuery) -> 
     let by_filter = plan(table, &shape(q));
     let filters_covered = q.filters.is_empty() || by_filter.as_ref().is_some_and(|(_, exact)| *exact);
     let exact = parent_covered && filters_covered && q.custom.is_none();
-    match (by_parent, by_filter) {
-        (Some(a), Some((b, _))) => Some((intersect(&a, &b), exact)),
-        (Some(a), None) => Some((a, exact)),
-        (None, Some((b, _))) => Some((b, exact)),
-        (None, None) => None,
-    }
+    let by_custom = q.custom.as_ref().and_then(|(key, f)| exact::custom_candidates(table, *key, f));
+    [by_parent, by_filter.map(|(ids, _)| ids), by_custom]
+        .into_iter()
+        .flatten()
+        .reduce(|a, b| intersect(&a, &b))
+        .map(|ids| (ids, exact))
 }
 
 /// Candidates for one part of a filter, and whether they are exactly its matches.

@@ -13,8 +13,9 @@
 
 use super::{Access, Names, Record, Table, Visibility};
 use crate::query::BoundQuery;
+use crate::query::Filter;
 use crate::query::filter::Target;
-use crate::query::plan::{Key, Probe, Shape, shape};
+use crate::query::plan::{Key, Probe, Shape, shape, shape_of};
 use crate::store::index::idset::{IdSet, ascending};
 
 /// The set of records matching one part of a filter exactly, or `None` when an index does
@@ -100,7 +101,14 @@ fn after(q: &BoundQuery) -> u32 {
 /// Whether any of the `total` matches in `set` after `after` was entered by someone other
 /// than the caller: without reading a record when the caller entered none of the table's
 /// and owns no record otherwise, else reading them up to the first that is not the caller's.
-pub(crate) fn others(table: &Table, set: &IdSet, after: u32, access: Access<'_>, names: &Names, vis: &Visibility<'_>) -> bool {
+pub(crate) fn others(
+    table: &Table,
+    set: &IdSet,
+    after: u32,
+    access: Access<'_>,
+    names: &Names,
+    vis: &Visibility<'_>,
+) -> bool {
     if !access.track_others || set.count_after(after) == 0 {
         return false;
     }
@@ -160,4 +168,29 @@ pub(crate) fn page<'t>(
         })
         .collect();
     Some((page, set.count_after(after), others(table, &set, after, access, names, vis)))
+}
+
+/// Candidates (ascending) for `customFieldConditions` on the field at `key`: the records
+/// with an element whose `id` the condition's top-level `and` names (`id = 7 and value =
+/// "Gold"`), from the index of the elements' ids. A superset (the other terms are checked on
+/// the records); `None` when the condition names no id.
+pub(crate) fn custom_candidates(table: &Table, key: u16, filter: &Filter) -> Option<Vec<u32>> {
+    let schema = crate::schema::schema("CustomFieldValue");
+    let (id_key, _) = schema.prop("id")?;
+    let ids: Vec<f64> = match shape_of(filter) {
+        Shape::Ids(ids) => ids.into_iter().map(f64::from).collect(),
+        Shape::All(parts) => parts.into_iter().find_map(|p| match p {
+            Shape::Ids(ids) => Some(ids.into_iter().map(f64::from).collect()),
+            Shape::Probe(Target::Doc(path), Probe::Keys(keys)) if path.as_slice() == [id_key] => {
+                keys.iter().map(|k| if let Key::Number(n) = k { Some(*n) } else { None }).collect()
+            }
+            _ => None,
+        })?,
+        Shape::Probe(Target::Doc(path), Probe::Keys(keys)) if path.as_slice() == [id_key] => {
+            keys.iter().map(|k| if let Key::Number(n) = k { Some(*n) } else { None }).collect::<Option<_>>()?
+        }
+        _ => return None,
+    };
+    let keys: Vec<Key<'_>> = ids.into_iter().map(Key::Number).collect();
+    table.indexes.lookup(&Target::Doc(vec![key, id_key]), &keys, &table.rows())
 }
