@@ -9,8 +9,9 @@
 //! [`page_by_index`] orders a scan's matches the same way when the other terms need a scan.
 
 use super::{Access, Names, Record, RowView, Table, Visibility};
+use crate::doc::Val;
 use crate::query::BoundQuery;
-use crate::query::filter::{Target, cmp_ci};
+use crate::query::filter::{Target, cmp_ci, first_value, order_values};
 use crate::query::plan::{Probe, Shape, shape};
 
 /// The longest prefix slice walked this way: a larger one goes to the sliced scan, so one
@@ -71,16 +72,26 @@ pub(crate) fn walk<'t>(
     let view = |rec: &'t Record| RowView { rec, schema: table.schema, names };
     let text = |r: &'t Record| r.doc.view(table.schema).str_at(key).unwrap_or("");
     let (mut out, mut run): (Vec<&'t Record>, Vec<&'t Record>) = (Vec::new(), Vec::new());
+    // Within a run the first key is equal: the second is read once per record (a run is a
+    // few thousand records at a million), the rest only break its ties.
+    let second = q.order.rest().first();
     let flush = |run: &mut Vec<&'t Record>, out: &mut Vec<&'t Record>| {
-        let cmp = |a: &&'t Record, b: &&'t Record| q.order.compare(&view(a), &view(b));
+        let mut keyed: Vec<(Option<Val<'t>>, &'t Record)> =
+            run.drain(..).map(|r| (second.and_then(|(t, _)| first_value(&view(r), t)), r)).collect();
+        let desc = second.is_some_and(|(_, d)| *d);
+        let cmp = |a: &(Option<Val<'t>>, &'t Record), b: &(Option<Val<'t>>, &'t Record)| {
+            let o = order_values(a.0, b.0);
+            let o = if desc { o.reverse() } else { o };
+            o.then_with(|| q.order.compare(&view(a.1), &view(b.1)))
+        };
         // Only the first few of a long run can be wanted: pick them, then sort just those.
         let need = wanted.saturating_sub(out.len()).max(1);
-        if run.len() > need {
-            run.select_nth_unstable_by(need - 1, cmp);
-            run.truncate(need);
+        if keyed.len() > need {
+            keyed.select_nth_unstable_by(need - 1, cmp);
+            keyed.truncate(need);
         }
-        run.sort_by(cmp);
-        out.append(run);
+        keyed.sort_by(cmp);
+        out.extend(keyed.into_iter().map(|(_, r)| r));
     };
     let ids: Box<dyn Iterator<Item = &u32>> = if desc { Box::new(slice.iter().rev()) } else { Box::new(slice.iter()) };
     for &id in ids.filter(|&&id| is_match(id)) {
