@@ -175,8 +175,11 @@ struct Slot {
     /// Ids sorted by (folded text, id).
     ord: OnceLock<Vec<u32>>,
     /// Bitsets of the large ranges of `ord` last asked for, by (folded) prefix.
-    prefixes: Mutex<Vec<(Vec<char>, Arc<Vec<u64>>)>>,
+    prefixes: Mutex<Vec<KeptPrefix>>,
 }
+
+/// A folded prefix and the bitset of the records whose text starts with it.
+type KeptPrefix = (Vec<char>, Arc<Vec<u64>>);
 
 /// How many prefix bitsets a field keeps (each an eighth of a byte per record).
 const PREFIXES_KEPT: usize = 8;
