@@ -119,6 +119,8 @@ pub(crate) struct Table {
     /// Changes with every write (see [`next_version`]), so a query that let go of the lock
     /// knows whether anything changed meanwhile.
     version: u64,
+    /// The order of runs of equal sort keys last walked, for this version.
+    pub(crate) runs: super::planner::ordered::Runs,
 }
 
 /// The records as the indexes read them.
@@ -203,6 +205,7 @@ impl Table {
             indexes,
             touched: Vec::new(),
             version: next_version(),
+            runs: Default::default(),
         }
     }
 
