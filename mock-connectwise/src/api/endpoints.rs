@@ -131,6 +131,7 @@ impl Call<'_> {
                 ));
             }
             q.paging.page = 1;
+            q.paging.forward_only = true;
         }
         Ok(q)
     }

@@ -35,6 +35,9 @@ pub(crate) struct Paging {
     pub(crate) size: u32,
     /// Forward-only paging: records with an id greater than this, in id order.
     pub(crate) after_id: Option<i64>,
+    /// Forward-only paging (`pagination-type: forward-only`): the answer needs the page and
+    /// whether another follows, not the total, so a scan stops one match past the page.
+    pub(crate) forward_only: bool,
 }
 
 /// The raw query parameters of one list or count request.
@@ -121,6 +124,7 @@ impl ListQuery {
                         .map_err(|_| QueryError { param: "pageId", message: format!("'{t}' is not a whole number") })?,
                 ),
             },
+            forward_only: false,
         };
         Ok(BoundQuery { filters, custom, order, fields, paging })
     }
@@ -166,7 +170,7 @@ mod tests {
 
     #[test]
     fn paging_defaults_to_25_and_clamps_to_1000() {
-        assert_eq!(q(&[]).unwrap().paging, Paging { page: 1, size: 25, after_id: None });
+        assert_eq!(q(&[]).unwrap().paging, Paging { page: 1, size: 25, after_id: None, forward_only: false });
         assert_eq!(q(&[("PAGESIZE", "5000"), ("page", "3")]).unwrap().paging.size, 1000);
         assert_eq!(q(&[("pageId", "40")]).unwrap().paging.after_id, Some(40));
     }

@@ -116,6 +116,11 @@ pub(crate) fn shape(q: &BoundQuery) -> Shape<'_> {
     Shape::All(q.filters.iter().map(|Filter(b)| of_bound(b)).collect())
 }
 
+/// The shape of one filter (`customFieldConditions`, whose targets are a custom field's).
+pub(crate) fn shape_of(f: &Filter) -> Shape<'_> {
+    of_bound(&f.0)
+}
+
 fn of_bound(b: &Bound) -> Shape<'_> {
     match b {
         Bound::And(x, y) => Shape::All(vec![of_bound(x), of_bound(y)]),

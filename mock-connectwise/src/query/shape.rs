@@ -49,6 +49,12 @@ impl OrderBy {
         if self.is_by_id() { None } else { self.0.first().map(|(t, d)| (t, *d)) }
     }
 
+    /// The sort keys after the first, each with whether it descends (the planner reads them
+    /// once per record instead of once per comparison).
+    pub(crate) fn rest(&self) -> &[(Target, bool)] {
+        self.0.get(1..).unwrap_or_default()
+    }
+
     /// The order of two records.
     pub(crate) fn compare<'a>(&self, a: &impl Row<'a>, b: &impl Row<'a>) -> Ordering {
         for (target, desc) in &self.0 {

@@ -9,8 +9,9 @@
 //!
 //! Indexed are the fields integrations look records up by: `identifier`, `name`,
 //! `firstName`, `lastName` (equality and prefix), every reference's `id` (`company/id`,
-//! `board/id`, `status/id`, ...), `inactiveFlag` and `closedFlag`, and the parent record of
-//! child collections. Keys of numbers, times and flags are the values themselves, so those
+//! `board/id`, `status/id`, ...), the `id` of the elements of arrays of objects (`types/id`,
+//! `customFields/id`), `inactiveFlag` and `closedFlag`, and the parent record of child
+//! collections. Keys of numbers, times and flags are the values themselves, so those
 //! indexes are exact; text keys are hashes, so text candidates are checked. The unique field
 //! (a member's identifier) is answered by the table's unique index.
 //!
@@ -25,6 +26,10 @@ use crate::doc::DocRef;
 use crate::query::filter::{Target, cmp_ci, values_at};
 use crate::query::plan::{Key, KeyKind, cmp_prefix};
 use crate::schema::{ObjectSchema, SCHEMAS, Type};
+use idset::{BITSET_MIN_IDS, IdSet, ascending, bits_of, set_bit};
+
+#[path = "idset.rs"]
+pub(crate) mod idset;
 
 /// What an index is over.
 #[derive(Clone, Debug, PartialEq)]
@@ -101,45 +106,6 @@ struct EqIndex {
     bits: Mutex<HashMap<u64, Arc<Vec<u64>>>>,
 }
 
-/// Postings this large are tested as bitsets: testing an id costs one bit, not a search.
-const BITSET_MIN_IDS: usize = 1024;
-
-/// A test of "is this record among the ones holding a key", built from an exact index.
-#[derive(Debug)]
-pub(crate) enum Members<'s> {
-    /// A bit per id.
-    Bits(Arc<Vec<u64>>),
-    /// Ids in ascending order.
-    Ids(&'s [u32]),
-    /// In any of these (`in (...)`).
-    Any(Vec<Members<'s>>),
-}
-
-impl Members<'_> {
-    pub(crate) fn contains(&self, id: u32) -> bool {
-        match self {
-            Self::Bits(bits) => bits.get(id as usize / 64).is_some_and(|w| w & (1 << (id % 64)) != 0),
-            Self::Ids(ids) => ids.binary_search(&id).is_ok(),
-            Self::Any(all) => all.iter().any(|m| m.contains(id)),
-        }
-    }
-}
-
-fn set_bit(bits: &mut Vec<u64>, id: u32, on: bool) {
-    let word = id as usize / 64;
-    if word >= bits.len() {
-        if !on {
-            return;
-        }
-        bits.resize(word + 1, 0);
-    }
-    if on {
-        bits[word] |= 1 << (id % 64);
-    } else {
-        bits[word] &= !(1 << (id % 64));
-    }
-}
-
 impl EqIndex {
     fn hash(&self, key: &Key<'_>) -> u64 {
         key.bits(&self.hasher)
@@ -173,22 +139,18 @@ impl EqIndex {
         self.map.get(&self.hash(key)).map_or(&[], Posting::ids)
     }
 
-    /// Membership in the posting of `key`: a bitset when the posting is large and the
-    /// bitset no larger than it (one bit per id up to the largest), else the ids.
-    fn members(&self, key: &Key<'_>) -> Members<'_> {
+    /// The posting of `key` as a set: a bitset when the posting is large and the bitset no
+    /// larger than it (one bit per id up to the largest), else the ids.
+    fn members(&self, key: &Key<'_>) -> IdSet {
         let h = self.hash(key);
         let ids = self.map.get(&h).map_or(&[][..], Posting::ids);
         let largest = ids.last().map_or(0, |&id| id as usize);
         if ids.len() < BITSET_MIN_IDS || ids.len() < largest / 32 {
-            return Members::Ids(ids);
+            return IdSet::Ids(ids.to_vec());
         }
         let mut known = self.bits.lock().unwrap_or_else(PoisonError::into_inner);
-        let bits = known.entry(h).or_insert_with(|| {
-            let mut bits = vec![0u64; largest / 64 + 1];
-            ids.iter().for_each(|&id| set_bit(&mut bits, id, true));
-            Arc::new(bits)
-        });
-        Members::Bits(bits.clone())
+        let bits = known.entry(h).or_insert_with(|| Arc::new(bits_of(ids.iter().copied())));
+        IdSet::Bits(bits.clone())
     }
 
     fn heap_size(&self) -> usize {
@@ -212,6 +174,31 @@ struct Slot {
     eq: OnceLock<EqIndex>,
     /// Ids sorted by (folded text, id).
     ord: OnceLock<Vec<u32>>,
+    /// Bitsets of the large ranges of `ord` last asked for, by (folded) prefix.
+    prefixes: Mutex<Vec<KeptPrefix>>,
+}
+
+/// A folded prefix and the bitset of the records whose text starts with it.
+type KeptPrefix = (Vec<char>, Arc<Vec<u64>>);
+
+/// How many prefix bitsets a field keeps (each an eighth of a byte per record).
+const PREFIXES_KEPT: usize = 8;
+
+impl Slot {
+    /// Sets (`on`) or clears record `id`'s bit in every kept prefix bitset its text at `key`
+    /// starts with. Writes hold the store's write lock, so no query holds a bitset: no copy.
+    fn mark_prefixes(&mut self, key: u16, id: u32, docs: &impl Docs, on: bool) {
+        let kept = self.prefixes.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if kept.is_empty() {
+            return;
+        }
+        let Some(text) = docs.doc_of(id).and_then(|d| d.str_at(key)) else { return };
+        for (prefix, bits) in kept.iter_mut() {
+            if cmp_prefix(text, prefix).is_eq() {
+                set_bit(Arc::make_mut(bits), id, on);
+            }
+        }
+    }
 }
 
 /// Every secondary index of one table.
@@ -267,6 +254,16 @@ impl Indexes {
                         defs.push(Def { on: On::Path(vec![key, id_key]), kind: KeyKind::Number, ordered: false });
                     }
                 }
+                // Arrays of objects with an id: `types/id` (childConditions), `customFields/id`
+                // (customFieldConditions), one key per element.
+                Type::Array(item) => {
+                    if let Type::Object(target) = item.as_ref()
+                        && let Some((id_key, id_prop)) = SCHEMAS.get(*target).prop("id")
+                        && matches!(id_prop.ty, Type::Int)
+                    {
+                        defs.push(Def { on: On::Path(vec![key, id_key]), kind: KeyKind::Number, ordered: false });
+                    }
+                }
                 _ => {}
             }
         }
@@ -291,7 +288,7 @@ impl Indexes {
 
     /// A membership test for "holds any of `keys` at `target`" from an exact index (keys of
     /// numbers, times or flags); `None` if no such index covers it.
-    pub(crate) fn members(&self, target: &Target, keys: &[Key<'_>], docs: &impl Docs) -> Option<Members<'_>> {
+    pub(crate) fn members(&self, target: &Target, keys: &[Key<'_>], docs: &impl Docs) -> Option<IdSet> {
         let Target::Doc(path) = target else { return None };
         let kind = keys.first()?.kind();
         if kind == KeyKind::Text || keys.iter().any(|k| k.kind() != kind) {
@@ -299,10 +296,42 @@ impl Indexes {
         }
         let i = self.find(&On::Path(path.clone()), kind, false)?;
         let index = self.slots[i].eq.get_or_init(|| self.build_eq(i, docs));
-        Some(match keys {
-            [one] => index.members(one),
-            _ => Members::Any(keys.iter().map(|k| index.members(k)).collect()),
-        })
+        let mut sets = keys.iter().map(|k| index.members(k));
+        let first = sets.next()?;
+        Some(sets.fold(first, |acc, s| acc.or(&s)))
+    }
+
+    /// The children of `parent`, as a set.
+    pub(crate) fn children_set(&self, parent: u32, docs: &impl Docs) -> Option<IdSet> {
+        let i = self.find(&On::Parent, KeyKind::Number, false)?;
+        let index = self.slots[i].eq.get_or_init(|| self.build_eq(i, docs));
+        Some(index.members(&Key::Number(f64::from(parent))))
+    }
+
+    /// The records whose text at `target` starts with `prefix` (folded), as a set: the ids
+    /// of a small range, or a bitset of a large one, kept (for the last few prefixes asked)
+    /// and in step with writes from then on, so asking again costs no walk of the range.
+    pub(crate) fn prefix_set(&self, target: &Target, prefix: &[char], docs: &impl Docs) -> Option<IdSet> {
+        let range = self.prefix_range(target, prefix, docs)?;
+        if range.len() < BITSET_MIN_IDS {
+            return Some(IdSet::Ids(ascending(range)));
+        }
+        let Target::Doc(path) = target else { return None };
+        let i = self.find(&On::Path(path.clone()), KeyKind::Text, true)?;
+        let mut kept = self.slots[i].prefixes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(at) = kept.iter().position(|(p, _)| p.as_slice() == prefix) {
+            // The most recently asked go last; the first is the one dropped.
+            let hit = kept.remove(at);
+            let bits = hit.1.clone();
+            kept.push(hit);
+            return Some(IdSet::Bits(bits));
+        }
+        let bits = Arc::new(bits_of(range.iter().copied()));
+        if kept.len() >= PREFIXES_KEPT {
+            kept.remove(0);
+        }
+        kept.push((prefix.to_vec(), bits.clone()));
+        Some(IdSet::Bits(bits))
     }
 
     /// Ids (ascending) of the children of `parent`.
@@ -344,9 +373,30 @@ impl Indexes {
     }
 
     fn build_eq(&self, i: usize, docs: &impl Docs) -> EqIndex {
+        // Two passes: count each key's records, then fill postings made to size. Postings
+        // grown by doubling left as much again freed (and kept resident by the allocator) as
+        // they hold: 8 MB for a million members' `securityRole/id`.
         let mut index = EqIndex::default();
+        let mut sizes: HashMap<u64, u32> = HashMap::new();
+        for id in docs.all_ids() {
+            self.each_key(i, id, docs, |k| *sizes.entry(index.hash(&k)).or_default() += 1);
+        }
+        index.map.reserve(sizes.len());
+        for (h, n) in sizes {
+            if n > 1 {
+                index.map.insert(h, Posting::Many(Vec::with_capacity(n as usize)));
+            }
+        }
         for id in docs.all_ids() {
             self.each_key(i, id, docs, |k| index.add(&k, id));
+        }
+        // A record holding a key twice (an array) made a posting of one.
+        for p in index.map.values_mut() {
+            if let Posting::Many(v) = p
+                && let [only] = v.as_slice()
+            {
+                *p = Posting::One(*only);
+            }
         }
         index
     }
@@ -421,6 +471,7 @@ impl Indexes {
                     ord.insert(at, id);
                 }
             }
+            self.slots[i].mark_prefixes(key, id, docs, true);
         }
     }
 
@@ -446,6 +497,7 @@ impl Indexes {
                     ord.remove(at);
                 }
             }
+            self.slots[i].mark_prefixes(key, id, docs, false);
         }
     }
 
@@ -453,34 +505,14 @@ impl Indexes {
     pub(crate) fn heap_size(&self) -> usize {
         self.slots
             .iter()
-            .map(|s| s.eq.get().map_or(0, EqIndex::heap_size) + s.ord.get().map_or(0, |o| o.capacity() * 4))
+            .map(|s| {
+                let kept = s.prefixes.lock().unwrap_or_else(PoisonError::into_inner);
+                s.eq.get().map_or(0, EqIndex::heap_size)
+                    + s.ord.get().map_or(0, |o| o.capacity() * 4)
+                    + kept.iter().map(|(_, b)| b.capacity() * 8).sum::<usize>()
+            })
             .sum()
     }
-}
-
-/// Distinct ids in ascending order; a large set goes through a bitset over ids, which is
-/// linear where sorting is not (a prefix range of 10,000 ids in a 100,000-record table).
-fn ascending(ids: &[u32]) -> Vec<u32> {
-    if ids.len() < 1024 {
-        let mut v = ids.to_vec();
-        v.sort_unstable();
-        v.dedup();
-        return v;
-    }
-    let max = ids.iter().copied().max().unwrap_or(0) as usize;
-    let mut bits = vec![0u64; max / 64 + 1];
-    for &id in ids {
-        bits[id as usize / 64] |= 1 << (id % 64);
-    }
-    let mut out = Vec::with_capacity(ids.len());
-    for (w, &word) in bits.iter().enumerate() {
-        let mut x = word;
-        while x != 0 {
-            out.push((w * 64) as u32 + x.trailing_zeros());
-            x &= x - 1;
-        }
-    }
-    out
 }
 
 /// Where record `id` sorts in an ordered index on text field `key` (by the text without
@@ -492,30 +524,49 @@ fn ord_position(ord: &[u32], key: u16, id: u32, docs: &impl Docs) -> Option<usiz
 }
 
 fn build_ord(key: u16, docs: &impl Docs) -> Vec<u32> {
-    let mut keyed: Vec<(String, u32)> = docs
-        .all_ids()
-        .filter_map(|id| {
-            let text = docs.doc_of(id)?.str_at(key)?;
-            Some((text.chars().map(crate::query::filter::fold).collect(), id))
-        })
-        .collect();
-    keyed.sort_unstable();
-    keyed.into_iter().map(|(_, id)| id).collect()
+    // Sorted by the first two folded characters packed in a word, the full text only
+    // breaking ties: no copy of a million texts (48 MB at a million members, much of it kept
+    // resident by the allocator afterwards). The words sit in a table by id (dense ids, as
+    // records are numbered): the one temporary is 4 bytes a record.
+    let text = |id: u32| docs.doc_of(id).and_then(|d| d.str_at(key));
+    let mut ids: Vec<u32> = docs.all_ids().filter(|&id| text(id).is_some()).collect();
+    let (lo, hi) = (ids.first().copied().unwrap_or(0), ids.last().copied().unwrap_or(0));
+    let dense = ((hi - lo) as usize) < ids.len().saturating_mul(2);
+    let words: Vec<u32> =
+        if dense { (lo..=hi).map(|id| text(id).map_or(0, packed_prefix)).collect() } else { Vec::new() };
+    let word = |id: u32| if dense { words[(id - lo) as usize] } else { text(id).map_or(0, packed_prefix) };
+    ids.sort_unstable_by(|&a, &b| {
+        word(a).cmp(&word(b)).then_with(|| cmp_ci(text(a).unwrap_or(""), text(b).unwrap_or(""))).then(a.cmp(&b))
+    });
+    ids
+}
+
+/// The first two characters of `text`, folded, in 32 bits ordered as [`cmp_ci`] orders
+/// texts (never against it; equal words say nothing): 16 bits a character, the code point
+/// plus one up to `0xFFFF` (characters beyond share it, and nothing after one of them is
+/// packed), 0 where the text has ended, which sorts a shorter text first.
+fn packed_prefix(text: &str) -> u32 {
+    let mut chars = text.chars().map(crate::query::filter::fold);
+    let first = chars.next().map_or(0, |c| (u32::from(c) + 1).min(0xFFFF));
+    // After a character that shares its bits with others, the next says nothing.
+    let second = if first == 0xFFFF { 0 } else { chars.next().map_or(0, |c| (u32::from(c) + 1).min(0xFFFF)) };
+    (first << 16) | second
 }
 
 #[cfg(test)]
 mod tests {
-    use super::ascending;
+    use proptest::prelude::*;
 
-    #[test]
-    fn ascending_sorts_small_and_large_sets_alike() {
-        for n in [0u32, 5, 1023, 1024, 5000] {
-            // A scattered, repeating sequence of ids (a multiplicative walk modulo a prime).
-            let ids: Vec<u32> = (0..n).map(|i| (i * 7919 + 13) % 10_007).chain((0..n / 10).map(|i| i * 3)).collect();
-            let mut expected = ids.clone();
-            expected.sort_unstable();
-            expected.dedup();
-            assert_eq!(ascending(&ids), expected, "{n} ids");
+    use super::packed_prefix;
+    use crate::query::filter::cmp_ci;
+
+    proptest! {
+        #[test]
+        fn packed_prefixes_never_order_texts_against_cmp_ci(a in "[a-cA-CéÉİı\u{10400}\u{10401}\u{FFFF}]{0,4}", b in "[a-cA-CéÉİı\u{10400}\u{10401}\u{FFFF}]{0,4}") {
+            let (ka, kb) = (packed_prefix(&a), packed_prefix(&b));
+            if ka != kb {
+                prop_assert_eq!(ka.cmp(&kb), cmp_ci(&a, &b), "{} vs {}", a, b);
+            }
         }
     }
 }

@@ -48,12 +48,12 @@ pub(crate) fn candidates(table: &Table, parent: Option<u32>, q: &BoundQuery) -> 
     let by_filter = plan(table, &shape(q));
     let filters_covered = q.filters.is_empty() || by_filter.as_ref().is_some_and(|(_, exact)| *exact);
     let exact = parent_covered && filters_covered && q.custom.is_none();
-    match (by_parent, by_filter) {
-        (Some(a), Some((b, _))) => Some((intersect(&a, &b), exact)),
-        (Some(a), None) => Some((a, exact)),
-        (None, Some((b, _))) => Some((b, exact)),
-        (None, None) => None,
-    }
+    let by_custom = q.custom.as_ref().and_then(|(key, f)| exact::custom_candidates(table, *key, f));
+    [by_parent, by_filter.map(|(ids, _)| ids), by_custom]
+        .into_iter()
+        .flatten()
+        .reduce(|a, b| intersect(&a, &b))
+        .map(|ids| (ids, exact))
 }
 
 /// Candidates for one part of a filter, and whether they are exactly its matches.
@@ -149,6 +149,10 @@ pub(crate) struct Scan {
     /// The table's version when the scan began.
     version: u64,
     done: bool,
+    /// Stop at this many matches (forward-only paging: the page and one more).
+    limit: Option<usize>,
+    /// Whether the scan stopped at its limit, with records left unexamined.
+    pub(crate) cut: bool,
 }
 
 impl Scan {
@@ -168,7 +172,15 @@ impl Scan {
             slices: 0,
             version: table.version(),
             done: false,
+            limit: None,
+            cut: false,
         }
+    }
+
+    /// The same scan, stopping once `limit` records match (`None`: examines every record).
+    pub(crate) fn stopping_at(mut self, limit: Option<usize>) -> Self {
+        self.limit = limit;
+        self
     }
 
     /// Examines records until all are done or `until` passes.
@@ -187,10 +199,13 @@ impl Scan {
         // Exact candidates need no record read, unless the caller sees only some records.
         if let (true, false, false, Some(ids)) = (self.exact, access.own_only, vis.narrows(), &self.candidates) {
             let start = ids.partition_point(|&c| c <= self.cursor);
-            self.matched.extend_from_slice(&ids[start..]);
+            let end = self.limit.map_or(ids.len(), |l| ids.len().min(start.saturating_add(l)));
+            self.matched.extend_from_slice(&ids[start..end]);
+            self.cut = end < ids.len();
             self.done = true;
             return;
         }
+        let limit = self.limit.unwrap_or(usize::MAX);
         let matches = |r: &Record| {
             parent.is_none_or(|p| r.meta.parent == p)
                 && vis.sees(r)
@@ -203,7 +218,7 @@ impl Scan {
                 matched.push(rec.id);
             }
             // Reading the clock every 64 records costs little against the records.
-            n % 64 == 0 && until.is_some_and(|u| Instant::now() >= u)
+            matched.len() >= limit || (n % 64 == 0 && until.is_some_and(|u| Instant::now() >= u))
         };
         let (cursor, matched) = (&mut self.cursor, &mut self.matched);
         let mut n = 0;
@@ -240,7 +255,8 @@ impl Scan {
             }
         };
         self.examined += n;
-        self.done = !stopped;
+        self.cut = self.matched.len() >= limit;
+        self.done = !stopped || self.cut;
     }
 
     /// The matching records (checked again if records changed while the lock was let go
@@ -420,14 +436,21 @@ impl Store {
             super::records::render_page(table, Some(res), page, total, others, q, names, base)
         };
         let off_index = |table: &Table, t: &super::tenant::Tenant, parent, vis: &Visibility<'_>| {
-            ordered::page(table, parent, q, access, &t.names, vis).map(|found| render(table, &t.names, found))
+            ordered::page(table, parent, q, access, &t.names, vis)
+                .or_else(|| exact::page(table, parent, q, access, &t.names, vis))
+                .map(|found| render(table, &t.names, found))
         };
-        self.query(company, res, parent, q, access, off_index, |table, t, parent, vis, scan| {
+        // Forward-only: the page and one more match tell whether another page follows.
+        let limit = q.paging.forward_only.then(|| (q.paging.size as usize).saturating_add(1));
+        self.query(company, res, parent, q, access, limit, off_index, |table, t, parent, vis, scan| {
             let found = match scan {
                 None => super::records::select_visible(table, parent, q, access, &t.names, vis),
                 Some(scan) => {
                     let rows = scan.records(table, parent, q, access, &t.names, vis);
-                    order_and_page(table, rows, q, access, &t.names, vis)
+                    let (page, total, others) = order_and_page(table, rows, q, access, &t.names, vis);
+                    // A match dropped on the recheck still leaves the records after the cut.
+                    let total = if scan.cut { total.max(limit.unwrap_or(0)) } else { total };
+                    (page, total, others)
                 }
             };
             render(table, &t.names, found)
@@ -449,7 +472,8 @@ impl Store {
             parent,
             q,
             access,
-            |_, _, _, _| None,
+            None,
+            |table, t, parent, vis| exact::count(table, parent, q, access, &t.names, vis),
             |table, t, parent, vis, scan| match scan {
                 None => super::records::count_visible(table, parent, q, access, &t.names, vis),
                 Some(scan) => {
@@ -464,7 +488,7 @@ impl Store {
     /// Plans and scans in slices, then calls `finish` under the lock with the finished scan
     /// (`None` when the query needs no scan). `shortcut` answers first, in the first slice,
     /// if it can without a scan.
-    #[allow(clippy::too_many_arguments)] // the query, who asks, and the two ways to answer
+    #[allow(clippy::too_many_arguments)] // the query, who asks, where to stop, two ways to answer
     fn query<R: Send>(
         &self,
         company: &str,
@@ -472,6 +496,7 @@ impl Store {
         parent: Option<u32>,
         q: &BoundQuery,
         access: Access<'_>,
+        limit: Option<usize>,
         shortcut: impl Fn(&Table, &super::tenant::Tenant, Option<u32>, &Visibility<'_>) -> Option<R> + Sync,
         finish: impl Fn(&Table, &super::tenant::Tenant, Option<u32>, &Visibility<'_>, Option<&Scan>) -> R + Sync,
     ) -> Result<R, StoreError> {
@@ -492,7 +517,7 @@ impl Store {
                     return Ok(Some(done));
                 }
             }
-            let s = scan.get_or_insert_with(|| Scan::new(table, parent, q));
+            let s = scan.get_or_insert_with(|| Scan::new(table, parent, q).stopping_at(limit));
             // A `like` over its step limit (query/like.rs) spends the budget at once.
             let ((), over) =
                 like_limited(|| s.run(table, parent, q, access, &t.names, &vis, Some(Instant::now() + SLICE)));
@@ -552,6 +577,9 @@ impl Drop for Running<'_> {
 
 #[path = "planner_ordered.rs"]
 pub(crate) mod ordered;
+
+#[path = "planner_exact.rs"]
+pub(crate) mod exact;
 
 #[cfg(test)]
 #[path = "planner_tests.rs"]

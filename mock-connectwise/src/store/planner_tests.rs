@@ -22,7 +22,11 @@ struct Member {
     role: Option<u8>,
     inactive: bool,
     by: u32,
+    /// Custom fields `(id, value)`.
+    custom: Vec<(u8, u8)>,
 }
+
+const CUSTOM_VALUES: &[&str] = &["Gold", "gold", "Silver"];
 
 fn member() -> impl Strategy<Value = Member> {
     (
@@ -32,8 +36,17 @@ fn member() -> impl Strategy<Value = Member> {
         proptest::option::of(1u8..4),
         any::<bool>(),
         0u32..3,
+        proptest::collection::vec((1u8..4, 0u8..3), 0..3),
     )
-        .prop_map(|(ident, first, last, role, inactive, by)| Member { ident, first, last, role, inactive, by })
+        .prop_map(|(ident, first, last, role, inactive, by, custom)| Member {
+            ident,
+            first,
+            last,
+            role,
+            inactive,
+            by,
+            custom,
+        })
 }
 
 fn encode(m: &Member, n: usize) -> (Doc, u32) {
@@ -52,6 +65,11 @@ fn encode(m: &Member, n: usize) -> (Doc, u32) {
         obj.insert("securityRole".into(), json!({ "id": r, "name": format!("Role {r}") }));
     }
     obj.insert("inactiveFlag".into(), Value::Bool(m.inactive));
+    if !m.custom.is_empty() {
+        let fields: Vec<Value> =
+            m.custom.iter().map(|&(id, v)| json!({ "id": id, "value": CUSTOM_VALUES[v as usize] })).collect();
+        obj.insert("customFields".into(), Value::Array(fields));
+    }
     (Doc::encode(schema("Member"), &obj), m.by)
 }
 
@@ -73,6 +91,7 @@ fn leaf() -> impl Strategy<Value = String> {
         (0u32..40).prop_map(|i| format!("id = {i}")),
         (0u32..40, 0u32..40).prop_map(|(a, b)| format!("id in ({a}, {b})")),
         any::<bool>().prop_map(|b| format!("inactiveFlag = {b}")),
+        (1u8..5).prop_map(|c| format!("customFields/id = {c}")),
         text(LASTS).prop_map(|v| format!("lastName like '%{}'", v.chars().last().unwrap_or('x'))),
         text(FIRSTS).prop_map(|v| format!("firstName != '{v}'")),
         Just("lastName = null".to_owned()),
@@ -110,7 +129,40 @@ fn query_condition() -> impl Strategy<Value = String> {
             std::iter::once(prefix).chain(leaves).collect::<Vec<_>>().join(" and ")
         },
     );
-    prop_oneof![condition(), prefixed, bare, exact]
+    // Only terms the indexes answer exactly, under `and` and `or`: counted and paged in id
+    // order from the indexes alone (`exact`).
+    let exact_only = exact_leaf_or_prefix().prop_recursive(2, 6, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) and ({b})")),
+            (inner.clone(), inner).prop_map(|(a, b)| format!("({a}) or ({b})")),
+        ]
+    });
+    prop_oneof![condition(), prefixed, bare, exact, exact_only]
+}
+
+/// A `customFieldConditions`, matched per element (an id and a value on the same one).
+fn custom_condition() -> impl Strategy<Value = String> {
+    let value = proptest::sample::select(CUSTOM_VALUES);
+    prop_oneof![
+        (1u8..5).prop_map(|c| format!("id = {c}")),
+        (1u8..5, value.clone()).prop_map(|(c, v)| format!("id = {c} and value = \"{v}\"")),
+        (1u8..5, 1u8..5, value.clone()).prop_map(|(a, b, v)| format!("value = \"{v}\" and id in ({a}, {b})")),
+        value.prop_map(|v| format!("value like \"{v}\"")),
+    ]
+}
+
+/// One term an index answers exactly.
+fn exact_leaf_or_prefix() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<bool>().prop_map(|b| format!("inactiveFlag = {b}")),
+        (1u8..5).prop_map(|r| format!("securityRole/id = {r}")),
+        (1u8..5, 1u8..5).prop_map(|(a, b)| format!("securityRole/id in ({a}, {b})")),
+        (0u32..40, 0u32..40).prop_map(|(a, b)| format!("id in ({a}, {b})")),
+        (1u8..5).prop_map(|c| format!("customFields/id = {c}")),
+        proptest::sample::select(IDENTS).prop_map(|v| format!("identifier = '{v}'")),
+        (proptest::sample::select(LASTS), 1usize..3)
+            .prop_map(|(v, n)| format!("lastName like '{}%'", v.chars().take(n).collect::<String>())),
+    ]
 }
 
 #[derive(Clone, Debug)]
@@ -129,8 +181,20 @@ fn write() -> impl Strategy<Value = Write> {
 }
 
 fn bind(cond: &str, order: Option<&str>, page: u32, size: u32, after: Option<u32>) -> BoundQuery {
+    bind_custom(cond, None, order, page, size, after)
+}
+
+fn bind_custom(
+    cond: &str,
+    custom: Option<&str>,
+    order: Option<&str>,
+    page: u32,
+    size: u32,
+    after: Option<u32>,
+) -> BoundQuery {
     ListQuery {
         conditions: Some(cond.to_owned()),
+        custom_field_conditions: custom.map(str::to_owned),
         order_by: order.map(str::to_owned),
         page: Some(page.to_string()),
         page_size: Some(size.to_string()),
@@ -173,6 +237,68 @@ fn by_index(table: &Table, q: &BoundQuery, access: Access<'_>, names: &Names) ->
     Some((page.iter().map(|r| r.id).collect(), total, others))
 }
 
+/// The count, and the page in id order, from the indexes alone, when they answer the query.
+fn by_exact(table: &Table, q: &BoundQuery, access: Access<'_>, names: &Names) -> Option<(Vec<u32>, usize, bool)> {
+    let vis = Visibility::entered_only(names.lookup(access.caller));
+    let counted = exact::count(table, None, q, access, names, &vis);
+    let paged = exact::page(table, None, q, access, names, &vis);
+    match paged {
+        Some((page, total, others)) => {
+            assert_eq!(counted, Some((total, others)), "the count agrees with the page's total");
+            Some((page.iter().map(|r| r.id).collect(), total, others))
+        }
+        // Ordered by other than id: the count alone, checked against the scan's.
+        None => counted.map(|(total, others)| (by_scan(table, q, access, names).0, total, others)),
+    }
+}
+
+/// Checks every path that answers `q` against the scan.
+fn agree(table: &Table, q: &BoundQuery, access: Access<'_>, names: &Names, c: &str) -> Result<(), TestCaseError> {
+    let scan = by_scan(table, q, access, names);
+    prop_assert_eq!(by_plan(table, q, access, names), scan.clone(), "{}", c);
+    if let Some(found) = by_index(table, q, access, names) {
+        prop_assert_eq!(found, scan.clone(), "{} (off the index)", c);
+    }
+    if let Some(found) = by_exact(table, q, access, names) {
+        prop_assert_eq!(found, scan.clone(), "{} (from the indexes alone)", c);
+    }
+    if let Some((page, more)) = by_forward(table, q, access, names) {
+        let size = q.paging.size as usize;
+        let first: Vec<u32> = scan_after_cursor(table, q, access, names).into_iter().take(size).collect();
+        prop_assert_eq!(page, first, "{} (forward-only)", c);
+        prop_assert_eq!(more, scan_after_cursor(table, q, access, names).len() > size, "{} (forward-only: more?)", c);
+    }
+    Ok(())
+}
+
+/// Every match after the cursor, in id order (what forward-only pages walk).
+fn scan_after_cursor(table: &Table, q: &BoundQuery, access: Access<'_>, names: &Names) -> Vec<u32> {
+    let caller = names.lookup(access.caller);
+    let after = q.paging.after_id.map_or(0, |a| a as u32);
+    table
+        .iter()
+        .filter(|r| r.id > after && (!access.own_only || Some(r.meta.entered_by) == caller))
+        .filter(|r| q.matches(&RowView { rec: r, schema: table.schema, names }))
+        .map(|r| r.id)
+        .collect()
+}
+
+/// A forward-only page (id order, page 1) as the scan stopping one match past the page
+/// reads it: the page, and whether another follows. `None` for other orders.
+fn by_forward(table: &Table, q: &BoundQuery, access: Access<'_>, names: &Names) -> Option<(Vec<u32>, bool)> {
+    if !q.order.is_by_id() {
+        return None;
+    }
+    let size = q.paging.size as usize;
+    let vis = Visibility::entered_only(names.lookup(access.caller));
+    let mut scan = Scan::new(table, None, q).stopping_at(Some(size + 1));
+    scan.run(table, None, q, access, names, &vis, None);
+    let rows = scan.records(table, None, q, access, names, &vis);
+    assert!(scan.done, "no deadline: the scan finishes");
+    let more = scan.cut || rows.len() > size;
+    Some((rows.iter().take(size).map(|r| r.id).collect(), more))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -181,6 +307,7 @@ proptest! {
         members in proptest::collection::vec(member(), 0..40),
         writes in proptest::collection::vec(write(), 0..12),
         conds in proptest::collection::vec(query_condition(), 1..4),
+        custom in proptest::option::of(custom_condition()),
         order in proptest::option::of(proptest::sample::select(&["lastName desc, firstName", "lastName", "identifier", "firstName desc", "lastName desc"][..])),
         page in 1u32..3,
         size in 1u32..6,
@@ -202,12 +329,10 @@ proptest! {
         let access = Access { caller: "u1", own_only, track_others: true };
         // Query once so every index the conditions touch is built, then write, so the
         // writes must keep the built indexes in step.
-        let qs: Vec<BoundQuery> = conds.iter().map(|c| bind(c, order, page, size, after)).collect();
-        for q in &qs {
-            prop_assert_eq!(by_plan(&table, q, access, &names), by_scan(&table, q, access, &names));
-            if let Some(found) = by_index(&table, q, access, &names) {
-                prop_assert_eq!(found, by_scan(&table, q, access, &names));
-            }
+        let qs: Vec<BoundQuery> =
+            conds.iter().map(|c| bind_custom(c, custom.as_deref(), order, page, size, after)).collect();
+        for (q, c) in qs.iter().zip(&conds) {
+            agree(&table, q, access, &names, c)?;
         }
         for (n, w) in writes.iter().enumerate() {
             match w {
@@ -226,10 +351,7 @@ proptest! {
             }
         }
         for (q, c) in qs.iter().zip(&conds) {
-            prop_assert_eq!(by_plan(&table, q, access, &names), by_scan(&table, q, access, &names), "{}", c);
-            if let Some(found) = by_index(&table, q, access, &names) {
-                prop_assert_eq!(found, by_scan(&table, q, access, &names), "{} (off the index)", c);
-            }
+            agree(&table, q, access, &names, c)?;
         }
     }
 }
@@ -247,6 +369,7 @@ fn an_indexed_lookup_examines_only_its_candidates() {
             role: Some((i % 3) as u8 + 1),
             inactive: false,
             by: 0,
+            custom: vec![],
         };
         let (doc, _) = encode(&m, 1);
         let mut obj = doc.view(schema("Member")).to_json();
@@ -284,6 +407,7 @@ fn an_ordered_prefix_query_with_exact_terms_is_read_off_the_index_and_kept_in_st
             role: Some((i % 3) as u8 + 1),
             inactive: i % 10 == 0,
             by: 0,
+            custom: vec![((i % 3) as u8 + 1, (i % 2) as u8)],
         };
         table.insert(Record::new(i, meta, encode(&m, i as usize * 3).0));
     }
@@ -301,7 +425,15 @@ fn an_ordered_prefix_query_with_exact_terms_is_read_off_the_index_and_kept_in_st
     }
     // Writes move records in and out of the bitsets the first queries built.
     for i in (1..=6000u32).step_by(7) {
-        let m = Member { ident: 1, first: Some(1), last: Some(0), role: Some(1), inactive: i % 2 == 0, by: 0 };
+        let m = Member {
+            ident: 1,
+            first: Some(1),
+            last: Some(0),
+            role: Some(1),
+            inactive: i % 2 == 0,
+            by: 0,
+            custom: vec![],
+        };
         table.update(i, encode(&m, i as usize * 3 + 1).0, meta);
     }
     for i in (3..=6000u32).step_by(11) {
@@ -328,7 +460,7 @@ fn a_scan_stops_at_its_deadline_and_resumes_where_it_stopped() {
     let names = Names::default();
     let mut table = Table::new(schema("Member"), Some("identifier"));
     for i in 1..=5000u32 {
-        let m = Member { ident: 0, first: None, last: Some(0), role: None, inactive: false, by: 0 };
+        let m = Member { ident: 0, first: None, last: Some(0), role: None, inactive: false, by: 0, custom: vec![] };
         let (doc, _) = encode(&m, i as usize);
         let meta = Meta { entered_at: 0, updated_at: 0, entered_by: 0, updated_by: 0, parent: 0 };
         table.insert(Record::new(i, meta, doc));
@@ -422,4 +554,66 @@ fn records_from_the_fixtures_are_cached_for_the_first_client_that_lists_them() {
     assert!(!cached.is_empty() && cached.iter().all(|&c| c), "cached for the client's root: {cached:?}");
     let again = store.list(&company, Res::Members, None, &q, Access::system(), base).expect("a page");
     assert_eq!(first.body, again.body, "the copy is what was rendered");
+}
+
+#[test]
+fn counts_and_id_ordered_pages_of_exact_terms_come_from_the_indexes_alone() {
+    let names = Names::default();
+    let mut table = Table::new(schema("Member"), Some("identifier"));
+    let meta = Meta { entered_at: 0, updated_at: 0, entered_by: 0, updated_by: 0, parent: 0 };
+    for i in 1..=3000u32 {
+        let m = Member {
+            ident: 0,
+            first: Some((i % 6) as usize),
+            last: Some((i % 8) as usize),
+            role: Some((i % 3) as u8 + 1),
+            inactive: i % 10 == 0,
+            by: 0,
+            custom: vec![((i % 3) as u8 + 1, (i % 2) as u8)],
+        };
+        table.insert(Record::new(i, meta, encode(&m, i as usize * 3).0));
+    }
+    let access = Access { caller: "nobody", own_only: false, track_others: true };
+    let vis = Visibility::entered_only(None);
+    for (cond, after) in [
+        ("lastName like 'S%' and inactiveFlag = false", None),
+        ("lastName like 'S%' and inactiveFlag = false", Some(1500)),
+        ("(securityRole/id in (1, 3) or inactiveFlag = true) and lastName like 'b%'", None),
+        ("id in (5, 7, 99999) or identifier = 'ab3'", None),
+    ] {
+        let q = bind(cond, None, 2, 25, after);
+        let counted = exact::count(&table, None, &q, access, &names, &vis);
+        let paged = exact::page(&table, None, &q, access, &names, &vis)
+            .map(|(p, t, o)| (p.iter().map(|r| r.id).collect(), t, o));
+        let scan = by_scan(&table, &q, access, &names);
+        assert!(scan.1 > 0, "{cond}: matches something");
+        assert_eq!(counted, Some((scan.1, scan.2)), "{cond}: counted from the indexes");
+        assert_eq!(paged, Some(scan), "{cond}: paged from the indexes");
+    }
+    // The prefix's bitset, kept from the first query, follows writes.
+    for i in (1..=3000u32).step_by(7) {
+        let m = Member {
+            ident: 1,
+            first: Some(1),
+            last: Some(0),
+            role: Some(1),
+            inactive: i % 2 == 0,
+            by: 0,
+            custom: vec![],
+        };
+        table.update(i, encode(&m, i as usize * 3 + 1).0, meta);
+    }
+    for i in (3..=3000u32).step_by(11) {
+        table.remove(i);
+    }
+    let q = bind("lastName like 'S%' and inactiveFlag = false", None, 1, 25, None);
+    let scan = by_scan(&table, &q, access, &names);
+    assert_eq!(exact::count(&table, None, &q, access, &names, &vis), Some((scan.1, scan.2)));
+    for (cond, why) in [
+        ("lastName like 'S%th'", "a prefix with more after it"),
+        ("firstName = 'Ann'", "a text term (a hash index)"),
+        ("not inactiveFlag = false", "a negation"),
+    ] {
+        assert!(exact::count(&table, None, &bind(cond, None, 1, 25, None), access, &names, &vis).is_none(), "{why}");
+    }
 }

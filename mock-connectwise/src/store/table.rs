@@ -51,8 +51,9 @@ const CACHE_CAP: usize = 64 << 20;
 
 /// A record's JSON as rendered whole (no `fields`) for one API root, kept so reading it again
 /// is a copy: rendering is most of the cost of a list. Emptied when the record changes.
+/// One pointer: a million records hold a million of them.
 #[derive(Default)]
-pub(crate) struct RenderCache(std::sync::OnceLock<Box<Rendered>>);
+pub(crate) struct RenderCache(once_cell::race::OnceBox<Rendered>);
 
 /// The API root a rendering's links point at, and the JSON.
 type Rendered = (Box<str>, Box<[u8]>);
@@ -75,9 +76,10 @@ impl RenderCache {
     }
 
     fn clear(&mut self) {
-        if let Some(c) = self.0.take() {
+        if let Some(c) = self.0.get() {
             CACHED_BYTES.fetch_sub(c.1.len(), std::sync::atomic::Ordering::Relaxed);
         }
+        self.0 = once_cell::race::OnceBox::new();
     }
 }
 
@@ -117,6 +119,8 @@ pub(crate) struct Table {
     /// Changes with every write (see [`next_version`]), so a query that let go of the lock
     /// knows whether anything changed meanwhile.
     version: u64,
+    /// The order of runs of equal sort keys last walked, for this version.
+    pub(crate) runs: super::planner::ordered::Runs,
 }
 
 /// The records as the indexes read them.
@@ -201,6 +205,7 @@ impl Table {
             indexes,
             touched: Vec::new(),
             version: next_version(),
+            runs: Default::default(),
         }
     }
 
@@ -444,6 +449,12 @@ mod tests {
     use super::*;
     use crate::schema::schema;
     use serde_json::json;
+
+    #[test]
+    fn a_record_is_64_bytes_beside_its_document() {
+        // A million members: every 8 bytes here is 8 MB (docs/benchmark.md).
+        assert_eq!(std::mem::size_of::<Record>(), 64);
+    }
 
     fn rec(id: u32, identifier: &str) -> Record {
         let body = json!({ "identifier": identifier });
