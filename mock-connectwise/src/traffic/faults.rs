@@ -427,27 +427,20 @@ mod tests {
     }
 
     #[test]
-    fn a_full_rule_set_adds_little_to_each_call() {
-        let per_call = |first: &str| {
+    fn a_call_consults_only_the_rules_that_share_its_first_segment() {
+        // What a call costs is the benchmark's to measure (docs/benchmark.md); this checks the
+        // index that keeps it small: a full rule set elsewhere is never looked at.
+        let consulted = |first: &str| {
             let faults = Faults::default();
             for i in 0..MAX_FAULT_RULES {
                 let path = format!("/{first}/members/{i}/**");
                 faults.add(spec(serde_json::json!({"path": path, "action": "drop"}))).unwrap();
             }
-            let started = std::time::Instant::now();
-            let calls = 2_000u32;
-            for _ in 0..calls {
-                assert!(faults.fire("GET", &["system", "members", "jdoe", "tokens"], None).is_none());
-            }
-            started.elapsed() / calls
+            assert!(faults.fire("GET", &["system", "members", "jdoe", "tokens"], None).is_none());
+            let rules = faults.rules.lock().unwrap();
+            rules.candidates(Some("system")).count()
         };
-        let same_first = per_call("system");
-        let elsewhere = per_call("finance");
-        println!(
-            "{MAX_FAULT_RULES} rules: {same_first:?} per call when all share its first segment, {elsewhere:?} when none does"
-        );
-        // Generous for a shared, unoptimized test build: the measured figures are in docs/benchmark.md.
-        assert!(same_first < std::time::Duration::from_millis(1), "{same_first:?} per call");
-        assert!(elsewhere * 10 < same_first, "the index skips rules for other first segments: {elsewhere:?}");
+        assert_eq!(consulted("system"), MAX_FAULT_RULES);
+        assert_eq!(consulted("finance"), 0, "the index skips rules for other first segments");
     }
 }
