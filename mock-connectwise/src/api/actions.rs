@@ -4,6 +4,8 @@
 //! family's [`Effect`] is carried out on the store, or, where no family gives the operation
 //! one, a body valid against its official response schema is answered (A24.2).
 
+mod merges;
+
 use serde_json::{Map, Value, json};
 
 use super::endpoints::{Call, Reply};
@@ -172,6 +174,16 @@ fn carry_out(
                 obj.extend(given);
             }
             Ok(Reply::value(&Value::Object(obj)))
+        }
+        Effect::MergeInto { res, into } => {
+            let id = id.ok_or_else(|| ApiError::internal(&"a merge action without an id"))?;
+            merges::merge_into(call, res, into, id)?;
+            answer(call, op, Some(id))
+        }
+        Effect::Convert { from, to, name } => {
+            let id = id.ok_or_else(|| ApiError::internal(&"a conversion without an id"))?;
+            let made = merges::convert(call, from, to, name, id)?;
+            answer_record(call, op, to, made, None)
         }
         Effect::Succeed => answer(call, op, id),
     }
