@@ -126,12 +126,15 @@ async fn merging_a_company_moves_its_records_to_the_target_and_deletes_it() {
     let app = app().await;
     let (from, to) = (new_company(&app, "MergedCo").await, new_company(&app, "TargetCo").await);
     let body = json!({ "summary": "moved", "company": { "id": from }, "board": { "id": 1 } });
-    let ticket = app.call(&app.admin, Method::POST, "/service/tickets", Some(body)).await.expect(201).body["id"].clone();
+    let ticket =
+        app.call(&app.admin, Method::POST, "/service/tickets", Some(body)).await.expect(201).body["id"].clone();
     let contact = json!({ "firstName": "Moved", "company": { "id": from } });
-    let contact = app.call(&app.admin, Method::POST, "/company/contacts", Some(contact)).await.expect(201).body["id"].clone();
+    let contact =
+        app.call(&app.admin, Method::POST, "/company/contacts", Some(contact)).await.expect(201).body["id"].clone();
 
     // `CompanyMerge` requires `toCompanyId`; a company is not merged into itself.
-    let refused = app.call(&app.admin, Method::POST, &format!("/company/companies/{from}/merge"), Some(json!({}))).await;
+    let refused =
+        app.call(&app.admin, Method::POST, &format!("/company/companies/{from}/merge"), Some(json!({}))).await;
     assert_eq!(refused.status, 400, "{}", refused.body);
     let itself = json!({ "toCompanyId": from });
     let itself = app.call(&app.admin, Method::POST, &format!("/company/companies/{from}/merge"), Some(itself)).await;
@@ -174,10 +177,8 @@ async fn converting_an_opportunity_makes_the_record_its_response_names() {
     assert_eq!(read.body["company"]["id"], company);
 
     let body = json!({ "name": "Converted project", "estimatedStart": "2026-01-01T00:00:00Z", "estimatedEnd": "2026-02-01T00:00:00Z" });
-    let project = app
-        .call(&app.admin, Method::POST, "/sales/opportunities/1/convertToProject", Some(body))
-        .await
-        .expect(200);
+    let project =
+        app.call(&app.admin, Method::POST, "/sales/opportunities/1/convertToProject", Some(body)).await.expect(200);
     let pid = project.body["id"].as_u64().expect("the new project's id");
     let read = app.get(&format!("/project/projects/{pid}")).await.expect(200);
     assert_eq!(read.body["name"], "Converted project");
@@ -198,7 +199,8 @@ async fn converting_an_opportunity_makes_the_record_its_response_names() {
     assert!(won.is_u64(), "a won status is stored");
     assert_eq!(app.get("/sales/opportunities/1").await.expect(200).body["status"]["id"], won);
 
-    let gone = app.call(&app.admin, Method::POST, "/sales/opportunities/999999/convertToServiceTicket", Some(json!({}))).await;
+    let gone =
+        app.call(&app.admin, Method::POST, "/sales/opportunities/999999/convertToServiceTicket", Some(json!({}))).await;
     assert_eq!(gone.status, 404, "{}", gone.body);
 }
 
@@ -218,4 +220,41 @@ async fn an_action_needs_its_row_like_any_route() {
         .await;
 
     assert_eq!(refused.status, 403, "{}", refused.body);
+}
+
+#[tokio::test]
+async fn an_order_converts_to_a_ticket_and_a_project_to_a_template() {
+    let app = app().await;
+    let status = json!({ "name": "New order" });
+    app.call(&app.admin, Method::POST, "/sales/orders/statuses", Some(status)).await.expect(201);
+    let order = app
+        .call(&app.admin, Method::POST, "/sales/opportunities/1/convertToSalesOrder", Some(json!({ "name": "Order" })))
+        .await
+        .expect(200);
+    let (oid, company) = (order.body["id"].as_u64().expect("an order"), order.body["company"]["id"].clone());
+
+    let ticket = app
+        .call(&app.admin, Method::POST, &format!("/sales/orders/{oid}/convertToServiceTicket"), Some(json!({})))
+        .await
+        .expect(200);
+    let tid = ticket.body["id"].as_u64().expect("the new ticket's id");
+    let read = app.get(&format!("/service/tickets/{tid}")).await.expect(200);
+    assert_eq!(read.body["summary"], "Order");
+    assert_eq!(read.body["company"]["id"], company);
+
+    let project = app.get("/project/projects?pageSize=1").await.expect(200).body[0]["id"].as_u64().expect("a project");
+    let before = app.get("/project/projectTemplates/count").await.expect(200).body["count"].as_u64().expect("a count");
+    let template = app
+        .call(
+            &app.admin,
+            Method::POST,
+            &format!("/project/projectTemplates/createFromProject/{project}"),
+            Some(json!({ "name": "From a project" })),
+        )
+        .await
+        .expect(200);
+    let id = template.body["id"].as_u64().expect("the new template's id");
+    assert_eq!(app.get(&format!("/project/projectTemplates/{id}")).await.expect(200).body["name"], "From a project");
+    let after = app.get("/project/projectTemplates/count").await.expect(200).body["count"].as_u64().expect("a count");
+    assert_eq!(after, before + 1);
 }

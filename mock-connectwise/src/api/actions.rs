@@ -28,7 +28,12 @@ pub(super) fn serve(call: &Call<'_>, index: usize) -> Result<Reply, ApiError> {
     let Some(op) = registry::get().operations.get(index) else {
         return Err(ApiError::internal(&format!("no operation {index}")));
     };
-    let record = named(call, op.owner)?;
+    // A conversion names the record it converts (`createFromProject/{id}`: a project).
+    let owner = match (op.effect, op.owner) {
+        (Some(Effect::Convert { from, .. }), Some((_, n))) if from.info().parent.is_none() => Some((from, n)),
+        _ => op.owner,
+    };
+    let record = named(call, owner)?;
     check_body(call, op)?;
     let id = record.map(|(_, id)| id);
     let parent = record.and_then(|(p, _)| p);

@@ -78,12 +78,15 @@ pub(super) fn merge_into(call: &Call<'_>, res: Res, into: &str, from: u32) -> Re
         .map_err(|e| call.fail(e, res.info().noun, None))
 }
 
-/// Makes a `to` record from opportunity `from`; answers its rendering.
+/// Makes a `to` record from record `id` of `from` (an opportunity, an order, a project);
+/// answers its rendering.
 pub(super) fn convert(call: &Call<'_>, from: Res, to: Res, name: &str, id: u32) -> Result<Vec<u8>, ApiError> {
     let body = call.body();
     let (company, base, access) = (call.company(), call.base(), call.access());
     let schema = to.schema();
-    let won = at(registry::get(), "/sales/opportunities/statuses");
+    // Only an opportunity is won by its conversion and named by the new record.
+    let opportunity = from.info().path == "/sales/opportunities";
+    let won = at(registry::get(), "/sales/opportunities/statuses").filter(|_| opportunity);
     call.app
         .store
         .write_tenant(company, |t, keys, now| {
@@ -104,9 +107,10 @@ pub(super) fn convert(call: &Call<'_>, from: Res, to: Res, name: &str, id: u32) 
                 }
             }
             let given = body.get(if name == "summary" { "summary" } else { "name" }).and_then(Value::as_str);
-            let title = given.map(str::to_owned).or_else(|| opp.get("name").and_then(Value::as_str).map(str::to_owned));
+            let own = ["name", "summary", "description"].iter().find_map(|f| opp.get(*f).and_then(Value::as_str));
+            let title = given.or(own).map(str::to_owned);
             new.extend(title.map(|n| (name.to_owned(), Value::from(n))));
-            if schema.prop("opportunity").is_some() {
+            if opportunity && schema.prop("opportunity").is_some() {
                 new.insert("opportunity".into(), json!({ "id": id }));
             }
             // The conversion's own fields where the new record has them (board, manager,
@@ -163,7 +167,9 @@ fn fill_required(t: &Tenant, to: Res, new: &mut Map<String, Value>, now: i64) {
                 .or_else(|| at(registry::get(), &format!("{}/{}es", to.info().path, p.name)))
                 .and_then(|target| t.table(target).iter().next().map(|rec| json!({ "id": rec.id }))),
             Type::Enum(values) => values.first().map(|v| Value::from(v.as_str())),
-            Type::DateTime | Type::Str if p.name.to_ascii_lowercase().contains("date") || p.name.starts_with("estimated") => {
+            Type::DateTime | Type::Str
+                if p.name.to_ascii_lowercase().contains("date") || p.name.starts_with("estimated") =>
+            {
                 Some(Value::from(crate::datetime::format(now)))
             }
             _ => None,
