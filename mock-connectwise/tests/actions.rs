@@ -258,3 +258,24 @@ async fn an_order_converts_to_a_ticket_and_a_project_to_a_template() {
     let after = app.get("/project/projectTemplates/count").await.expect(200).body["count"].as_u64().expect("a count");
     assert_eq!(after, before + 1);
 }
+
+#[tokio::test]
+async fn invoicing_an_agreement_makes_an_invoice_that_applies_to_it() {
+    let app = app().await;
+    let agreement = app.get("/finance/agreements?pageSize=1").await.expect(200).body[0].clone();
+    let id = agreement["id"].as_u64().expect("an agreement");
+
+    let made = app
+        .call(&app.admin, Method::POST, &format!("/finance/agreements/{id}/invoice"), Some(json!({})))
+        .await
+        .expect(200);
+
+    let invoice = made.body.as_u64().expect("the new invoice's id");
+    let read = app.get(&format!("/finance/invoices/{invoice}")).await.expect(200);
+    assert_eq!(read.body["type"], "Agreement");
+    assert_eq!(read.body["applyToType"], "Agreement");
+    assert_eq!(read.body["applyToId"], json!(id));
+    assert_eq!(read.body["company"]["id"], agreement["company"]["id"]);
+    let gone = app.call(&app.admin, Method::POST, "/finance/agreements/999999/invoice", Some(json!({}))).await;
+    assert_eq!(gone.status, 404, "{}", gone.body);
+}

@@ -188,7 +188,14 @@ fn carry_out(
         Effect::Convert { from, to, name } => {
             let id = id.ok_or_else(|| ApiError::internal(&"a conversion without an id"))?;
             let made = merges::convert(call, from, to, name, id)?;
-            answer_record(call, op, to, made, None)
+            // An agreement's `invoice` answers the new invoice's id.
+            match op.answers {
+                Answers::Json => {
+                    let new: Value = serde_json::from_slice(&made).unwrap_or_default();
+                    Ok(Reply::value(&new.get("id").cloned().unwrap_or(Value::Null)))
+                }
+                _ => answer_record(call, op, to, made, None),
+            }
         }
         Effect::Succeed => answer(call, op, id),
     }

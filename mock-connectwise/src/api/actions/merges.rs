@@ -122,6 +122,15 @@ pub(super) fn convert(call: &Call<'_>, from: Res, to: Res, name: &str, id: u32) 
                     }
                 }
             }
+            // An invoice made from a record applies to it (`applyToType`, `applyToId`).
+            let kind = from.info().schema;
+            let applies = schema
+                .prop("applyToType")
+                .is_some_and(|(_, p)| matches!(&p.ty, Type::Enum(v) if v.iter().any(|x| x == kind)));
+            if applies {
+                new.insert("applyToType".into(), Value::from(kind));
+                new.insert("applyToId".into(), Value::from(id));
+            }
             fill_required(t, to, &mut new, now);
             let made = t.create(to, None, Value::Object(new), &w)?;
             if let Some(status) = won.and_then(|s| won_status(t, s)) {
