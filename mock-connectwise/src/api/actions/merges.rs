@@ -58,12 +58,13 @@ pub(super) fn merge_into(call: &Call<'_>, res: Res, into: &str, from: u32) -> Re
             source.insert("deletedFlag".into(), Value::Bool(true));
             let mut done = Vec::new();
             for (other, id, doc) in moved {
-                let mut changed = doc.clone();
-                if other == res {
-                    changed = source.clone();
+                let changed = if other == res {
+                    source.clone()
                 } else {
-                    changed.insert("company".into(), json!({ "id": to }));
-                }
+                    let mut repointed = doc.clone();
+                    repointed.insert("company".into(), json!({ "id": to }));
+                    repointed
+                };
                 if let Err(e) = t.update(other, None, id, Value::Object(changed), Mode::Replace, &w) {
                     // A refused record undoes the records already moved: all or nothing.
                     for (r, i, old) in done.into_iter().rev() {
