@@ -105,19 +105,103 @@ async fn a_time_sheet_moves_through_submit_approve_reject_and_reverse() {
 #[tokio::test]
 async fn an_answered_action_names_its_record_checks_its_body_and_changes_nothing() {
     let app = app().await;
-    let before = app.get("/company/companies/1").await.expect(200).body;
+    let before = app.get("/procurement/products/1").await.expect(200).body;
 
-    // `CompanyMerge` requires `toCompanyId`.
-    let refused = app.call(&app.admin, Method::POST, "/company/companies/1/merge", Some(json!({}))).await;
-    let unknown =
-        app.call(&app.admin, Method::POST, "/company/companies/999999/merge", Some(json!({ "toCompanyId": 1 }))).await;
-    let answered =
-        app.call(&app.admin, Method::POST, "/company/companies/1/merge", Some(json!({ "toCompanyId": 1 }))).await;
+    let unknown = app.call(&app.admin, Method::POST, "/procurement/products/999999/detach", Some(json!({}))).await;
+    let answered = app.call(&app.admin, Method::POST, "/procurement/products/1/detach", Some(json!({}))).await;
 
-    assert_eq!(refused.status, 400, "{}", refused.body);
     assert_eq!(unknown.status, 404, "{}", unknown.body);
-    assert_eq!(answered.status, 200, "{}", answered.body);
-    assert_eq!(app.get("/company/companies/1").await.expect(200).body, before);
+    assert!(answered.status < 300, "{}: {}", answered.status, answered.body);
+    assert_eq!(app.get("/procurement/products/1").await.expect(200).body, before);
+}
+
+async fn new_company(app: &TestApp, identifier: &str) -> u64 {
+    let body = json!({ "identifier": identifier, "name": identifier });
+    let made = app.call(&app.admin, Method::POST, "/company/companies", Some(body)).await.expect(201);
+    made.body["id"].as_u64().expect("an id")
+}
+
+#[tokio::test]
+async fn merging_a_company_moves_its_records_to_the_target_and_deletes_it() {
+    let app = app().await;
+    let (from, to) = (new_company(&app, "MergedCo").await, new_company(&app, "TargetCo").await);
+    let body = json!({ "summary": "moved", "company": { "id": from }, "board": { "id": 1 } });
+    let ticket =
+        app.call(&app.admin, Method::POST, "/service/tickets", Some(body)).await.expect(201).body["id"].clone();
+    let contact = json!({ "firstName": "Moved", "company": { "id": from } });
+    let contact =
+        app.call(&app.admin, Method::POST, "/company/contacts", Some(contact)).await.expect(201).body["id"].clone();
+
+    // `CompanyMerge` requires `toCompanyId`; a company is not merged into itself.
+    let refused =
+        app.call(&app.admin, Method::POST, &format!("/company/companies/{from}/merge"), Some(json!({}))).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    let itself = json!({ "toCompanyId": from });
+    let itself = app.call(&app.admin, Method::POST, &format!("/company/companies/{from}/merge"), Some(itself)).await;
+    assert_eq!(itself.status, 400, "{}", itself.body);
+    let nowhere = json!({ "toCompanyId": 999_999 });
+    let nowhere = app.call(&app.admin, Method::POST, &format!("/company/companies/{from}/merge"), Some(nowhere)).await;
+    assert_eq!(nowhere.status, 404, "{}", nowhere.body);
+    assert_eq!(app.get(&format!("/service/tickets/{ticket}")).await.expect(200).body["company"]["id"], json!(from));
+
+    let merged = app
+        .call(&app.admin, Method::POST, &format!("/company/companies/{from}/merge"), Some(json!({ "toCompanyId": to })))
+        .await
+        .expect(200);
+    assert_eq!(merged.body["success"], json!(true), "{}", merged.body);
+
+    assert_eq!(app.get(&format!("/service/tickets/{ticket}")).await.expect(200).body["company"]["id"], json!(to));
+    assert_eq!(app.get(&format!("/company/contacts/{contact}")).await.expect(200).body["company"]["id"], json!(to));
+    let source = app.get(&format!("/company/companies/{from}")).await.expect(200);
+    assert_eq!(source.body["deletedFlag"], json!(true));
+}
+
+#[tokio::test]
+async fn converting_an_opportunity_makes_the_record_its_response_names() {
+    let app = app().await;
+    let opp = app.get("/sales/opportunities/1").await.expect(200).body;
+    let company = opp["company"]["id"].clone();
+
+    let ticket = app
+        .call(
+            &app.admin,
+            Method::POST,
+            "/sales/opportunities/1/convertToServiceTicket",
+            Some(json!({ "summary": "From the opportunity" })),
+        )
+        .await
+        .expect(200);
+    let id = ticket.body["id"].as_u64().expect("the new ticket's id");
+    let read = app.get(&format!("/service/tickets/{id}")).await.expect(200);
+    assert_eq!(read.body["summary"], "From the opportunity");
+    assert_eq!(read.body["company"]["id"], company);
+
+    let body = json!({ "name": "Converted project", "estimatedStart": "2026-01-01T00:00:00Z", "estimatedEnd": "2026-02-01T00:00:00Z" });
+    let project =
+        app.call(&app.admin, Method::POST, "/sales/opportunities/1/convertToProject", Some(body)).await.expect(200);
+    let pid = project.body["id"].as_u64().expect("the new project's id");
+    let read = app.get(&format!("/project/projects/{pid}")).await.expect(200);
+    assert_eq!(read.body["name"], "Converted project");
+    assert_eq!(read.body["company"]["id"], company);
+    assert_eq!(read.body["opportunity"]["id"], json!(1));
+
+    // An order needs a status: the conversion takes the first stored one.
+    let status = json!({ "name": "New order" });
+    app.call(&app.admin, Method::POST, "/sales/orders/statuses", Some(status)).await.expect(201);
+    let order = app
+        .call(&app.admin, Method::POST, "/sales/opportunities/1/convertToSalesOrder", Some(json!({})))
+        .await
+        .expect(200);
+    let oid = order.body["id"].as_u64().expect("the new order's id");
+    assert_eq!(app.get(&format!("/sales/orders/{oid}")).await.expect(200).body["company"]["id"], company);
+    // The converted opportunity takes the stored won status.
+    let won = app.get("/sales/opportunities/statuses?conditions=wonFlag=true").await.expect(200).body[0]["id"].clone();
+    assert!(won.is_u64(), "a won status is stored");
+    assert_eq!(app.get("/sales/opportunities/1").await.expect(200).body["status"]["id"], won);
+
+    let gone =
+        app.call(&app.admin, Method::POST, "/sales/opportunities/999999/convertToServiceTicket", Some(json!({}))).await;
+    assert_eq!(gone.status, 404, "{}", gone.body);
 }
 
 #[tokio::test]
@@ -136,4 +220,62 @@ async fn an_action_needs_its_row_like_any_route() {
         .await;
 
     assert_eq!(refused.status, 403, "{}", refused.body);
+}
+
+#[tokio::test]
+async fn an_order_converts_to_a_ticket_and_a_project_to_a_template() {
+    let app = app().await;
+    let status = json!({ "name": "New order" });
+    app.call(&app.admin, Method::POST, "/sales/orders/statuses", Some(status)).await.expect(201);
+    let order = app
+        .call(&app.admin, Method::POST, "/sales/opportunities/1/convertToSalesOrder", Some(json!({ "name": "Order" })))
+        .await
+        .expect(200);
+    let (oid, company) = (order.body["id"].as_u64().expect("an order"), order.body["company"]["id"].clone());
+
+    let ticket = app
+        .call(&app.admin, Method::POST, &format!("/sales/orders/{oid}/convertToServiceTicket"), Some(json!({})))
+        .await
+        .expect(200);
+    let tid = ticket.body["id"].as_u64().expect("the new ticket's id");
+    let read = app.get(&format!("/service/tickets/{tid}")).await.expect(200);
+    assert_eq!(read.body["summary"], "Order");
+    assert_eq!(read.body["company"]["id"], company);
+
+    let project = app.get("/project/projects?pageSize=1").await.expect(200).body[0]["id"].as_u64().expect("a project");
+    let before = app.get("/project/projectTemplates/count").await.expect(200).body["count"].as_u64().expect("a count");
+    let template = app
+        .call(
+            &app.admin,
+            Method::POST,
+            &format!("/project/projectTemplates/createFromProject/{project}"),
+            Some(json!({ "name": "From a project" })),
+        )
+        .await
+        .expect(200);
+    let id = template.body["id"].as_u64().expect("the new template's id");
+    assert_eq!(app.get(&format!("/project/projectTemplates/{id}")).await.expect(200).body["name"], "From a project");
+    let after = app.get("/project/projectTemplates/count").await.expect(200).body["count"].as_u64().expect("a count");
+    assert_eq!(after, before + 1);
+}
+
+#[tokio::test]
+async fn invoicing_an_agreement_makes_an_invoice_that_applies_to_it() {
+    let app = app().await;
+    let agreement = app.get("/finance/agreements?pageSize=1").await.expect(200).body[0].clone();
+    let id = agreement["id"].as_u64().expect("an agreement");
+
+    let made = app
+        .call(&app.admin, Method::POST, &format!("/finance/agreements/{id}/invoice"), Some(json!({})))
+        .await
+        .expect(200);
+
+    let invoice = made.body.as_u64().expect("the new invoice's id");
+    let read = app.get(&format!("/finance/invoices/{invoice}")).await.expect(200);
+    assert_eq!(read.body["type"], "Agreement");
+    assert_eq!(read.body["applyToType"], "Agreement");
+    assert_eq!(read.body["applyToId"], json!(id));
+    assert_eq!(read.body["company"]["id"], agreement["company"]["id"]);
+    let gone = app.call(&app.admin, Method::POST, "/finance/agreements/999999/invoice", Some(json!({}))).await;
+    assert_eq!(gone.status, 404, "{}", gone.body);
 }

@@ -4,6 +4,8 @@
 //! family's [`Effect`] is carried out on the store, or, where no family gives the operation
 //! one, a body valid against its official response schema is answered (A24.2).
 
+mod merges;
+
 use serde_json::{Map, Value, json};
 
 use super::endpoints::{Call, Reply};
@@ -26,7 +28,12 @@ pub(super) fn serve(call: &Call<'_>, index: usize) -> Result<Reply, ApiError> {
     let Some(op) = registry::get().operations.get(index) else {
         return Err(ApiError::internal(&format!("no operation {index}")));
     };
-    let record = named(call, op.owner)?;
+    // A conversion names the record it converts (`createFromProject/{id}`: a project).
+    let owner = match (op.effect, op.owner) {
+        (Some(Effect::Convert { from, .. }), Some((_, n))) if from.info().parent.is_none() => Some((from, n)),
+        _ => op.owner,
+    };
+    let record = named(call, owner)?;
     check_body(call, op)?;
     let id = record.map(|(_, id)| id);
     let parent = record.and_then(|(p, _)| p);
@@ -172,6 +179,23 @@ fn carry_out(
                 obj.extend(given);
             }
             Ok(Reply::value(&Value::Object(obj)))
+        }
+        Effect::MergeInto { res, into } => {
+            let id = id.ok_or_else(|| ApiError::internal(&"a merge action without an id"))?;
+            merges::merge_into(call, res, into, id)?;
+            answer(call, op, Some(id))
+        }
+        Effect::Convert { from, to, name } => {
+            let id = id.ok_or_else(|| ApiError::internal(&"a conversion without an id"))?;
+            let made = merges::convert(call, from, to, name, id)?;
+            // An agreement's `invoice` answers the new invoice's id.
+            match op.answers {
+                Answers::Json => {
+                    let new: Value = serde_json::from_slice(&made).unwrap_or_default();
+                    Ok(Reply::value(&new.get("id").cloned().unwrap_or(Value::Null)))
+                }
+                _ => answer_record(call, op, to, made, None),
+            }
         }
         Effect::Succeed => answer(call, op, id),
     }

@@ -40,13 +40,21 @@ pub(crate) enum Effect {
     /// The collection's values for a new record with the body over them, nothing stored
     /// (`POST /time/entries/defaults`).
     Defaults(Res),
+    /// The named record is merged into the one the body's `into` names: every top-level
+    /// record whose `company` is the named one points at the other instead, and the named one
+    /// takes `deletedFlag` (a company's `merge`, `CompanyMerge { toCompanyId }`).
+    MergeInto { res: Res, into: &'static str },
+    /// A new record of `to` made from the named record of `from` (its company, contact and
+    /// name, the body's fields over them), which takes a won status where one is stored; the
+    /// new record is answered (an opportunity's `convertTo…`).
+    Convert { from: Res, to: Res, name: &'static str },
     /// `{ "success": true }`: a check or a request the mock has nothing behind
     /// (`…/testConnection`, `…/validatePortalCredentials`).
     Succeed,
 }
 
 /// The collection stored at `path` (any placeholder names, any case).
-pub(super) fn at(reg: &Registry, path: &str) -> Option<Res> {
+pub(crate) fn at(reg: &Registry, path: &str) -> Option<Res> {
     reg.by_path.get(&path_key(path)).copied()
 }
 
@@ -100,6 +108,8 @@ pub(crate) fn assumption(effect: Option<Effect>) -> &'static str {
         Some(Effect::Attach { .. } | Effect::Merge { .. }) => "A24.5",
         Some(Effect::Defaults(_)) => "A24.6",
         Some(Effect::Succeed) => "A24.7",
+        Some(Effect::MergeInto { .. }) => "A24.20",
+        Some(Effect::Convert { .. }) => "A24.21",
         None => "A24.2",
     }
 }
