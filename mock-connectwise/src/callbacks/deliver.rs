@@ -38,6 +38,8 @@ pub(crate) struct Job {
     body: Body,
     retry: u8,
     first_at: Option<Instant>,
+    /// The queue's epoch when it was queued: a reset forgets an attempt of an older one.
+    epoch: u64,
 }
 
 /// What the body says, captured under the store's lock: the rest of the body is made by the
@@ -79,6 +81,7 @@ impl Job {
             body: Body::Pending(message),
             retry: 0,
             first_at: None,
+            epoch: 0,
         }
     }
 
@@ -145,6 +148,8 @@ pub(crate) struct Queue {
     failed: AtomicU64,
     dropped: AtomicU64,
     skipped: AtomicU64,
+    /// Bumped by a reset.
+    epoch: AtomicU64,
     client: OnceLock<reqwest::Client>,
 }
 
@@ -171,6 +176,7 @@ pub(crate) fn enqueue(engine: &Arc<Engine>, jobs: Vec<Job>) -> Vec<u64> {
     let mut w = lock(&q.waiting);
     for mut job in jobs {
         job.delivery = q.next_delivery.fetch_add(1, Ordering::Relaxed) + 1;
+        job.epoch = q.epoch.load(Ordering::SeqCst);
         ids.push(job.delivery);
         w.fresh.push_back(job);
         while w.len() > engine.settings.queue_capacity.max(1) && w.drop_oldest() {
@@ -312,6 +318,10 @@ async fn attempt(engine: &Arc<Engine>, mut job: Job) {
         }
     };
     let latency = started.elapsed();
+    if job.epoch != q.epoch.load(Ordering::SeqCst) {
+        // Sent before a reset: nothing of it is kept, counted or retried.
+        return finish(q, None, settings.queue_capacity);
+    }
     let delivered = outcome.as_ref().is_ok_and(|s| rules::success(*s));
     let retry_in = match outcome {
         Ok(s) if rules::retried(s) && usize::from(job.retry) < settings.retry_delays.len() => {
@@ -431,6 +441,27 @@ impl Queue {
         self.wake.notify_waiters();
     }
 
+    /// Back to the start (`POST /__mock/reset`): nothing waiting, an empty journal numbered
+    /// from 1 again, no failure streaks, zero counters, not paused. Deliveries in flight end,
+    /// but what they got is forgotten.
+    pub(crate) fn reset(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        let mut w = lock(&self.waiting);
+        w.fresh.clear();
+        w.retries.iter_mut().for_each(VecDeque::clear);
+        let idle = w.running == 0;
+        drop(w);
+        *lock(&self.journal) = Journal::default();
+        lock(&self.streaks).clear();
+        for n in [&self.next_delivery, &self.delivered, &self.failed, &self.dropped, &self.skipped] {
+            n.store(0, Ordering::SeqCst);
+        }
+        self.set_paused(false);
+        if idle {
+            self.idle.notify_waiters();
+        }
+    }
+
     /// The journal, optionally of one entry.
     pub(crate) fn attempts(&self, entry: Option<u32>) -> Vec<Attempt> {
         lock(&self.journal).list(entry)
@@ -460,6 +491,7 @@ impl Queue {
             body: Body::Ready(a.body.into_bytes().into()),
             retry: 0,
             first_at: None,
+            epoch: 0,
         };
         enqueue(engine, vec![job]).first().copied()
     }

@@ -3,11 +3,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::StoreError;
 use super::reports::Reports;
 use super::secrets::{ApiKey, SecretHash, Token};
 use super::table::{Names, Record, Table};
 use crate::resources::Res;
+use crate::validate::{FieldError, FieldErrorCode};
 use cw_model::RoleLevels;
+
+/// The largest id ConnectWise gives: ids are int32 (the state file's reader holds the same
+/// bound for imported sequences).
+pub(crate) const MAX_ID: u32 = i32::MAX as u32;
 
 /// One company's data.
 #[derive(Debug)]
@@ -66,11 +72,19 @@ impl Tenant {
         &mut self.tables[res.index()]
     }
 
-    /// The next id of `res`'s id space (members and API members share one).
-    pub(crate) fn next_id(&mut self, res: Res) -> u32 {
+    /// The next id of `res`'s id space (members and API members share one); refused past
+    /// int32, where ConnectWise ids stop (a wrapped or a too large id would break every client
+    /// that parses ids as int32).
+    pub(crate) fn next_id(&mut self, res: Res) -> Result<u32, StoreError> {
         let slot = &mut self.last_ids[res.info().id_space.index()];
-        *slot += 1;
-        *slot
+        *slot = next_in(*slot, res.info().noun)?;
+        Ok(*slot)
+    }
+
+    /// The next API key id, refused past int32 as record ids are.
+    pub(crate) fn next_key_id(&mut self) -> Result<u32, StoreError> {
+        self.last_key_id = next_in(self.last_key_id, "apiKey")?;
+        Ok(self.last_key_id)
     }
 
     /// A member or API member by id.
@@ -110,6 +124,21 @@ impl Tenant {
     /// Heap bytes held by all tables (an estimate, for the benchmark's memory breakdown).
     pub(crate) fn heap_size(&self) -> usize {
         self.tables.iter().map(Table::heap_size).sum()
+    }
+}
+
+/// The id after `last`, unless `last` is the largest id ConnectWise gives (assumption A26.20).
+fn next_in(last: u32, noun: &'static str) -> Result<u32, StoreError> {
+    match last.checked_add(1).filter(|id| *id <= MAX_ID) {
+        Some(id) => Ok(id),
+        None => Err(StoreError::Invalid {
+            noun,
+            errors: vec![FieldError::new(
+                FieldErrorCode::InvalidField,
+                "id",
+                format!("No id is left for a new {noun}: ids stop at {MAX_ID}, the largest int32, and {last} is given out."),
+            )],
+        }),
     }
 }
 
