@@ -136,7 +136,9 @@ fn next_in(last: u32, noun: &'static str) -> Result<u32, StoreError> {
             errors: vec![FieldError::new(
                 FieldErrorCode::InvalidField,
                 "id",
-                format!("No id is left for a new {noun}: ids stop at {MAX_ID}, the largest int32, and {last} is given out."),
+                format!(
+                    "No id is left for a new {noun}: ids stop at {MAX_ID}, the largest int32, and {last} is given out."
+                ),
             )],
         }),
     }
