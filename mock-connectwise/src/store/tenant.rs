@@ -152,3 +152,27 @@ pub(crate) struct MemberSummary<'a> {
     pub(crate) inactive: bool,
     pub(crate) role_id: Option<u32>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_sequence_gives_the_largest_int32_then_refuses_and_never_wraps() {
+        let mut t = Tenant::new("c", "C");
+        t.last_ids[Res::Tickets.info().id_space.index()] = MAX_ID - 1;
+        assert_eq!(t.next_id(Res::Tickets).ok(), Some(MAX_ID));
+        for _ in 0..2 {
+            match t.next_id(Res::Tickets) {
+                Err(StoreError::Invalid { errors, .. }) => assert_eq!(errors[0].field, "id"),
+                other => panic!("expected a refusal, got {other:?}"),
+            }
+        }
+        assert_eq!(t.last_ids[Res::Tickets.info().id_space.index()], MAX_ID, "a refusal moves nothing");
+        t.last_ids[Res::Tickets.info().id_space.index()] = u32::MAX;
+        assert!(t.next_id(Res::Tickets).is_err(), "no overflow past u32 either");
+        t.last_key_id = MAX_ID;
+        assert!(t.next_key_id().is_err());
+        assert_eq!(t.last_key_id, MAX_ID);
+    }
+}
