@@ -87,7 +87,8 @@ fn entries(tenant: &Tenant) -> Vec<Entry> {
 }
 
 /// The fields of a record a level names: `status` is the record's `status` (or its id),
-/// `type` also its `types` list, `location` its default location too, and so on.
+/// `type` also its `types` list, `location` its default location too (and a schedule
+/// entry's `where`, the only location it has), and so on.
 fn fields_of(level: &str) -> &'static [&'static str] {
     match level {
         "status" | "statusid" => &["status", "statusId"],
@@ -97,10 +98,10 @@ fn fields_of(level: &str) -> &'static [&'static str] {
         "board" => &["board", "boardId"],
         "project" => &["project", "projectId"],
         "phase" => &["phase", "phaseId"],
-        "location" => &["location", "locationId", "defaultLocation"],
+        "location" => &["location", "locationId", "defaultLocation", "where"],
         "securityrole" => &["securityRole"],
         "member" => &["member", "memberId"],
-        "vendor" => &["vendor"],
+        "vendor" => &["vendor", "vendorCompany"],
         "class" => &["classification"],
         "chargetotype" => &["chargeToId"],
         "integratortag" => &["integratorTags"],

@@ -20,6 +20,8 @@ use tokio::time::Instant;
 use super::faults::Effect;
 use super::journal::{Attempt, Journal};
 use super::{Engine, MAX_BODY_BYTES, sign};
+
+mod control;
 use crate::store::callback_hooks::{CALLBACKS, guid};
 use crate::store::records::{Access, WriteCtx};
 use crate::validate::Mode;
@@ -38,6 +40,8 @@ pub(crate) struct Job {
     body: Body,
     retry: u8,
     first_at: Option<Instant>,
+    /// The queue's epoch when it was queued: a reset forgets an attempt of an older one.
+    epoch: u64,
 }
 
 /// What the body says, captured under the store's lock: the rest of the body is made by the
@@ -79,6 +83,7 @@ impl Job {
             body: Body::Pending(message),
             retry: 0,
             first_at: None,
+            epoch: 0,
         }
     }
 
@@ -145,6 +150,8 @@ pub(crate) struct Queue {
     failed: AtomicU64,
     dropped: AtomicU64,
     skipped: AtomicU64,
+    /// Bumped by a reset.
+    epoch: AtomicU64,
     client: OnceLock<reqwest::Client>,
 }
 
@@ -171,6 +178,7 @@ pub(crate) fn enqueue(engine: &Arc<Engine>, jobs: Vec<Job>) -> Vec<u64> {
     let mut w = lock(&q.waiting);
     for mut job in jobs {
         job.delivery = q.next_delivery.fetch_add(1, Ordering::Relaxed) + 1;
+        job.epoch = q.epoch.load(Ordering::SeqCst);
         ids.push(job.delivery);
         w.fresh.push_back(job);
         while w.len() > engine.settings.queue_capacity.max(1) && w.drop_oldest() {
@@ -312,6 +320,10 @@ async fn attempt(engine: &Arc<Engine>, mut job: Job) {
         }
     };
     let latency = started.elapsed();
+    if job.epoch != q.epoch.load(Ordering::SeqCst) {
+        // Sent before a reset: nothing of it is kept, counted or retried.
+        return finish(q, None, settings.queue_capacity);
+    }
     let delivered = outcome.as_ref().is_ok_and(|s| rules::success(*s));
     let retry_in = match outcome {
         Ok(s) if rules::retried(s) && usize::from(job.retry) < settings.retry_delays.len() => {
@@ -400,92 +412,4 @@ fn disable(engine: &Engine, company: &str, id: u32) -> bool {
         tracing::warn!(company, entry = id, error = %e, "could not disable a failing callback entry");
     }
     done.is_ok()
-}
-
-impl Queue {
-    /// Waits until nothing is queued, waiting to retry or in flight, or `timeout` passes;
-    /// whether it is idle.
-    pub(crate) async fn wait_idle(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let idle = self.idle.notified();
-            tokio::pin!(idle);
-            idle.as_mut().enable();
-            if self.is_idle() {
-                return true;
-            }
-            if tokio::time::timeout_at(deadline, idle).await.is_err() {
-                return self.is_idle();
-            }
-        }
-    }
-
-    fn is_idle(&self) -> bool {
-        let w = lock(&self.waiting);
-        w.len() == 0 && w.running == 0
-    }
-
-    /// Pauses (nothing new starts) or resumes delivery.
-    pub(crate) fn set_paused(&self, paused: bool) {
-        self.paused.store(paused, Ordering::SeqCst);
-        self.wake.notify_waiters();
-    }
-
-    /// The journal, optionally of one entry.
-    pub(crate) fn attempts(&self, entry: Option<u32>) -> Vec<Attempt> {
-        lock(&self.journal).list(entry)
-    }
-
-    pub(crate) fn clear_journal(&self) {
-        lock(&self.journal).clear();
-    }
-
-    /// Queues again the message of journaled attempt `id` (a fresh delivery, retries and all).
-    pub(crate) fn redeliver(engine: &Arc<Engine>, id: u64) -> Option<u64> {
-        let a = lock(&engine.queue.journal).get(id).cloned()?;
-        let job = Job {
-            delivery: 0,
-            company: a.company,
-            entry_id: a.entry_id,
-            url: a.url,
-            action: if a.action == "added" {
-                "added"
-            } else if a.action == "updated" {
-                "updated"
-            } else {
-                "deleted"
-            },
-            kind: cw_model::callbacks::CallbackType::parse(&a.kind).map_or("", |t| t.as_str()),
-            record_id: a.record_id,
-            body: Body::Ready(a.body.into_bytes().into()),
-            retry: 0,
-            first_at: None,
-        };
-        enqueue(engine, vec![job]).first().copied()
-    }
-
-    /// Counters and settings, for `GET /__mock/callbacks`.
-    pub(crate) fn status(&self, engine: &Engine) -> Value {
-        let (waiting, running) = {
-            let w = lock(&self.waiting);
-            (w.len(), w.running)
-        };
-        let s = &engine.settings;
-        json!({
-            "enabled": s.enabled,
-            "paused": self.paused.load(Ordering::SeqCst),
-            "waiting": waiting,
-            "inFlight": running,
-            "delivered": self.delivered.load(Ordering::Relaxed),
-            "failed": self.failed.load(Ordering::Relaxed),
-            "dropped": self.dropped.load(Ordering::Relaxed),
-            "skipped": self.skipped.load(Ordering::Relaxed),
-            "queueCapacity": s.queue_capacity,
-            "concurrency": s.concurrency,
-            "maxBodyBytes": MAX_BODY_BYTES,
-            "timeoutMs": millis(s.timeout),
-            "retryDelaysMs": s.retry_delays.map(millis),
-            "disableAfterDays": s.disable_after_days,
-        })
-    }
 }

@@ -109,6 +109,13 @@ impl Faults {
         self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
     }
 
+    /// No rules, and ids from 1 again.
+    pub(crate) fn reset(&self) {
+        let mut rules = self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        rules.clear();
+        self.next_id.store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// What the first matching rule does to a delivery (and counts it down).
     pub(crate) fn fire(&self, entry_id: u32, url: &str) -> Option<Effect> {
         let mut rules = self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

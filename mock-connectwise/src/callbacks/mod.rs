@@ -123,6 +123,14 @@ impl Callbacks {
         &self.0
     }
 
+    /// Back to the start, as `POST /__mock/reset` leaves the store: nothing queued, an empty
+    /// journal, zero counters, not paused, no delivery fault rules. The signing keys stay: a
+    /// receiver that cached one still verifies (ConnectWise's keys outlive any data change).
+    pub(crate) fn reset(&self) {
+        self.0.queue.reset();
+        self.0.faults.reset();
+    }
+
     /// Sets the site root the mock is reached at, unless a public URL was configured.
     pub(crate) fn learn_site(&self, scheme: &str, addr: std::net::SocketAddr, public_url: bool) {
         if !public_url {

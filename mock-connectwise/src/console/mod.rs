@@ -120,6 +120,7 @@ async fn reset(State(app): State<AppState>) -> Result<Response, ApiError> {
     })?;
     app.store.clear_permission_journal();
     app.traffic.reset();
+    app.callbacks.reset();
     Ok(ok(&json!({ "reset": true, "companies": app.store.companies() })))
 }
 

@@ -185,9 +185,9 @@ impl Tenant {
         if self.key_index.contains_key(&public) || self.tokens.contains_key(&public) {
             return Err(StoreError::Conflict(format!("public key {public} is already in use")));
         }
-        self.last_key_id += 1;
+        let id = self.next_key_id()?;
         let key = ApiKey {
-            id: self.last_key_id,
+            id,
             member_id,
             description: description.to_owned(),
             public_key: public.clone(),

@@ -131,7 +131,7 @@ fn add_companies(t: &mut Tenant, n: usize, rng: &mut StdRng, meta: Meta) -> Vec<
         // Letters then digits: the number alone keeps identifiers unique.
         let stem: String = name.chars().filter(char::is_ascii_alphabetic).take(20).collect();
         let identifier = format!("{}{}", if stem.is_empty() { "Co" } else { &stem }, i + 1);
-        let id = t.next_id(Res::Companies);
+        let Ok(id) = t.next_id(Res::Companies) else { break };
         let mut obj = Map::new();
         obj.insert("identifier".into(), json!(identifier));
         obj.insert("name".into(), json!(name));
@@ -141,7 +141,7 @@ fn add_companies(t: &mut Tenant, n: usize, rng: &mut StdRng, meta: Meta) -> Vec<
         }
         obj.insert("types".into(), Value::Array(types.iter().cloned().collect()));
         if let Some(sites) = sites {
-            let site_id = t.next_id(sites);
+            let Ok(site_id) = t.next_id(sites) else { break };
             let mut site = Map::new();
             site.insert("name".into(), json!(MAIN_SITE));
             for flag in ["primaryAddressFlag", "defaultBillingFlag", "defaultShippingFlag", "defaultMailingFlag"] {
@@ -212,7 +212,7 @@ fn add_tickets(t: &mut Tenant, n: usize, companies: &[Value], rng: &mut StdRng, 
             obj.insert("closedDate".into(), json!(closed_at));
             obj.insert("closedBy".into(), json!(closed_by));
         }
-        let id = t.next_id(Res::Tickets);
+        let Ok(id) = t.next_id(Res::Tickets) else { break };
         t.table_mut(Res::Tickets).insert(Record::new(id, meta, Doc::encode_with_defaults(schema, &obj, &flags)));
     }
 }

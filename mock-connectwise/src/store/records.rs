@@ -306,7 +306,7 @@ impl Tenant {
                 return Ok(One { id, body: self.render(res, rec, None, w.base), others: false });
             }
             Some(super::derived::Link::New(id)) => id,
-            None => self.next_id(res),
+            None => self.next_id(res)?,
         };
         let (now, keys, base) = (w.now, w.keys, w.base);
         let by = self.names.intern(w.access.caller);

@@ -3,11 +3,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::StoreError;
 use super::reports::Reports;
 use super::secrets::{ApiKey, SecretHash, Token};
 use super::table::{Names, Record, Table};
 use crate::resources::Res;
+use crate::validate::{FieldError, FieldErrorCode};
 use cw_model::RoleLevels;
+
+/// The largest id ConnectWise gives: ids are int32 (the state file's reader holds the same
+/// bound for imported sequences).
+pub(crate) const MAX_ID: u32 = i32::MAX as u32;
 
 /// One company's data.
 #[derive(Debug)]
@@ -66,11 +72,19 @@ impl Tenant {
         &mut self.tables[res.index()]
     }
 
-    /// The next id of `res`'s id space (members and API members share one).
-    pub(crate) fn next_id(&mut self, res: Res) -> u32 {
+    /// The next id of `res`'s id space (members and API members share one); refused past
+    /// int32, where ConnectWise ids stop (a wrapped or a too large id would break every client
+    /// that parses ids as int32).
+    pub(crate) fn next_id(&mut self, res: Res) -> Result<u32, StoreError> {
         let slot = &mut self.last_ids[res.info().id_space.index()];
-        *slot += 1;
-        *slot
+        *slot = next_in(*slot, res.info().noun)?;
+        Ok(*slot)
+    }
+
+    /// The next API key id, refused past int32 as record ids are.
+    pub(crate) fn next_key_id(&mut self) -> Result<u32, StoreError> {
+        self.last_key_id = next_in(self.last_key_id, "apiKey")?;
+        Ok(self.last_key_id)
     }
 
     /// A member or API member by id.
@@ -113,6 +127,23 @@ impl Tenant {
     }
 }
 
+/// The id after `last`, unless `last` is the largest id ConnectWise gives (assumption A26.20).
+fn next_in(last: u32, noun: &'static str) -> Result<u32, StoreError> {
+    match last.checked_add(1).filter(|id| *id <= MAX_ID) {
+        Some(id) => Ok(id),
+        None => Err(StoreError::Invalid {
+            noun,
+            errors: vec![FieldError::new(
+                FieldErrorCode::InvalidField,
+                "id",
+                format!(
+                    "No id is left for a new {noun}: ids stop at {MAX_ID}, the largest int32, and {last} is given out."
+                ),
+            )],
+        }),
+    }
+}
+
 /// What authentication and rendering need to know of a member.
 #[derive(Clone, Debug)]
 pub(crate) struct MemberSummary<'a> {
@@ -120,4 +151,28 @@ pub(crate) struct MemberSummary<'a> {
     pub(crate) name: String,
     pub(crate) inactive: bool,
     pub(crate) role_id: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_sequence_gives_the_largest_int32_then_refuses_and_never_wraps() {
+        let mut t = Tenant::new("c", "C");
+        t.last_ids[Res::Tickets.info().id_space.index()] = MAX_ID - 1;
+        assert_eq!(t.next_id(Res::Tickets).ok(), Some(MAX_ID));
+        for _ in 0..2 {
+            match t.next_id(Res::Tickets) {
+                Err(StoreError::Invalid { errors, .. }) => assert_eq!(errors[0].field, "id"),
+                other => panic!("expected a refusal, got {other:?}"),
+            }
+        }
+        assert_eq!(t.last_ids[Res::Tickets.info().id_space.index()], MAX_ID, "a refusal moves nothing");
+        t.last_ids[Res::Tickets.info().id_space.index()] = u32::MAX;
+        assert!(t.next_id(Res::Tickets).is_err(), "no overflow past u32 either");
+        t.last_key_id = MAX_ID;
+        assert!(t.next_key_id().is_err());
+        assert_eq!(t.last_key_id, MAX_ID);
+    }
 }
