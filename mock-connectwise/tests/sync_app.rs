@@ -154,7 +154,12 @@ async fn made(app: &TestApp, path: &str, body: Value) -> Value {
 async fn fresh_records_get_the_default_stage_and_status_rows_of_the_fixtures() {
     let app = TestApp::spawn().await;
     let name = |v: &Value| v["name"].as_str().unwrap_or("").to_owned();
-    let activity = made(&app, "/sales/activities", json!({"name": "Call back", "company": {"id": 2}})).await;
+    let activity = made(
+        &app,
+        "/sales/activities",
+        json!({"name": "Call back", "company": {"id": 2}, "assignTo": {"identifier": "asmith"}}),
+    )
+    .await;
     assert_eq!(name(&activity["status"]), "Open", "{activity}");
     assert_eq!(name(&activity["scheduleStatus"]), "Firm", "{activity}");
     let phase = made(&app, "/project/projects/1/phases", json!({"description": "Design"})).await;
