@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Drives the mock binary with public ConnectWise client libraries, unchanged, installed by name
 # at pinned versions into a temporary directory (never committed):
-#   pyconnectwise 0.6.1.2 (PyPI), connectpyse 0.8.1 (PyPI), connectwise-rest 1.3.0 (npm).
+#   pyconnectwise 0.6.1.2 (PyPI), connectpyse 0.8.1 (PyPI), connectwise-rest 1.3.0 (npm),
+#   and the connectwise-mcp 0.1.0 MCP server (PyPI), whose tools connectwise_mcp.py calls.
 # pyconnectwise is driven twice: a scripted integration, then a walk of every GET endpoint
 # class of its package (python_pyconnectwise_walk.py).
 # Starts `mock-connectwise --listen 127.0.0.1:0 --tls`, runs every driver, and exits non-zero
@@ -20,7 +21,7 @@ trap cleanup EXIT
 
 echo "== installing clients into $work"
 python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install -q "pyconnectwise==0.6.1.2" "connectpyse==0.8.1"
+"$work/venv/bin/pip" install -q "pyconnectwise==0.6.1.2" "connectpyse==0.8.1" "connectwise-mcp==0.1.0"
 npm install -s --no-audit --no-fund --prefix "$work/npm" "connectwise-rest@1.3.0" >/dev/null
 
 echo "== building and starting the mock (--tls)"
@@ -45,6 +46,10 @@ echo "== connectpyse"
 REQUESTS_CA_BUNDLE="$CW_CA_CERT" "$work/venv/bin/python" "$here/python_connectpyse.py" || status=1
 echo "== connectwise-rest"
 NODE_EXTRA_CA_CERTS="$CW_CA_CERT" CW_NODE_PREFIX="$work/npm" node "$here/node_connectwise_rest.mjs" || status=1
+echo "== connectwise-mcp: every tool, no silent gap but its known bugs"
+# The server is the top-level module `server` of its package; it calls with urllib.
+site="$("$work/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+(cd "$site" && SSL_CERT_FILE="$CW_CA_CERT" "$work/venv/bin/python" "$here/connectwise_mcp.py") || status=1
 
 # No call may have been answered with a 5xx.
 if curl -sf --cacert "$CW_CA_CERT" "$CW_URL/__mock/requests?status=500&limit=5" | grep -q '"requests":\[{'; then

@@ -6,7 +6,8 @@
 //! call, on the fixtures and on 500 generated tickets.
 
 use mock_connectwise::{FixtureSet, TestApp, TestOptions};
-use serde_json::Value;
+use reqwest::Method;
+use serde_json::{Value, json};
 
 fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
@@ -33,6 +34,19 @@ const SETUP: &[&str] = &[
     "/system/locations",
     "/system/departments",
     "/system/userDefinedFields",
+    "/sales/stages",
+    "/sales/probabilities",
+    "/project/phaseStatuses",
+    "/finance/invoiceTemplates",
+    "/sales/activities/statuses",
+    "/company/noteTypes",
+    "/schedule/types",
+    "/schedule/statuses",
+    "/schedule/calendars",
+    "/schedule/holidayLists",
+    "/company/teamRoles",
+    "/company/communicationTypes",
+    "/service/knowledgeBaseArticles",
 ];
 
 /// What the app stored, and every call that did not answer 200.
@@ -129,4 +143,56 @@ async fn a_sync_app_syncs_every_open_ticket_of_500_generated_ones_with_no_failed
     let s = sync(&app).await;
     check(&s, open);
     assert!(open > 250, "only {open} of 500 generated tickets are open");
+}
+
+/// A record made through the API with `body`, as the admin.
+async fn made(app: &TestApp, path: &str, body: Value) -> Value {
+    app.call(&app.admin, Method::POST, path, Some(body)).await.expect(201).body
+}
+
+#[tokio::test]
+async fn fresh_records_get_the_default_stage_and_status_rows_of_the_fixtures() {
+    let app = TestApp::spawn().await;
+    let name = |v: &Value| v["name"].as_str().unwrap_or("").to_owned();
+    let activity = made(
+        &app,
+        "/sales/activities",
+        json!({"name": "Call back", "company": {"id": 2}, "assignTo": {"identifier": "asmith"}}),
+    )
+    .await;
+    assert_eq!(name(&activity["status"]), "Open", "{activity}");
+    assert_eq!(name(&activity["scheduleStatus"]), "Firm", "{activity}");
+    let phase = made(&app, "/project/projects/1/phases", json!({"description": "Design"})).await;
+    assert_eq!(name(&phase["status"]), "Open", "{phase}");
+    let entry = json!({"objectId": 1, "type": {"identifier": "S"}, "member": {"identifier": "asmith"},
+        "dateStart": "2027-01-04T14:00:00Z", "dateEnd": "2027-01-04T15:00:00Z"});
+    let entry = made(&app, "/schedule/entries", entry).await;
+    assert_eq!(name(&entry["status"]), "Firm", "{entry}");
+    assert_eq!(entry["type"]["identifier"], json!("S"), "{entry}");
+    let note = made(&app, "/company/companies/2/notes", json!({"text": "met the CFO"})).await;
+    assert_eq!(name(&note["type"]), "General", "{note}");
+    // A stage has no `defaultFlag` in the schema: an opportunity gets its status's default,
+    // and a stage or probability it names resolves to the fixtures' row.
+    let body = json!({"name": "Upsell", "company": {"id": 2}, "contact": {"id": 1},
+        "primarySalesRep": {"identifier": "asmith"}, "expectedCloseDate": "2027-01-31T00:00:00Z",
+        "stage": {"id": 2}, "probability": {"id": 3}});
+    let opp = made(&app, "/sales/opportunities", body).await;
+    assert_eq!(name(&opp["status"]), "Open", "{opp}");
+    assert_eq!(name(&opp["stage"]), "Qualified", "{opp}");
+    assert_eq!(opp["probability"]["id"], json!(3), "{opp}");
+}
+
+#[tokio::test]
+async fn generated_tickets_get_the_default_source_as_api_created_ones_do() {
+    let fixtures = FixtureSet::builtin().with_bulk_tickets(0, 20, 7);
+    let app = TestApp::spawn_with(TestOptions { fixtures, ..Default::default() }).await;
+    let made = made(&app, "/service/tickets", json!({"summary": "by the API", "company": {"id": 2}})).await;
+    assert_eq!(made["source"]["name"], json!("Phone"), "{made}");
+    let q = enc("summary not like 'by the API'");
+    let all = app.get(&format!("/service/tickets?conditions={q}&pageSize=1000&orderBy=id desc")).await.expect(200);
+    let generated: Vec<&Value> = all.body.as_array().unwrap().iter().take(20).collect();
+    assert_eq!(generated.len(), 20);
+    for t in generated {
+        assert_eq!(t["source"]["id"], made["source"]["id"], "{t}");
+    }
 }

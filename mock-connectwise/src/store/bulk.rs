@@ -7,8 +7,9 @@
 //! identifier, the default status and type, its "Main" site (also its billing site) and
 //! its screen's custom fields; a ticket belongs to a
 //! company (round robin), an active service board (round robin) and one of that board's
-//! statuses (`closedFlag` from the status), and has a priority. The same seed gives the same
-//! records.
+//! statuses (`closedFlag` from the status), and has a priority and the default source an
+//! API-created ticket gets (the `defaultFlag` row of `/service/sources`). The same seed gives
+//! the same records.
 
 use fake::Fake;
 use fake::faker::company::en::CompanyName;
@@ -44,6 +45,18 @@ fn reference(t: &Tenant, res: Res, id: u32) -> Value {
         r["sort"] = sort;
     }
     r
+}
+
+/// The active row of `res` flagged `defaultFlag`, as a reference `{id, name}`: what the write
+/// pipeline fills a missing single reference with (assumption A25.2).
+fn flagged_default(t: &Tenant, res: Res) -> Option<Value> {
+    let table = t.table(res);
+    let flag = |d: crate::doc::DocRef<'_>, f: &str| d.get_named(f).is_some_and(|v| v.to_json() == json!(true));
+    let row = table.iter().find(|r| {
+        let d = r.doc.view(table.schema);
+        flag(d, "defaultFlag") && !flag(d, "inactiveFlag")
+    })?;
+    Some(reference(t, res, row.id))
 }
 
 /// One board tickets go to, with its statuses `(reference, closed)`.
@@ -176,6 +189,7 @@ fn add_tickets(t: &mut Tenant, n: usize, companies: &[Value], rng: &mut StdRng, 
         let ids: Vec<u32> = t.table(Res::Priorities).iter().map(|r| r.id).collect();
         ids.into_iter().map(|id| reference(t, Res::Priorities, id)).collect()
     };
+    let source = Res::at_path("/service/sources").and_then(|r| flagged_default(t, r));
     let closed_at = crate::datetime::format(meta.entered_at);
     let closed_by = t.names.name(meta.entered_by).to_owned();
     let schema = Res::Tickets.schema();
@@ -200,6 +214,9 @@ fn add_tickets(t: &mut Tenant, n: usize, companies: &[Value], rng: &mut StdRng, 
         }
         if !priorities.is_empty() {
             obj.insert("priority".into(), priorities[rng.random_range(0..priorities.len())].clone());
+        }
+        if let Some(s) = &source {
+            obj.insert("source".into(), s.clone());
         }
         if let Some(cf) = &custom {
             obj.insert("customFields".into(), cf.clone());

@@ -65,6 +65,15 @@ const ALIASES: &[(&str, &str)] = &[
     ("BillingUnitReference", "/system/departments"),
     ("OwnerLevelReference", "/system/locations"),
     ("SalesOrderReference", "/sales/orders"),
+    ("OpportunityStageReference", "/sales/stages"),
+    ("OpportunityProbabilityReference", "/sales/probabilities"),
+    ("PhaseStatusReference", "/project/phaseStatuses"),
+    ("InvoiceTemplateReference", "/finance/invoiceTemplates"),
+    ("ActivityStatusReference", "/sales/activities/statuses"),
+    ("NoteTypeReference", "/company/noteTypes"),
+    ("ScheduleTypeReference", "/schedule/types"),
+    ("ScheduleStatusReference", "/schedule/statuses"),
+    ("CalendarReference", "/schedule/calendars"),
     ("MemberReference", "/system/members"),
 ];
 
