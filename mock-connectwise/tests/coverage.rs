@@ -35,7 +35,7 @@ fn render() -> String {
            object nothing is stored behind (usages, audit trails; an item of such a list is 404, A24.8);\n\
          - **endpoint**: its own code (members by identifier, deactivation, tokens, role settings,\n  \
            reports, `/system/info`, `/system/mySecurity`);\n\
-         - **action**: the family module's effect on the records (`resources/families/`; A24.3-A24.7);\n\
+         - **action**: the family module's effect on the records (`resources/families/`; A24.3-A24.7, A24.20-A24.21);\n\
          - **answered**: a body valid against the official response schema, nothing changed (A24.2).\n\n\
          *needs* is the security-role row and column the mock enforces; *evidence* says whether a\n\
          vendor's published role or ConnectWise documentation shows that row (else it is the mock's\n\
