@@ -96,7 +96,7 @@ const HREF_KEYS: &[(&str, &str)] = &[
 #[derive(Debug)]
 pub(crate) struct View {
     /// As the file writes it (placeholders kept).
-    pub(crate) path: &'static str,
+    pub(crate) path: String,
     pub(crate) kind: ViewKind,
     pub(crate) function: Function,
     /// The collection whose record an id of the path names (`/{id}/usages`,

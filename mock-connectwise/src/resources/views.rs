@@ -92,7 +92,7 @@ pub(super) fn build(reg: &Registry, answers: &[(&'static str, Answer)]) -> Vec<V
             .map(|(f, _)| f)
             .or_else(|| owner.map(|(r, _)| reg.resources[r.index()].function))
             .unwrap_or(Function::TableSetup);
-        views.push(View { path, kind, function, owner });
+        views.push(View { path: path.to_owned(), kind, function, owner });
     }
     views
 }
