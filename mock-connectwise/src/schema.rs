@@ -12,14 +12,15 @@
 //! and every query path is resolved against these schemas, so the mock's wire format is the
 //! official one rather than a hand-written imitation of it.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use serde_json::{Map, Value};
+use serde::Deserialize;
 
 /// The three files merged (first wins) and reduced by `build.rs` to the types, enums and
 /// description markers the mock reads (a fifth of their size, for start-up).
-static OPENAPI: &str = include_str!(concat!(env!("OUT_DIR"), "/schemas.json"));
+static OPENAPI: &str = include_str!(concat!(env!("OUT_DIR"), "/schemas.jsonl"));
 
 /// All object schemas of the vendored OpenAPI files, resolved once on first use.
 pub(crate) static SCHEMAS: LazyLock<Schemas> = LazyLock::new(|| {
@@ -79,15 +80,56 @@ pub(crate) enum Type {
     Any,
 }
 
+/// One line of `schemas.jsonl`: the properties in file order and the required names, read
+/// into structs that borrow the embedded text (start-up builds no JSON tree: its garbage
+/// stayed resident in the allocator, see docs/benchmark.md).
+#[derive(Deserialize)]
+struct RawSchema<'a> {
+    #[serde(borrow)]
+    p: Vec<(&'a str, RawProp<'a>)>,
+    #[serde(borrow)]
+    r: Vec<&'a str>,
+}
+
+/// One property as `build.rs` reduces it.
+#[derive(Deserialize)]
+struct RawProp<'a> {
+    #[serde(rename = "type", borrow, default)]
+    ty: Option<&'a str>,
+    #[serde(borrow, default)]
+    format: Option<&'a str>,
+    #[serde(rename = "enum", borrow, default)]
+    values: Option<Vec<Cow<'a, str>>>,
+    #[serde(rename = "$ref", borrow, default)]
+    reference: Option<&'a str>,
+    #[serde(borrow, default)]
+    items: Option<Box<RawProp<'a>>>,
+    #[serde(rename = "additionalProperties", borrow, default)]
+    additional: Option<RawAdditional<'a>>,
+    #[serde(borrow, default)]
+    description: Option<Cow<'a, str>>,
+}
+
+/// `additionalProperties`: only its type matters (`string` is an `_info` map).
+#[derive(Deserialize)]
+struct RawAdditional<'a> {
+    #[serde(rename = "type", borrow, default)]
+    ty: Option<&'a str>,
+}
+
 impl Schemas {
-    /// `[[name, schema text], ...]` as `build.rs` writes it: one schema's JSON tree at a time.
+    /// The names line, then one line per schema, as `build.rs` writes them.
     fn parse(text: &str) -> Result<Self, String> {
-        let pairs: Vec<(String, String)> = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let by_name: HashMap<String, usize> = pairs.iter().enumerate().map(|(i, (n, _))| (n.clone(), i)).collect();
-        let mut objects = Vec::with_capacity(pairs.len());
-        for (name, schema) in &pairs {
-            let s: Value = serde_json::from_str(schema).map_err(|e| format!("{name}: {e}"))?;
-            objects.push(ObjectSchema::parse(name, &s, &by_name)?);
+        let mut lines = text.lines();
+        let names: Vec<&str> = serde_json::from_str(lines.next().unwrap_or("[]")).map_err(|e| e.to_string())?;
+        let by_name: HashMap<String, usize> = names.iter().enumerate().map(|(i, n)| ((*n).to_owned(), i)).collect();
+        let mut objects = Vec::with_capacity(names.len());
+        for (name, line) in names.iter().zip(lines) {
+            let s: RawSchema<'_> = serde_json::from_str(line).map_err(|e| format!("{name}: {e}"))?;
+            objects.push(ObjectSchema::parse(name, s, &by_name)?);
+        }
+        if objects.len() != names.len() {
+            return Err(format!("{} schemas named, {} given", names.len(), objects.len()));
         }
         Ok(Self { objects, by_name })
     }
@@ -110,33 +152,29 @@ pub(crate) fn schema(name: &str) -> &'static ObjectSchema {
 }
 
 impl ObjectSchema {
-    fn parse(name: &str, s: &Value, names: &HashMap<String, usize>) -> Result<Self, String> {
-        let empty = Map::new();
-        let props_json = s.get("properties").and_then(Value::as_object).unwrap_or(&empty);
-        let mut props = Vec::with_capacity(props_json.len());
-        let mut index = hashbrown::HashMap::with_capacity(props_json.len());
-        for (i, (pname, p)) in props_json.iter().enumerate() {
+    fn parse(name: &str, s: RawSchema<'_>, names: &HashMap<String, usize>) -> Result<Self, String> {
+        let mut props = Vec::with_capacity(s.p.len());
+        let mixed = s.p.iter().filter(|(n, _)| n.bytes().any(|b| b.is_ascii_uppercase())).count();
+        let mut index = hashbrown::HashMap::with_capacity(s.p.len() + mixed);
+        for (i, (pname, p)) in s.p.iter().enumerate() {
             let ty = parse_type(p, names).map_err(|e| format!("{name}.{pname}: {e}"))?;
-            let description = p.get("description").and_then(Value::as_str).unwrap_or("");
+            let description = p.description.as_deref().unwrap_or("");
             props.push(Prop {
                 json_key: json_key(pname),
-                name: pname.clone(),
+                name: (*pname).to_owned(),
                 ty,
                 max_len: max_length(description),
                 required_on_update: description.contains("Required On Updates"),
             });
             let i = u16::try_from(i).map_err(|_| format!("{name}: too many properties"))?;
             // Both spellings: lookups by the exact name (the common case) allocate nothing.
-            index.insert(pname.clone(), i);
-            index.insert(pname.to_ascii_lowercase(), i);
+            index.insert((*pname).to_owned(), i);
+            if pname.bytes().any(|b| b.is_ascii_uppercase()) {
+                index.insert(pname.to_ascii_lowercase(), i);
+            }
         }
-        let required = s
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|r| {
-                r.iter().filter_map(Value::as_str).filter_map(|n| index.get(&n.to_ascii_lowercase()).copied()).collect()
-            })
-            .unwrap_or_default();
+        let required =
+            s.r.iter().filter_map(|n| index.get(n.to_ascii_lowercase().as_str()).copied()).collect::<Vec<_>>();
         Ok(Self { name: name.to_owned(), props, index, required, id_key: None, info_key: None }.with_keys())
     }
 
@@ -199,16 +237,16 @@ fn json_key(name: &str) -> Box<[u8]> {
     format!("\"{name}\":").into_bytes().into_boxed_slice()
 }
 
-fn parse_type(p: &Value, names: &HashMap<String, usize>) -> Result<Type, String> {
-    if let Some(r) = p.get("$ref").and_then(Value::as_str) {
+fn parse_type(p: &RawProp<'_>, names: &HashMap<String, usize>) -> Result<Type, String> {
+    if let Some(r) = p.reference {
         let target = r.rsplit('/').next().unwrap_or(r);
         return names.get(target).map(|&i| Type::Object(i)).ok_or(format!("unresolved $ref {r}"));
     }
-    if let Some(e) = p.get("enum").and_then(Value::as_array) {
-        return Ok(Type::Enum(e.iter().filter_map(Value::as_str).map(str::to_owned).collect()));
+    if let Some(e) = &p.values {
+        return Ok(Type::Enum(e.iter().map(|v| v.clone().into_owned()).collect()));
     }
-    Ok(match p.get("type").and_then(Value::as_str) {
-        Some("string") => match p.get("format").and_then(Value::as_str) {
+    Ok(match p.ty {
+        Some("string") => match p.format {
             Some("date-time") => Type::DateTime,
             _ => Type::Str,
         },
@@ -216,11 +254,11 @@ fn parse_type(p: &Value, names: &HashMap<String, usize>) -> Result<Type, String>
         Some("number") => Type::Num,
         Some("boolean") => Type::Bool,
         Some("array") => {
-            let items = p.get("items").ok_or("array without items")?;
+            let items = p.items.as_deref().ok_or("array without items")?;
             Type::Array(Box::new(parse_type(items, names)?))
         }
-        Some("object") => match p.get("additionalProperties") {
-            Some(a) if a.get("type").and_then(Value::as_str) == Some("string") => Type::Info,
+        Some("object") => match &p.additional {
+            Some(a) if a.ty == Some("string") => Type::Info,
             _ => Type::Any,
         },
         other => return Err(format!("unsupported type {other:?}")),

@@ -5,7 +5,10 @@
 //! family module that gives it an effect ([`super::families`]) or by a schema-valid answer
 //! of its official response schema.
 
+use std::borrow::Cow;
+
 use cw_model::Function;
+use serde::Deserialize;
 
 use super::families::{self, Effect};
 use super::registry::{Registry, leak};
@@ -48,30 +51,48 @@ pub(crate) struct Operation {
     pub(crate) effect: Option<Effect>,
 }
 
+/// The schema's own name (kept by [`SCHEMAS`] for the life of the process): nothing copied.
 fn schema_name(name: &str) -> Option<&'static str> {
-    SCHEMAS.named(name).map(|_| leak(name))
+    SCHEMAS.named(name).map(|s| s.name.as_str())
 }
+
+/// A text of the embedded table: borrowed as it is, copied only when JSON escapes it.
+fn kept(s: Cow<'static, str>) -> &'static str {
+    match s {
+        Cow::Borrowed(s) => s,
+        Cow::Owned(s) => leak(s),
+    }
+}
+
+/// One row of `operations.json`, borrowing the embedded text.
+#[derive(Deserialize)]
+struct Row(
+    #[serde(borrow)] Cow<'static, str>,
+    &'static str,
+    &'static str,
+    #[serde(borrow)] Cow<'static, str>,
+    &'static str,
+);
 
 /// Every operation, classified against the registry's collections.
 pub(super) fn build(reg: &Registry) -> Vec<Operation> {
-    let rows: Vec<(String, String, String, String, String)> = serde_json::from_str(OPERATIONS).unwrap_or_default();
+    let rows: Vec<Row> = serde_json::from_str(OPERATIONS).unwrap_or_default();
     rows.into_iter()
-        .map(|(path, method, kind, name, body)| {
-            let answers = match (kind.as_str(), schema_name(&name)) {
+        .map(|Row(path, method, kind, name, body)| {
+            let answers = match (kind, schema_name(&name)) {
                 ("array", Some(s)) => Answers::Array(s),
                 ("one", Some(s)) => Answers::One(s),
-                ("binary", _) => Answers::Binary(leak(name)),
+                ("binary", _) => Answers::Binary(kept(name)),
                 ("none", _) => Answers::Nothing,
                 _ => Answers::Json,
             };
-            let owner = owner_of(reg, &path);
-            let (function, evidence) = function_for(&path)
+            let path = kept(path);
+            let owner = owner_of(reg, path);
+            let (function, evidence) = function_for(path)
                 .or_else(|| owner.map(|(r, _)| (reg.resources[r.index()].function, false)))
                 .unwrap_or((Function::TableSetup, false));
-            let path = leak(path);
-            let method = leak(method);
             let effect = families::effect(reg, method, path);
-            Operation { path, method, answers, body: schema_name(&body), function, evidence, owner, effect }
+            Operation { path, method, answers, body: schema_name(body), function, evidence, owner, effect }
         })
         .collect()
 }

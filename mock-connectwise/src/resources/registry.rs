@@ -148,7 +148,7 @@ pub(crate) struct Registry {
     /// Every operation of the official table ([`super::operations`]).
     pub(crate) operations: Vec<super::operations::Operation>,
     /// `path (lower case, placeholders as {}) → methods` of the official 2021.1 table.
-    official: HashMap<String, Vec<String>>,
+    official: HashMap<String, Vec<&'static str>>,
 }
 
 static REGISTRY: LazyLock<Registry> = LazyLock::new(build);
@@ -184,39 +184,41 @@ pub(crate) fn path_key(path: &str) -> String {
     out
 }
 
-fn official_table() -> HashMap<String, Vec<String>> {
-    let table: HashMap<String, Vec<String>> = serde_json::from_str(MANAGE_PATHS).unwrap_or_default();
+fn official_table() -> HashMap<String, Vec<&'static str>> {
+    // Borrowed from the embedded text (`build.rs` writes no escapes; the tests of methods read it).
+    let table: HashMap<&'static str, Vec<&'static str>> = serde_json::from_str(MANAGE_PATHS).unwrap_or_default();
     // `/x/forecast` and `/x/forecast/` share a key: their methods add up, or one hides the other.
-    let mut merged: HashMap<String, Vec<String>> = HashMap::new();
+    let mut merged: HashMap<String, Vec<&'static str>> = HashMap::with_capacity(table.len());
     for (p, m) in table {
-        merged.entry(path_key(&p)).or_default().extend(m);
+        merged.entry(path_key(p)).or_default().extend(m);
     }
     merged
 }
 
 /// A `GET` operation's answer: an array of a schema, one schema, or something else.
 pub(super) enum Answer {
-    Array(String),
-    One(String),
-    Binary(String),
+    Array(&'static str),
+    One(&'static str),
+    Binary(&'static str),
 }
 
 /// Every `GET` answer, and the paths only the 2025.1 file gives (their collections are
 /// served, but references are not checked against them: the fixtures and the clients built on
 /// the 2026.4 file do not fill them).
-fn answers() -> (Vec<(String, Answer)>, std::collections::HashSet<String>) {
-    let rows: Vec<Vec<String>> = serde_json::from_str(GET_ANSWERS).unwrap_or_default();
+fn answers() -> (Vec<(&'static str, Answer)>, std::collections::HashSet<String>) {
+    // Borrowed from the embedded text, as the official table.
+    let rows: Vec<Vec<&'static str>> = serde_json::from_str(GET_ANSWERS).unwrap_or_default();
     let newer = rows.iter().filter(|r| r.len() > 3).filter_map(|r| r.first()).map(|p| path_key(p)).collect();
     let answers = rows
         .into_iter()
-        .filter_map(|r| <[String; 3]>::try_from(r.into_iter().take(3).collect::<Vec<_>>()).ok())
+        .filter_map(|r| <[&'static str; 3]>::try_from(r.get(..3)?).ok())
         .map(|[path, kind, name]| {
-            let answer = match kind.as_str() {
+            let answer = match kind {
                 "array" => Answer::Array(name),
                 "one" => Answer::One(name),
                 _ => Answer::Binary(name),
             };
-            (path.trim_end_matches('/').to_owned(), answer)
+            (path.trim_end_matches('/'), answer)
         })
         .collect();
     (answers, newer)
@@ -257,7 +259,7 @@ fn build() -> Registry {
     let mut found: Vec<(String, String)> = EXTRA.iter().map(|(p, s)| ((*p).to_owned(), (*s).to_owned())).collect();
     found.extend(answers.iter().filter_map(|(p, a)| match a {
         Answer::Array(s) if get_paths.contains(&path_key(&format!("{p}/{{id}}"))) && !is_view_path(p, s) => {
-            Some((p.clone(), s.clone()))
+            Some(((*p).to_owned(), (*s).to_owned()))
         }
         _ => None,
     }));
@@ -296,7 +298,7 @@ impl Registry {
         r.methods = match (self.official.get(&key), self.official.get(&item)) {
             (None, None) => Methods::reads_and(r.writes),
             (list, one) => {
-                let has = |m: Option<&Vec<String>>, name: &str| m.is_some_and(|v| v.iter().any(|x| x == name));
+                let has = |m: Option<&Vec<&str>>, name: &str| m.is_some_and(|v| v.contains(&name));
                 Methods {
                     list: has(list, "GET") || get_paths.contains(&key),
                     count: self.official.contains_key(&count) || get_paths.contains(&count),

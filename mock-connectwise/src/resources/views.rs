@@ -4,7 +4,7 @@
 
 use cw_model::Function;
 
-use super::registry::{Answer, Registry, Shape, View, ViewKind, leak, path_key};
+use super::registry::{Answer, Registry, Shape, View, ViewKind, path_key};
 use super::{Res, function_for};
 
 /// Whether `path` is a stored collection's list, count or by-id route.
@@ -50,17 +50,17 @@ fn classify(reg: &Registry, path: &str, answer: &Answer) -> ViewKind {
         Shape::List
     };
     match answer {
-        Answer::Binary(media) => ViewKind::Binary(leak(media)),
+        Answer::Binary(media) => ViewKind::Binary(media),
         _ if lower.ends_with("/usages") || lower.ends_with("/usages/list") => {
             ViewKind::Empty { schema: "Usage", shape: Shape::List }
         }
         Answer::One(s) if lower.ends_with("/default") => match reg.by_path.get(&path_key(&path[..path.len() - 8])) {
             Some(&res) => ViewKind::Default(res),
-            None => ViewKind::Object(leak(s)),
+            None => ViewKind::Object(s),
         },
         _ if lower.split('/').any(|s| s == "info" || s == "active") => {
             let schema = match answer {
-                Answer::Array(s) | Answer::One(s) if s != "Count" => leak(s),
+                Answer::Array(s) | Answer::One(s) if *s != "Count" => s,
                 _ => "Count",
             };
             match projected(reg, path) {
@@ -71,16 +71,16 @@ fn classify(reg: &Registry, path: &str, answer: &Answer) -> ViewKind {
                 None => ViewKind::Empty { schema, shape },
             }
         }
-        Answer::Array(s) => ViewKind::Empty { schema: leak(s), shape: Shape::List },
-        Answer::One(s) if s == "Count" => ViewKind::Empty { schema: "Count", shape: Shape::Count },
-        Answer::One(s) => ViewKind::Object(leak(s)),
+        Answer::Array(s) => ViewKind::Empty { schema: s, shape: Shape::List },
+        Answer::One(s) if *s == "Count" => ViewKind::Empty { schema: "Count", shape: Shape::Count },
+        Answer::One(s) => ViewKind::Object(s),
     }
 }
 
 /// Every view of the official file.
-pub(super) fn build(reg: &Registry, answers: &[(String, Answer)]) -> Vec<View> {
+pub(super) fn build(reg: &Registry, answers: &[(&'static str, Answer)]) -> Vec<View> {
     let mut views = Vec::new();
-    for (path, answer) in answers {
+    for &(path, ref answer) in answers {
         // `/system/members/{memberIdentifier:regex(...)}` is the by-identifier route, served
         // by its own endpoint.
         if path.contains("{memberIdentifier") || is_collection_route(reg, path) {
@@ -92,7 +92,7 @@ pub(super) fn build(reg: &Registry, answers: &[(String, Answer)]) -> Vec<View> {
             .map(|(f, _)| f)
             .or_else(|| owner.map(|(r, _)| reg.resources[r.index()].function))
             .unwrap_or(Function::TableSetup);
-        views.push(View { path: path.clone(), kind, function, owner });
+        views.push(View { path: path.to_owned(), kind, function, owner });
     }
     views
 }
