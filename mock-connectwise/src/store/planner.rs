@@ -64,6 +64,10 @@ fn plan(table: &Table, s: &Shape<'_>) -> Option<(Vec<u32>, bool)> {
             let mut ids = ids.clone();
             ids.sort_unstable();
             ids.dedup();
+            // Exact only where a record has the id: an exact scan takes its candidates as
+            // matches without reading them, and a forward-only page would promise a next page
+            // of ids nothing has (planner_exact's `set` filters the same way).
+            ids.retain(|&id| table.get(id).is_some());
             Some((ids, true))
         }
         Shape::Probe(target, Probe::Keys(keys)) => {
