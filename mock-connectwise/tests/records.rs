@@ -271,3 +271,27 @@ async fn all_notes_are_the_tickets_notes_and_its_time_entries_notes() {
     assert_eq!(texts, [&json!("a note"), &json!("worked on it")], "{all}");
     assert_eq!(all[1]["noteType"], json!("TimeEntryNote"));
 }
+
+#[tokio::test]
+async fn a_service_tickets_all_notes_hold_its_notes_and_its_child_tickets_notes() {
+    let app = TestApp::spawn().await;
+    let parent = post(&app, "/service/tickets", json!({"summary": "Parent", "company": {"id": 2}})).await.expect(201);
+    let child = post(&app, "/service/tickets", json!({"summary": "Child", "company": {"id": 2}})).await.expect(201);
+    let (parent, child) = (&parent.body["id"], &child.body["id"]);
+    post(&app, &format!("/service/tickets/{parent}/notes"), json!({"text": "on the parent"})).await.expect(201);
+    post(&app, &format!("/service/tickets/{child}/notes"), json!({"text": "on the child"})).await.expect(201);
+    post(&app, &format!("/service/tickets/{parent}/attachChildren"), json!({"childTicketIds": [child]}))
+        .await
+        .expect(200);
+    let notes = app.get(&format!("/service/tickets/{parent}/notes")).await.expect(200).body;
+    let all = app.get(&format!("/service/tickets/{parent}/allNotes")).await.expect(200).body;
+    let texts = |v: &Value| -> Vec<String> {
+        v.as_array().unwrap().iter().filter_map(|n| n["text"].as_str().map(str::to_owned)).collect()
+    };
+    assert_eq!(texts(&notes), ["on the parent"], "{notes}");
+    let all_texts = texts(&all);
+    assert!(
+        all_texts.contains(&"on the parent".to_owned()) && all_texts.contains(&"on the child".to_owned()),
+        "allNotes lists what /notes lists and the child's note: {all}"
+    );
+}
