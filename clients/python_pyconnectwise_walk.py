@@ -34,6 +34,8 @@ quirks = []
 # not the server: listed, not failed.
 QUIRKS = {
     "/schedule/calendars/count": "the official file gives this count the Calendar schema; every /count answers {count}",
+    # The 2026.4 file calls this count a list of notes (A15.22); the mock answers a count.
+    "/sales/opportunities/1/notes/count": "the official file gives this count a list of notes; every /count answers {count}",
     # A gap of the mock, not of pyconnectwise: the fixtures' subcategories (fixtures/, owned
     # elsewhere) have no category, so they are served with the reference schema the mock was
     # built on, which lacks `category`.
