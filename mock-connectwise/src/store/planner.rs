@@ -56,6 +56,20 @@ pub(crate) fn candidates(table: &Table, parent: Option<u32>, q: &BoundQuery) -> 
         .map(|ids| (ids, exact))
 }
 
+/// The keys of a probe of the table's unique key when every one is text: that index compares
+/// the values themselves, so what it finds is exactly the matches. `None` for any other probe.
+pub(crate) fn unique_texts<'a>(table: &Table, target: &Target, keys: &[Key<'a>]) -> Option<Vec<&'a str>> {
+    if !matches!(target, Target::Doc(p) if p.len() == 1 && Some(p[0]) == table.unique_key()) {
+        return None;
+    }
+    keys.iter()
+        .map(|k| match k {
+            Key::Text(t) => Some(*t),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Candidates for one part of a filter, and whether they are exactly its matches.
 fn plan(table: &Table, s: &Shape<'_>) -> Option<(Vec<u32>, bool)> {
     match s {
@@ -71,15 +85,7 @@ fn plan(table: &Table, s: &Shape<'_>) -> Option<(Vec<u32>, bool)> {
             Some((ids, true))
         }
         Shape::Probe(target, Probe::Keys(keys)) => {
-            let unique = matches!(target, Target::Doc(p) if p.len() == 1 && Some(p[0]) == table.unique_key());
-            let texts: Option<Vec<&str>> = keys
-                .iter()
-                .map(|k| match k {
-                    Key::Text(t) => Some(*t),
-                    _ => None,
-                })
-                .collect();
-            match texts.filter(|_| unique) {
+            match unique_texts(table, target, keys) {
                 // The unique index compares the values themselves: exact.
                 Some(texts) if texts.len() == 1 => Some((table.find_unique_all(texts[0])?, true)),
                 Some(texts) => {

@@ -26,29 +26,18 @@ pub(crate) fn set(table: &Table, s: &Shape<'_>) -> Option<IdSet> {
         Shape::Opaque | Shape::Probe(_, Probe::Prefix(_, false)) => None,
         // Named ids count only where a record has them.
         Shape::Ids(ids) => Some(IdSet::Ids(ascending(ids).into_iter().filter(|&id| table.get(id).is_some()).collect())),
-        Shape::Probe(target, Probe::Keys(keys)) => {
-            let unique = matches!(target, Target::Doc(p) if p.len() == 1 && Some(p[0]) == table.unique_key());
-            let texts: Option<Vec<&str>> = keys
-                .iter()
-                .map(|k| match k {
-                    Key::Text(t) => Some(*t),
-                    _ => None,
-                })
-                .collect();
-            match texts {
-                // The unique index compares the values themselves: exact.
-                Some(texts) if unique => {
-                    let mut ids = Vec::new();
-                    for t in texts {
-                        ids.extend(table.find_unique_all(t)?);
-                    }
-                    Some(IdSet::Ids(ascending(&ids)))
+        Shape::Probe(target, Probe::Keys(keys)) => match super::unique_texts(table, target, keys) {
+            Some(texts) => {
+                let mut ids = Vec::new();
+                for t in texts {
+                    ids.extend(table.find_unique_all(t)?);
                 }
-                // Other text indexes hold hashes: their candidates need checking.
-                Some(_) => None,
-                None => table.indexes.members(target, keys, &rows),
+                Some(IdSet::Ids(ascending(&ids)))
             }
-        }
+            // Other text indexes hold hashes: their candidates need checking.
+            None if keys.iter().all(|k| matches!(k, Key::Text(_))) => None,
+            None => table.indexes.members(target, keys, &rows),
+        },
         Shape::Probe(target, Probe::Prefix(prefix, true)) => table.indexes.prefix_set(target, prefix, &rows),
         Shape::All(parts) => {
             let mut sets = parts.iter().map(|p| set(table, p)).collect::<Option<Vec<_>>>()?;
