@@ -38,6 +38,7 @@ pub(crate) mod notes;
 pub(crate) mod patch;
 pub(crate) mod persist;
 pub(crate) mod planner;
+pub(crate) mod prepare;
 pub(crate) mod records;
 pub(crate) mod render;
 pub(crate) mod reports;
@@ -48,6 +49,7 @@ pub(crate) mod tenant;
 pub(crate) mod udf;
 pub(crate) mod visibility;
 pub(crate) mod whole;
+pub(crate) mod writes;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
