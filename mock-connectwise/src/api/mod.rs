@@ -10,6 +10,7 @@
 
 mod actions;
 pub(crate) mod auth;
+pub(crate) mod call;
 pub(crate) mod customize;
 pub(crate) mod endpoints;
 pub(crate) mod error;
