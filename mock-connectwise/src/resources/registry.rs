@@ -36,6 +36,15 @@ const EXTRA: &[(&str, &str)] = &[
 /// endpoints (API reports, a role's settings).
 const NOT_STORED: &[&str] = &["/system/reports", "/system/securityroles/{}/settings"];
 
+/// Parents the official table names only through their children: the collection that holds
+/// those records (A24.30). A project board is a service board with `projectFlag`; an
+/// agreement type's path is `/finance/agreements/types`; "my account" is a member.
+const PARENTS: &[(&str, &str)] = &[
+    ("/project/boards", "/service/boards"),
+    ("/finance/agreementtypes", "/finance/agreements/types"),
+    ("/system/myaccount", "/system/members"),
+];
+
 /// Reference schemas whose name is not their collection's schema plus `Reference`.
 const ALIASES: &[(&str, &str)] = &[
     ("ServiceStatusReference", "/service/boards/{parentId}/statuses"),
@@ -331,7 +340,9 @@ impl Registry {
         let title = schema.rsplit('.').next().unwrap_or(schema);
         let parent = match path.split_once("/{parentId}") {
             Some((head, _)) => {
-                let pres = *self.by_path.get(&path_key(head))?;
+                let key = path_key(head);
+                let key = PARENTS.iter().find(|(p, _)| *p == key).map_or(key, |(_, to)| path_key(to));
+                let pres = *self.by_path.get(&key)?;
                 Some((pres, parent_field(schema, self.resources[pres.index()].schema, head)))
             }
             None => None,

@@ -15,7 +15,7 @@ use mock_connectwise::TestApp;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
-use super::openapi::{SPEC, key, max_length, ref_name};
+use super::openapi::{SPEC, key, max_length, parent_alias, ref_name};
 use super::unique;
 
 /// Ids already chosen, by collection key (`/service/boards` → `3`): a record's references and
@@ -58,6 +58,10 @@ fn fill<'a>(app: &'a TestApp, template: &'a str, ctx: Ctx, depth: u8) -> Fut<'a,
                 }
                 _ => match ctx.get(&tmpl) {
                     Some(id) => id.clone(),
+                    None if parent_alias(&tmpl).is_some() => {
+                        let to = parent_alias(&tmpl)?;
+                        existing_id(app, to, to, &ctx, depth).await?
+                    }
                     // An `/info` path's id names a record of the collection without `/info`.
                     None if SPEC.collection_schema(&tmpl).is_none()
                         && SPEC.collection_schema(&bare(&tmpl)).is_some() =>

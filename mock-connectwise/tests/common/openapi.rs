@@ -206,7 +206,7 @@ impl Spec {
         let keys: Vec<String> = collections.keys().cloned().collect();
         for k in keys {
             if let Some((parent, _)) = k.split_once("/{}") {
-                if !collections.contains_key(parent) {
+                if !collections.contains_key(parent) && parent_alias(parent).is_none() {
                     collections.remove(&k);
                 }
             }
@@ -268,6 +268,18 @@ impl Spec {
     pub fn official_methods(&self, path: &str) -> Option<&[String]> {
         self.methods.get(&key(path)).map(|(_, m)| m.as_slice())
     }
+}
+
+/// Parents the official table names only through their children, and the collection that
+/// holds them (the registry's `PARENTS`, A24.30): `/project/boards/{id}/teams` hangs on a
+/// service board.
+pub fn parent_alias(parent: &str) -> Option<&'static str> {
+    const PARENTS: &[(&str, &str)] = &[
+        ("/project/boards", "/service/boards"),
+        ("/finance/agreementtypes", "/finance/agreements/types"),
+        ("/system/myaccount", "/system/members"),
+    ];
+    PARENTS.iter().find(|(p, _)| *p == parent).map(|(_, to)| *to)
 }
 
 /// The name a `$ref` points at.
