@@ -6,8 +6,8 @@ mod common;
 use common::bodies::{
     complete_for_update, concrete, create_body_for, fixtures_with_every_collection, patch_for, reference_patch,
 };
-use common::get_bytes;
 use common::openapi::SPEC;
+use common::{get_bytes, record_at};
 use mock_connectwise::permissions::route_rules;
 use mock_connectwise::{TestApp, TestOptions};
 use reqwest::Method;
@@ -78,7 +78,7 @@ async fn every_route_answers_the_admin_with_the_status_of_the_real_api() {
             "POST" if rule.path.ends_with("/tokens") => (Method::POST, path, Some(json!({})), 200),
             // `POST /forecast/{id}` replaces the record, as PUT does (A15.6).
             "POST" if rule.path.ends_with("/{id}") => {
-                let current = app.get(&path).await.expect(200).body;
+                let current = record_at(&app, &path).await;
                 (Method::POST, path, Some(current), 200)
             }
             "POST" => match create_body_for(&app, &rule.path, &path).await {
@@ -89,7 +89,7 @@ async fn every_route_answers_the_admin_with_the_status_of_the_real_api() {
                 }
             },
             "PUT" => {
-                let mut current = app.get(&path).await.expect(200).body;
+                let mut current = record_at(&app, &path).await;
                 complete_for_update(&rule.path, &mut current);
                 (Method::PUT, path, Some(current), 200)
             }
@@ -101,7 +101,7 @@ async fn every_route_answers_the_admin_with_the_status_of_the_real_api() {
                     continue;
                 }
             },
-            "PATCH" => match patch_for(&rule.path).or(reference_patch(&app.get(&path).await.body)) {
+            "PATCH" => match patch_for(&rule.path).or(reference_patch(&record_at(&app, &path).await)) {
                 Some(body) => (Method::PATCH, path, Some(body), 200),
                 None => {
                     failures.push(format!("PATCH {}: no patch", rule.path));

@@ -380,7 +380,7 @@ async fn every_creatable_collection_keeps_what_it_is_given_and_refuses_what_its_
             continue;
         }
         created += 1;
-        let read = app.get(&format!("{path}/{}", made.body["id"])).await.expect(200).body;
+        let read = common::record_at(&app, &format!("{path}/{}", made.body["id"])).await;
         // Secrets are write-only (an integrator login's password).
         for (k, v) in body.as_object().into_iter().flatten().filter(|(k, _)| *k != "password") {
             if !holds(v, &read[k]) {

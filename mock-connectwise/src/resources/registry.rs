@@ -38,11 +38,13 @@ const NOT_STORED: &[&str] = &["/system/reports", "/system/securityroles/{}/setti
 
 /// Parents the official table names only through their children: the collection that holds
 /// those records (A24.30). A project board is a service board with `projectFlag`; an
-/// agreement type's path is `/finance/agreements/types`; "my account" is a member.
+/// agreement type's path is `/finance/agreements/types`; "my account" is a member; a
+/// project's billing rates hang on `/project/{id}`.
 const PARENTS: &[(&str, &str)] = &[
     ("/project/boards", "/service/boards"),
     ("/finance/agreementtypes", "/finance/agreements/types"),
     ("/system/myaccount", "/system/members"),
+    ("/project", "/project/projects"),
 ];
 
 /// Reference schemas whose name is not their collection's schema plus `Reference`.
@@ -267,7 +269,7 @@ fn build() -> Registry {
     // The collections the 2026.4 file lacks first: their schemas win over the 2025.1 file's.
     let mut found: Vec<(String, String)> = EXTRA.iter().map(|(p, s)| ((*p).to_owned(), (*s).to_owned())).collect();
     found.extend(answers.iter().filter_map(|(p, a)| match a {
-        Answer::Array(s) if get_paths.contains(&path_key(&format!("{p}/{{id}}"))) && !is_view_path(p, s) => {
+        Answer::Array(s) if has_items(&reg.official, &get_paths, p) && !is_view_path(p, s) => {
             Some(((*p).to_owned(), (*s).to_owned()))
         }
         _ => None,
@@ -287,6 +289,19 @@ fn build() -> Registry {
     reg.views = super::views::build(&reg, &answers);
     reg.operations = super::operations::build(&reg);
     reg
+}
+
+/// Whether the list at `path` has records one can name: a `GET` of `/{id}`, or (A24.31) an
+/// `/{id}` the official table lets one change or delete (an agreement's work-role exclusions,
+/// change orders, a company's management report setup).
+fn has_items(
+    official: &HashMap<String, Vec<&'static str>>,
+    get_paths: &std::collections::HashSet<String>,
+    path: &str,
+) -> bool {
+    let item = path_key(&format!("{path}/{{id}}"));
+    get_paths.contains(&item)
+        || official.get(&item).is_some_and(|m| m.iter().any(|x| matches!(*x, "PUT" | "PATCH" | "DELETE")))
 }
 
 /// `/info` projections and `/active` lists are views of another collection, not collections.

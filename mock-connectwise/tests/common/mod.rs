@@ -166,6 +166,19 @@ pub async fn run(app: &TestApp, creds: &Creds, probe: &Probe) -> (u16, String) {
     (res.status, res.message().to_owned())
 }
 
+/// The record at the item path `path`: its GET, or where the official table gives the item
+/// no GET (an agreement's work-role exclusions, A24.31), its row of the list.
+pub async fn record_at(app: &TestApp, path: &str) -> Value {
+    let got = app.get(path).await;
+    if got.status != 405 {
+        return got.expect(200).body;
+    }
+    let (list, id) = path.rsplit_once('/').expect("an item path");
+    let rows = app.get(&format!("{list}?conditions=id={id}")).await.expect(200).body;
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "GET {list} lists {id} once: {rows}");
+    rows[0].clone()
+}
+
 /// `GET {path}` as the admin without the JSON invariants: for binary answers (PDFs, images).
 /// Returns the status, the content type and the bytes.
 pub async fn get_bytes(app: &TestApp, path: &str) -> (u16, String, Vec<u8>) {

@@ -183,11 +183,22 @@ impl Spec {
         all.extend(get_paths.iter().cloned());
         let gets: std::collections::HashSet<String> = all.iter().map(|(p, _)| key(p)).collect();
         let mut collections = BTreeMap::new();
+        // A list has records one can name when `/{id}` answers a GET, or (A24.31) when the
+        // official table lets one change or delete `/{id}`.
+        let table = read("manage-paths-2021.1.json");
+        let changeable: std::collections::HashSet<String> = [&table["paths"], &files[3]["paths"]]
+            .into_iter()
+            .filter_map(Value::as_object)
+            .flatten()
+            .filter(|(_, m)| ["PUT", "PATCH", "DELETE", "put", "patch", "delete"].iter().any(|x| m.get(*x).is_some()))
+            .map(|(p, _)| key(p))
+            .collect();
+        let has_items = |item: &str| gets.contains(item) || changeable.contains(item);
         let found = |answers: &[(String, Answer)], collections: &mut BTreeMap<String, String>| {
             for (path, answer) in answers {
                 if let Answer::Array(s) = answer {
                     let is_info = s.ends_with("Info") || path.split('/').any(|x| x.eq_ignore_ascii_case("info"));
-                    if gets.contains(&format!("{}/{{}}", key(path))) && !is_info && schemas.contains_key(s) {
+                    if has_items(&format!("{}/{{}}", key(path))) && !is_info && schemas.contains_key(s) {
                         collections.entry(key(path)).or_insert_with(|| s.clone());
                     }
                 }
@@ -221,7 +232,6 @@ impl Spec {
         for (k, s) in by_depth {
             references.entry(format!("{s}Reference")).or_insert_with(|| k.clone());
         }
-        let table = read("manage-paths-2021.1.json");
         // `/x/forecast` and `/x/forecast/` are one path: their methods add up.
         let mut methods: HashMap<String, (String, Vec<String>)> = HashMap::new();
         for (p, m) in table["paths"].as_object().into_iter().flatten() {
@@ -278,6 +288,7 @@ pub fn parent_alias(parent: &str) -> Option<&'static str> {
         ("/project/boards", "/service/boards"),
         ("/finance/agreementtypes", "/finance/agreements/types"),
         ("/system/myaccount", "/system/members"),
+        ("/project", "/project/projects"),
     ];
     PARENTS.iter().find(|(p, _)| *p == parent).map(|(_, to)| *to)
 }
