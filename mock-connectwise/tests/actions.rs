@@ -279,3 +279,98 @@ async fn invoicing_an_agreement_makes_an_invoice_that_applies_to_it() {
     let gone = app.call(&app.admin, Method::POST, "/finance/agreements/999999/invoice", Some(json!({}))).await;
     assert_eq!(gone.status, 404, "{}", gone.body);
 }
+
+#[tokio::test]
+async fn a_search_lists_what_its_body_filters_and_needs_only_inquire() {
+    let app = app().await;
+    new_ticket(&app, "search-me: apple").await;
+    let wanted = new_ticket(&app, "search-me: zebra").await;
+
+    // The body's FilterValues (names as the official schema writes them: `childconditions`)
+    // filter and order; the URL's paging applies.
+    let body = json!({ "conditions": "summary like \"search-me%\"", "orderBy": "summary desc" });
+    let found = app.call(&app.admin, Method::POST, "/service/tickets/search?pageSize=1", Some(body)).await.expect(200);
+    let rows = found.body.as_array().expect("a list");
+    assert_eq!(rows.len(), 1, "{}", found.body);
+    assert_eq!(rows[0]["id"], json!(wanted), "summary desc puts the newer 'zebra' before 'apple'");
+    assert!(found.header("link").is_some_and(|l| l.contains("rel=\"next\"")), "a next page is linked");
+
+    // The body wins over the URL's conditions.
+    let over = json!({ "conditions": format!("id = {wanted}") });
+    let one = app.call(&app.admin, Method::POST, "/service/tickets/search?conditions=id=1", Some(over)).await;
+    assert_eq!(one.expect(200).body.as_array().map(Vec::len), Some(1));
+
+    // A bad condition is the list's 400, not an empty list.
+    let bad = json!({ "conditions": "summary lik \"x\"" });
+    assert_eq!(app.call(&app.admin, Method::POST, "/service/tickets/search", Some(bad)).await.status, 400);
+
+    // Project tickets search their own collection.
+    let none = json!({ "conditions": "summary = \"no such project ticket\"" });
+    let empty = app.call(&app.admin, Method::POST, "/project/tickets/search", Some(none)).await.expect(200);
+    assert_eq!(empty.body, json!([]));
+
+    // Reading needs Inquire: the route's row says so.
+    let rules = mock_connectwise::permissions::route_rules();
+    let rule = rules.iter().find(|r| r.method == "POST" && r.path == "/service/tickets/search").expect("a row");
+    assert_eq!(rule.needs.map(|(_, a)| a), Some(cw_model::Action::Inquire), "{:?}", rule.needs);
+    assert_eq!(rule.served, "action");
+}
+
+#[tokio::test]
+async fn a_bulk_call_writes_each_item_on_its_own_and_answers_a_result_per_item() {
+    let app = app().await;
+    let coll = "/company/configurations";
+    let good = common::bodies::create_body_for(&app, coll, coll).await.expect("a configuration body");
+    let mut second = good.clone();
+    second["name"] = json!("bulk second");
+    let bad = json!({ "name": "no type or company" });
+
+    let made = app.call(&app.admin, Method::POST, "/company/configurations/bulk", Some(json!([good, bad, second])));
+    let made = made.await.expect(200);
+    let payload = made.body["payload"].as_array().expect("a BulkResult").clone();
+    assert_eq!(payload.len(), 3, "{}", made.body);
+    assert_eq!((payload[0]["success"].clone(), payload[0]["statusCode"].clone()), (json!(true), json!(201)));
+    assert_eq!((payload[1]["success"].clone(), payload[1]["statusCode"].clone()), (json!(false), json!(400)));
+    assert_eq!(payload[1]["error"]["code"], json!("InvalidObject"), "{}", payload[1]);
+    assert_eq!(payload[2]["originalIndex"], json!(2));
+    let ids: Vec<u64> = [&payload[0], &payload[2]].iter().map(|p| p["data"]["id"].as_u64().expect("an id")).collect();
+    // The refused item did not undo the others: both are stored.
+    for id in &ids {
+        app.get(&format!("{coll}/{id}")).await.expect(200);
+    }
+
+    // PUT replaces each named record; an item without an id is refused on its own.
+    let mut renamed = app.get(&format!("{coll}/{}", ids[0])).await.expect(200).body;
+    renamed["name"] = json!("bulk renamed");
+    let put =
+        app.call(&app.admin, Method::PUT, "/company/configurations/bulk", Some(json!([renamed, { "name": "x" }])));
+    let put = put.await.expect(200);
+    assert_eq!(put.body["payload"][0]["statusCode"], json!(200), "{}", put.body);
+    assert_eq!(put.body["payload"][1]["success"], json!(false));
+    assert_eq!(app.get(&format!("{coll}/{}", ids[0])).await.expect(200).body["name"], json!("bulk renamed"));
+
+    // DELETE takes an IdCollection; an unknown id is a 404 of its own.
+    let gone = json!({ "ids": [ids[0], 999_999] });
+    let del = app.call(&app.admin, Method::DELETE, "/company/configurations/bulk", Some(gone)).await.expect(200);
+    assert_eq!(del.body["payload"][0]["success"], json!(true), "{}", del.body);
+    assert_eq!(del.body["payload"][1]["statusCode"], json!(404));
+    assert_eq!(app.get(&format!("{coll}/{}", ids[0])).await.status, 404);
+    app.get(&format!("{coll}/{}", ids[1])).await.expect(200);
+
+    // Not a list: one clear 400.
+    let not_list = app.call(&app.admin, Method::POST, "/company/configurations/bulk", Some(json!({ "a": 1 }))).await;
+    assert_eq!(not_list.status, 400, "{}", not_list.body);
+}
+
+#[tokio::test]
+async fn a_child_collections_bulk_path_names_the_parent_its_items_go_under() {
+    let app = app().await;
+    let template = "/procurement/purchaseorders/{parentId}/lineitems";
+    let items = common::bodies::concrete(&app, template).await.expect("a purchase order");
+    let body = common::bodies::create_body_for(&app, template, &items).await.expect("a line item body");
+    let made = app.call(&app.admin, Method::POST, &format!("{items}/bulk"), Some(json!([body]))).await.expect(200);
+    assert_eq!(made.body["payload"][0]["statusCode"], json!(201), "{}", made.body);
+    let id = made.body["payload"][0]["data"]["id"].clone();
+    let listed = app.get(&format!("{items}?conditions=id={id}")).await.expect(200);
+    assert_eq!(listed.body.as_array().map(Vec::len), Some(1), "{items} lists the new line item {id}");
+}

@@ -4,6 +4,7 @@
 //! family's [`Effect`] is carried out on the store, or, where no family gives the operation
 //! one, a body valid against its official response schema is answered (A24.2).
 
+mod bulk;
 mod merges;
 
 use serde_json::{Map, Value, json};
@@ -11,6 +12,7 @@ use serde_json::{Map, Value, json};
 use super::endpoints::{Call, Reply};
 use super::error::ApiError;
 use super::views::{binary, named};
+use crate::query::ListQuery;
 use crate::resources::Res;
 use crate::resources::families::Effect;
 use crate::resources::operations::{Answers, Operation};
@@ -197,8 +199,25 @@ fn carry_out(
                 _ => answer_record(call, op, to, made, None),
             }
         }
+        Effect::Search(res) => search(call, res, parent),
+        // A child collection's bulk path names its parent (`/purchaseorders/{id}/lineitems/bulk`).
+        Effect::Bulk(res) => bulk::bulk(call, op.method, res, if res.info().parent.is_some() { id } else { None }),
         Effect::Succeed => answer(call, op, id),
     }
+}
+
+/// A list of `res` whose conditions come from the body (`FilterValues`, names in any case)
+/// over the URL's; paging stays the URL's.
+fn search(call: &Call<'_>, res: Res, parent: Option<u32>) -> Result<Reply, ApiError> {
+    let body = call.body();
+    let mut pairs: Vec<(&str, &str)> = call.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let given = body.as_object().into_iter().flatten().filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)));
+    pairs.extend(given.filter(|(k, _)| !k.to_ascii_lowercase().starts_with("page")));
+    let noun = res.info().noun;
+    let q = ListQuery::from_pairs(pairs).bind(res.schema()).map_err(|e| ApiError::from_store(e.into(), noun))?;
+    let (company, base, access) = (call.company(), call.base(), call.access());
+    let listed = call.app.store.list(company, res, parent, &q, access, &base).map_err(|e| call.fail(e, noun, None))?;
+    Ok(call.list_reply(listed, &q.paging))
 }
 
 /// A copy's name: the body's, else the original's with " (Copy)" so a unique name stays unique.

@@ -328,14 +328,21 @@ fn permit(
 }
 
 /// The JSON body of a write. The official spec gives the token request no body; whatever a
-/// client sends is ignored.
+/// client sends is ignored. A `DELETE` of an action takes the body it is sent
+/// (`…/bulk`'s `IdCollection`); other deletes ignore theirs.
 async fn read_body(
     app: &AppState,
     parts: &Parts,
     endpoint: routes::Endpoint,
     body: Body,
 ) -> Result<Option<serde_json::Value>, ApiError> {
-    let has_body = parts.method == Method::POST || parts.method == Method::PUT || parts.method == Method::PATCH;
+    let sent = parts.headers.get(header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() != b"0")
+        || parts.headers.contains_key(header::TRANSFER_ENCODING);
+    let delete_with_body = parts.method == Method::DELETE && matches!(endpoint, routes::Endpoint::Action(_)) && sent;
+    let has_body = parts.method == Method::POST
+        || parts.method == Method::PUT
+        || parts.method == Method::PATCH
+        || delete_with_body;
     if has_body && endpoint != routes::Endpoint::MemberTokens {
         Ok(Some(read_json(&parts.headers, body, &app.config).await?))
     } else {

@@ -276,7 +276,9 @@ fn build() -> Vec<Route> {
             continue;
         }
         let i = u16::try_from(i).unwrap_or(u16::MAX);
-        let needs = (op.function, action_of(op.method));
+        // A search or a count sent as POST reads (A24.32).
+        let reads = ["/search", "/count"].iter().any(|t| op.path.to_ascii_lowercase().ends_with(t));
+        let needs = (op.function, if reads { Action::Inquire } else { action_of(op.method) });
         let r = route_with(op.method, op.path, E::Action(i), needs, op.evidence);
         by_shape.entry(shape_of(&r)).or_default().push(routes.len());
         routes.push(r);

@@ -48,6 +48,13 @@ pub(crate) enum Effect {
     /// name, the body's fields over them), which takes a won status where one is stored; the
     /// new record is answered (an opportunity's `convertTo…`).
     Convert { from: Res, to: Res, name: &'static str },
+    /// The collection listed as its `GET` lists it, with the body's `FilterValues`
+    /// (`conditions`, `orderBy`, `childConditions`, `customFieldConditions`) over the URL's
+    /// (`POST /service/tickets/search`).
+    Search(Res),
+    /// Many records of the collection created, replaced or deleted in one call, each on its
+    /// own, answered as `BulkResult` (`…/bulk`).
+    Bulk(Res),
     /// `{ "success": true }`: a check or a request the mock has nothing behind
     /// (`…/testConnection`, `…/validatePortalCredentials`).
     Succeed,
@@ -86,12 +93,18 @@ pub(super) fn effect(reg: &Registry, method: &str, path: &str) -> Option<Effect>
 }
 
 /// Actions every family shares by name: `POST {collection}/{id}/copy` copies a record of
-/// that collection; a `…/testConnection`, `…/testLink` or `…/validate…` is a check.
+/// that collection; `POST {collection}/search` lists it; `{collection}/bulk` writes many of its records; a `…/testConnection`, `…/testLink` or `…/validate…` is a check.
 fn generic(reg: &Registry, method: &str, key: &str) -> Option<Effect> {
+    let (head, last) = key.rsplit_once('/')?;
+    if last == "bulk" && matches!(method, "POST" | "PUT" | "DELETE") {
+        return at(reg, head).map(Effect::Bulk);
+    }
     if method != "POST" {
         return None;
     }
-    let (head, last) = key.rsplit_once('/')?;
+    if last == "search" {
+        return at(reg, head).map(Effect::Search);
+    }
     if last == "copy" {
         let collection = head.strip_suffix("/{}").unwrap_or(head);
         return at(reg, collection).map(Effect::Copy);
@@ -110,6 +123,8 @@ pub(crate) fn assumption(effect: Option<Effect>) -> &'static str {
         Some(Effect::Succeed) => "A24.7",
         Some(Effect::MergeInto { .. }) => "A24.20",
         Some(Effect::Convert { .. }) => "A24.21",
+        Some(Effect::Search(_)) => "A24.32",
+        Some(Effect::Bulk(_)) => "A24.33",
         None => "A24.2",
     }
 }
