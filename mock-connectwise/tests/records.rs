@@ -295,3 +295,40 @@ async fn a_service_tickets_all_notes_hold_its_notes_and_its_child_tickets_notes(
         "allNotes lists what /notes lists and the child's note: {all}"
     );
 }
+
+#[tokio::test]
+async fn service_and_project_tickets_are_numbered_in_one_series() {
+    // A sync application that keeps tickets in one table by id (django-connectwise) found the
+    // project ticket overwriting the service ticket of the same number.
+    let app = TestApp::spawn().await;
+    let service: Vec<u64> = app
+        .get("/service/tickets?fields=id&pageSize=1000")
+        .await
+        .expect(200)
+        .body
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|t| t["id"].as_u64())
+        .collect();
+    let project: Vec<u64> = app
+        .get("/project/tickets?fields=id&pageSize=1000")
+        .await
+        .expect(200)
+        .body
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|t| t["id"].as_u64())
+        .collect();
+    assert!(!service.is_empty() && !project.is_empty(), "the fixtures hold both kinds");
+    assert!(project.iter().all(|p| !service.contains(p)), "service {service:?} and project {project:?} share none");
+
+    let body = create_body_for(&app, "/project/tickets", "/project/tickets").await.expect("a project ticket body");
+    let made = post(&app, "/project/tickets", body).await.expect(201).body["id"].as_u64().expect("an id");
+    let next =
+        post(&app, "/service/tickets", json!({ "summary": "after", "company": { "id": 1 }, "board": { "id": 1 } }))
+            .await
+            .expect(201);
+    assert_eq!(next.body["id"].as_u64(), Some(made + 1), "the service ticket follows the project ticket {made}");
+}

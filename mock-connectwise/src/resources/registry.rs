@@ -47,6 +47,10 @@ const PARENTS: &[(&str, &str)] = &[
     ("/project", "/project/projects"),
 ];
 
+/// Collections whose records take their ids from another's sequence: a project ticket and a
+/// service ticket are both tickets, numbered in one series, as on the real server (A24.34).
+const SHARED_IDS: &[(&str, &str)] = &[("/project/tickets", "/service/tickets")];
+
 /// Reference schemas whose name is not their collection's schema plus `Reference`.
 const ALIASES: &[(&str, &str)] = &[
     ("ServiceStatusReference", "/service/boards/{parentId}/statuses"),
@@ -375,7 +379,11 @@ impl Registry {
             unique: None,
             unique_with: &[],
             parent,
-            id_space: Res(u16::MAX),
+            id_space: SHARED_IDS
+                .iter()
+                .find(|(p, _)| path_key(p) == path_key(path))
+                .and_then(|(_, to)| self.by_path.get(&path_key(to)).copied())
+                .unwrap_or(Res(u16::MAX)),
             refs: &[],
             defaults: &[],
             secret: None,
