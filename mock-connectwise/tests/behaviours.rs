@@ -208,7 +208,13 @@ async fn a_contacts_communication_items_round_trip_and_can_be_filtered() {
         .await
         .expect(200);
 
-    assert_eq!(read.body["communicationItems"], items);
+    // Each item comes back as sent, with the id of its communication record (A24.35).
+    let mut got = read.body["communicationItems"].clone();
+    for item in got.as_array_mut().into_iter().flatten() {
+        assert!(item["id"].is_u64(), "{item}");
+        item.as_object_mut().map(|o| o.remove("id"));
+    }
+    assert_eq!(got, items);
     let ids: Vec<&Value> = list(&found.body).iter().map(|c| &c["id"]).collect();
     assert_eq!(ids, [&id]);
 }
@@ -252,7 +258,8 @@ async fn generated_companies_and_tickets_are_counted_valid_and_found_by_conditio
         assert_eq!(t["status"]["name"], status["name"]);
     }
     // A generated ticket passes the API's own validation when written back.
-    let id = tickets + 1;
+    // (The first one: project tickets share the ticket numbers, A24.34.)
+    let id = list(&page)[0]["id"].as_u64().expect("a generated ticket");
     let current = app.get(&format!("/service/tickets/{id}")).await.expect(200).body;
     app.call(&app.admin, Method::PUT, &format!("/service/tickets/{id}"), Some(current)).await.expect(200);
 }
@@ -297,4 +304,54 @@ async fn a_record_any_collection_references_cannot_be_deleted_and_the_conflict_n
     assert_eq!(company.status, 409, "{}", company.body);
     assert!(company.body.to_string().contains("contact"), "{}", company.body);
     assert_eq!(gone.status, 204, "{}", gone.body);
+}
+
+#[tokio::test]
+async fn a_contacts_communication_items_are_its_communications_both_ways() {
+    // django-connectwise syncs `/company/contacts/{id}/communications` and stored nothing:
+    // the items lived only inline on the contact.
+    let app = TestApp::spawn().await;
+    let with_items = app.get("/company/contacts?conditions=lastName=\"Stark\"&pageSize=1").await.expect(200);
+    let contact = with_items.body[0]["id"].as_u64().expect("a fixture contact");
+    let inline = with_items.body[0]["communicationItems"].as_array().expect("items").clone();
+    let listed = app.get(&format!("/company/contacts/{contact}/communications")).await.expect(200).body;
+    assert_eq!(listed.as_array().map(Vec::len), Some(inline.len()), "{listed}");
+    for (item, rec) in inline.iter().zip(listed.as_array().expect("a list")) {
+        assert_eq!(item["id"], rec["id"], "an item carries its record's id");
+        assert_eq!(item["value"], rec["value"]);
+        assert_eq!(rec["contactId"], json!(contact));
+    }
+
+    // Added through the collection: it shows on the contact.
+    let path = format!("/company/contacts/{contact}/communications");
+    let body = json!({ "type": { "id": 1 }, "value": "second@stark.example", "communicationType": "Email" });
+    let made = app.call(&app.admin, Method::POST, &path, Some(body)).await.expect(201).body;
+    let items = app.get(&format!("/company/contacts/{contact}")).await.expect(200).body["communicationItems"].clone();
+    assert!(
+        items
+            .as_array()
+            .is_some_and(|i| i.iter().any(|x| x["id"] == made["id"] && x["value"] == json!("second@stark.example"))),
+        "{items}"
+    );
+
+    // Deleted through the collection: gone from the contact.
+    app.call(&app.admin, Method::DELETE, &format!("{path}/{}", made["id"]), None).await.expect(204);
+    let items = app.get(&format!("/company/contacts/{contact}")).await.expect(200).body["communicationItems"].clone();
+    assert_eq!(items.as_array().map(Vec::len), Some(inline.len()), "{items}");
+
+    // The contact's items replaced: the collection follows, and keeps the ids it names.
+    let keep = inline[0].clone();
+    let patch = json!([{ "op": "replace", "path": "communicationItems", "value": [keep] }]);
+    app.call(&app.admin, Method::PATCH, &format!("/company/contacts/{contact}"), Some(patch)).await.expect(200);
+    let listed = app.get(&path).await.expect(200).body;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(listed[0]["id"], inline[0]["id"]);
+
+    // A new contact with items has them as records.
+    let new = json!({ "firstName": "Comm", "lastName": "Items", "company": { "id": 1 },
+        "communicationItems": [{ "type": { "id": 1 }, "value": "comm@items.example", "communicationType": "Email" }] });
+    let made = app.call(&app.admin, Method::POST, "/company/contacts", Some(new)).await.expect(201).body;
+    let listed = app.get(&format!("/company/contacts/{}/communications", made["id"])).await.expect(200).body;
+    assert_eq!(listed[0]["value"], json!("comm@items.example"), "{listed}");
+    assert_eq!(listed[0]["id"], made["communicationItems"][0]["id"]);
 }

@@ -112,6 +112,7 @@ impl Tenant {
         table.insert(Record::new(id, meta, Doc::encode(table.schema, &obj)));
         self.after_create(res, id, secret, keys);
         self.sync_api_member(res, id);
+        self.sync_communications(res, id, parent);
         if res == Res::Companies {
             self.make_main_site(id, w);
         }
@@ -192,6 +193,7 @@ impl Tenant {
             self.secrets.insert((res, id), SecretHash::new(&s, keys));
         }
         self.sync_api_member(res, id);
+        self.sync_communications(res, id, parent);
         let rec = self.record(res, parent, id)?;
         Ok(One { id, body: self.render(res, rec, None, base), others })
     }
@@ -229,6 +231,7 @@ impl Tenant {
         if res == Res::SecurityRoles {
             self.levels.remove(&id);
         }
+        self.sync_communications(res, id, parent);
         // Child records go with their parent (agreement additions).
         for child in Res::all().filter(|c| c.info().parent.is_some_and(|(p, _)| p == res)) {
             let ids: Vec<u32> = self.table(child).iter().filter(|r| r.meta.parent == id).map(|r| r.id).collect();

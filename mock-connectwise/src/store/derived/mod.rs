@@ -16,8 +16,9 @@
 //! notes), [`company`] (companies, sites, configurations), [`finance`] (additions, invoices,
 //! products), [`time`] (time entries), [`project`] (projects), [`sales`] (opportunities),
 //! [`members`] (API members' `/system/members` twins), [`links`] (link collections keyed by
-//! the record they link).
+//! the record they link), [`communications`] (a contact's items and its communications).
 
+mod communications;
 mod company;
 mod finance;
 mod links;
