@@ -332,3 +332,24 @@ async fn service_and_project_tickets_are_numbered_in_one_series() {
             .expect(201);
     assert_eq!(next.body["id"].as_u64(), Some(made + 1), "the service ticket follows the project ticket {made}");
 }
+
+#[tokio::test]
+async fn a_project_ticket_is_served_under_the_service_tickets_path_too() {
+    // django-connectwise reads every ticket's notes through /service/tickets/{id}/notes,
+    // project tickets included, and fails its whole note sync on a 404 (A24.36).
+    let app = TestApp::spawn().await;
+    let project = app.get("/project/tickets?pageSize=1").await.expect(200).body[0].clone();
+    let id = project["id"].as_u64().expect("a fixture project ticket");
+    let note = json!({ "text": "a note on a project ticket", "detailDescriptionFlag": true });
+    post(&app, &format!("/project/tickets/{id}/notes"), note).await.expect(201);
+
+    let read = app.get(&format!("/service/tickets/{id}")).await.expect(200).body;
+    assert_eq!((read["id"].clone(), read["summary"].clone()), (project["id"].clone(), project["summary"].clone()));
+    let notes = app.get(&format!("/service/tickets/{id}/notes")).await.expect(200).body;
+    let texts: Vec<&str> = notes.as_array().expect("a list").iter().filter_map(|n| n["text"].as_str()).collect();
+    assert!(texts.contains(&"a note on a project ticket"), "{notes}");
+
+    // An id that names no ticket at all is still the service ticket's 404.
+    let missing = app.get("/service/tickets/999999/notes").await;
+    assert_eq!(missing.status, 404, "{}", missing.body);
+}

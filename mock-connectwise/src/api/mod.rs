@@ -209,6 +209,14 @@ async fn handle(app: &AppState, parts: &Parts, body: Body, trace: &mut Trace) ->
     let (route, params) = resolve(parts, rest, &segs)?;
     let found = authenticate(app, parts, trace)?;
     let (caller, public) = (&found.caller, &found.public);
+    // A project ticket named under `/service/tickets/{id}` is served as the project ticket.
+    let (route, params) = match project_ticket(app, &caller.company, &segs) {
+        Some(alias) => match routes::find(parts.method.as_str(), &alias) {
+            Matched::Found(r, p) => (r, p),
+            _ => (route, params),
+        },
+        None => (route, params),
+    };
     limit(app, caller, public)?;
     auth::integrator_may(caller, route.endpoint == routes::Endpoint::MemberTokens)?;
     // An integrator login's authority is its API flags (checked above), not a security role.
@@ -256,6 +264,27 @@ async fn fire_fault(app: &AppState, parts: &Parts, segs: &[&str], trace: &mut Tr
 }
 
 /// The route and its path parameters: 405 with `Allow` for a known path, else 404.
+/// `/service/tickets/{id}/…` whose id names no service ticket but a project ticket, as
+/// `/project/tickets/{id}/…`: the real server keeps both in one ticket table, and sync
+/// applications read every ticket's notes through the service path (A24.36).
+fn project_ticket<'s>(app: &AppState, company: &str, segs: &[&'s str]) -> Option<Vec<&'s str>> {
+    let [first, second, id, ..] = segs else { return None };
+    if !first.eq_ignore_ascii_case("service") || !second.eq_ignore_ascii_case("tickets") {
+        return None;
+    }
+    let id: u32 = id.parse().ok()?;
+    let project = crate::resources::Res::at_path("/project/tickets")?;
+    let tickets = crate::resources::Res::Tickets;
+    let is_project = app
+        .store
+        .read_tenant(company, |t| Ok(t.table(tickets).get(id).is_none() && t.table(project).get(id).is_some()));
+    is_project.ok()?.then(|| {
+        let mut alias = segs.to_vec();
+        alias[0] = "project";
+        alias
+    })
+}
+
 fn resolve(parts: &Parts, rest: &str, segs: &[&str]) -> Result<(&'static routes::Route, Vec<routes::Param>), ApiError> {
     match routes::find(parts.method.as_str(), segs) {
         Matched::Found(r, p) => Ok((r, p)),
