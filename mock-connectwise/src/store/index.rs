@@ -13,7 +13,9 @@
 //! `customFields/id`), `inactiveFlag` and `closedFlag`, and the parent record of child
 //! collections. Keys of numbers, times and flags are the values themselves, so those
 //! indexes are exact; text keys are hashes, so text candidates are checked. The unique field
-//! (a member's identifier) is answered by the table's unique index.
+//! (a member's identifier) is answered by the table's unique index. The elements of
+//! `customFields` have an index of their own ([`custom`]), which answers
+//! `customFieldConditions` exactly.
 //!
 //! Each index is built the first time a query asks for it (a million-member start stays
 //! fast, and memory goes only to indexes in use), then kept in step by every write.
@@ -22,7 +24,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use hashbrown::{DefaultHashBuilder, HashMap};
 
-use crate::doc::DocRef;
+use crate::doc::{DocRef, Val};
 use crate::query::filter::{Target, cmp_ci, values_at};
 use crate::query::plan::{Key, KeyKind, cmp_prefix};
 use crate::schema::{ObjectSchema, SCHEMAS, Type};
@@ -30,6 +32,9 @@ use idset::{BITSET_MIN_IDS, IdSet, ascending, bits_of, set_bit};
 
 #[path = "idset.rs"]
 pub(crate) mod idset;
+
+#[path = "index_custom.rs"]
+pub(crate) mod custom;
 
 /// What an index is over.
 #[derive(Clone, Debug, PartialEq)]
@@ -205,6 +210,9 @@ impl Slot {
 pub(crate) struct Indexes {
     defs: Vec<Def>,
     slots: Vec<Slot>,
+    /// The index of the `customFields` elements (`customFieldConditions`), if the schema has
+    /// them: the field's key and the index, built on first use.
+    custom: Option<(u16, OnceLock<custom::CustomIndex>)>,
 }
 
 /// Not part of a table's data: built lazily by reads, so left out of `Debug` (tests compare
@@ -233,6 +241,7 @@ impl Indexes {
     /// The indexes a table of `schema` keeps; `unique` (answered elsewhere) is left out.
     pub(crate) fn for_schema(schema: &'static ObjectSchema, unique: Option<&str>, child: bool) -> Self {
         let mut defs = Vec::new();
+        let custom = schema.prop("customFields").map(|(key, _)| (key, OnceLock::new()));
         for (i, prop) in schema.props.iter().enumerate() {
             let Ok(key) = u16::try_from(i) else { continue };
             let is_unique = unique.is_some_and(|u| u.eq_ignore_ascii_case(&prop.name));
@@ -271,7 +280,17 @@ impl Indexes {
             defs.push(Def { on: On::Parent, kind: KeyKind::Number, ordered: false });
         }
         let slots = defs.iter().map(|_| Slot::default()).collect();
-        Self { defs, slots }
+        Self { defs, slots, custom }
+    }
+
+    /// The records with an element of `customFields` (at `key`) satisfying `filter`, exactly
+    /// (see [`custom`]); `None` when the index does not answer it.
+    pub(crate) fn custom_set(&self, key: u16, filter: &crate::query::Filter, docs: &impl Docs) -> Option<IdSet> {
+        let (at, index) = self.custom.as_ref()?;
+        if *at != key {
+            return None;
+        }
+        index.get_or_init(|| custom::CustomIndex::build(key, docs)).matching(filter)
     }
 
     /// The equality index over `on` for keys of `kind`, if there is one.
@@ -448,11 +467,21 @@ impl Indexes {
                     text_same && keys(old) == keys(new)
                 }
             })
+            .chain(self.custom.as_ref().map(|(key, index)| {
+                // Compared only once built: an update of a record's other fields moves nothing.
+                index.get().is_none() || old.get(*key).map(Val::to_json) == new.get(*key).map(Val::to_json)
+            }))
             .collect()
     }
 
     /// Adds record `id` (already stored) to every built index not marked `true` in `skip`.
     pub(crate) fn add_where(&mut self, id: u32, docs: &impl Docs, skip: &[bool]) {
+        if let Some((key, index)) = &mut self.custom
+            && !skip.get(self.defs.len()).copied().unwrap_or(false)
+            && let Some(index) = index.get_mut()
+        {
+            index.add(id, *key, docs);
+        }
         for i in 0..self.slots.len() {
             if skip.get(i).copied().unwrap_or(false) {
                 continue;
@@ -478,6 +507,12 @@ impl Indexes {
     /// Removes record `id` (still stored, as it was indexed) from every built index not
     /// marked `true` in `skip`.
     pub(crate) fn remove_where(&mut self, id: u32, docs: &impl Docs, skip: &[bool]) {
+        if let Some((key, index)) = &mut self.custom
+            && !skip.get(self.defs.len()).copied().unwrap_or(false)
+            && let Some(index) = index.get_mut()
+        {
+            index.remove(id, *key, docs);
+        }
         for i in 0..self.slots.len() {
             if skip.get(i).copied().unwrap_or(false) {
                 continue;
@@ -503,15 +538,17 @@ impl Indexes {
 
     /// Approximate heap bytes of the built indexes.
     pub(crate) fn heap_size(&self) -> usize {
-        self.slots
-            .iter()
-            .map(|s| {
-                let kept = s.prefixes.lock().unwrap_or_else(PoisonError::into_inner);
-                s.eq.get().map_or(0, EqIndex::heap_size)
-                    + s.ord.get().map_or(0, |o| o.capacity() * 4)
-                    + kept.iter().map(|(_, b)| b.capacity() * 8).sum::<usize>()
-            })
-            .sum()
+        self.custom.as_ref().and_then(|(_, c)| c.get()).map_or(0, custom::CustomIndex::heap_size)
+            + self
+                .slots
+                .iter()
+                .map(|s| {
+                    let kept = s.prefixes.lock().unwrap_or_else(PoisonError::into_inner);
+                    s.eq.get().map_or(0, EqIndex::heap_size)
+                        + s.ord.get().map_or(0, |o| o.capacity() * 4)
+                        + kept.iter().map(|(_, b)| b.capacity() * 8).sum::<usize>()
+                })
+                .sum::<usize>()
     }
 }
 

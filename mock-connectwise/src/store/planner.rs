@@ -47,8 +47,15 @@ pub(crate) fn candidates(table: &Table, parent: Option<u32>, q: &BoundQuery) -> 
     let parent_covered = parent.is_none() || by_parent.is_some();
     let by_filter = plan(table, &shape(q));
     let filters_covered = q.filters.is_empty() || by_filter.as_ref().is_some_and(|(_, exact)| *exact);
-    let exact = parent_covered && filters_covered && q.custom.is_none();
-    let by_custom = q.custom.as_ref().and_then(|(key, f)| exact::custom_candidates(table, *key, f));
+    // The custom fields' own index answers exactly; failing that, the elements' ids narrow.
+    let (by_custom, custom_covered) = match &q.custom {
+        None => (None, true),
+        Some((key, f)) => match table.indexes.custom_set(*key, f, &rows) {
+            Some(set) => (Some(set.iter_after(0).collect()), true),
+            None => (exact::custom_candidates(table, *key, f), false),
+        },
+    };
+    let exact = parent_covered && filters_covered && custom_covered;
     [by_parent, by_filter.map(|(ids, _)| ids), by_custom]
         .into_iter()
         .flatten()
@@ -224,6 +231,8 @@ impl Scan {
         };
         let step = |n: usize, rec: &Record, cursor: &mut u32, matched: &mut Vec<u32>| {
             *cursor = rec.id;
+            #[cfg(test)]
+            tests::READS.with(|r| r.set(r.get() + 1));
             if matches(rec) {
                 matched.push(rec.id);
             }
@@ -344,6 +353,8 @@ pub(crate) fn order_and_page<'t>(
 /// ones are numbered consecutively), one read instead of a search through a million records;
 /// else by [`Table::get_from`].
 pub(crate) fn get_near(table: &Table, from: usize, id: u32) -> (Option<&Record>, usize) {
+    #[cfg(test)]
+    tests::READS.with(|r| r.set(r.get() + 1));
     let all = table.iter_after(0).as_slice();
     let guess = all.first().and_then(|first| id.checked_sub(first.id)).map(|d| d as usize);
     if let Some(at) = guess.filter(|&at| at >= from) {
