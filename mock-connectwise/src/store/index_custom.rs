@@ -12,11 +12,15 @@
 //! it is the very evaluation the scan makes, on an equal element.
 //!
 //! Memory goes only to records that have custom fields: a class per distinct element (its
-//! document, its JSON text as the key) and four bytes per record holding it. The index is
+//! document) and four bytes per record holding it. Elements are told apart by a hash of
+//! their stored values and compared value by value, without a copy: a million tickets'
+//! elements are indexed without an allocation each. The index is
 //! built on the first query that asks for it and then kept in step by every write
 //! ([`super::Indexes::add_where`] and [`super::Indexes::remove_where`]).
 
-use hashbrown::HashMap;
+use std::hash::{BuildHasher, Hasher};
+
+use hashbrown::{DefaultHashBuilder, HashMap};
 
 use super::Docs;
 use super::idset::IdSet;
@@ -45,13 +49,19 @@ struct Class {
 /// Distinct elements of one `customFields` field, with their records.
 #[derive(Default)]
 pub(crate) struct CustomIndex {
-    /// Class by the element's JSON text (with its `id`).
-    by_key: HashMap<Box<str>, usize>,
+    /// Classes by the hash of the element ([`CustomIndex::hash`]); equal hashes are told
+    /// apart by [`same`].
+    by_hash: HashMap<u64, Vec<usize>>,
+    hasher: DefaultHashBuilder,
     classes: Vec<Option<Class>>,
     /// Emptied slots of `classes`, reused first.
     free: Vec<usize>,
     /// Classes by element id.
     by_field: HashMap<i64, Vec<usize>>,
+    /// Set if an element's copy in its class ever differed from it (a value the document
+    /// form does not carry through JSON unchanged): the index then answers nothing, and
+    /// queries go back to the scan, rather than answer from a copy that is not the element.
+    unfaithful: bool,
 }
 
 /// An element as the filter reads it (as `Filter::matches_doc` does: `id` from the element,
@@ -85,9 +95,83 @@ pub(crate) fn elements<'d>(docs: &'d impl Docs, id: u32, key: u16, mut f: impl F
     }
 }
 
-/// The class key of an element: its JSON text (every stored property, `id` included).
-fn key_of(elem: DocRef<'_>) -> String {
-    serde_json::Value::Object(elem.to_json()).to_string()
+/// The element's `id` as the filter reads it (0 when it has none), and the key it is stored
+/// under (left out of a class's document).
+fn field_of(elem: DocRef<'_>) -> (i64, Option<u16>) {
+    (elem.int("id").unwrap_or_default(), elem.schema.prop("id").map(|(k, _)| k))
+}
+
+/// The element's stored values but its `id`.
+fn values(elem: DocRef<'_>, id_key: Option<u16>) -> impl Iterator<Item = (u16, Val<'_>)> {
+    elem.entries().filter(move |(k, _)| Some(*k) != id_key)
+}
+
+fn hash_val(h: &mut impl Hasher, v: Val<'_>) {
+    match v {
+        Val::Null => h.write_u8(0),
+        Val::Bool(b) => h.write_u8(if b { 2 } else { 1 }),
+        Val::Int(i) => {
+            h.write_u8(3);
+            h.write_i64(i);
+        }
+        Val::Num(x) => {
+            h.write_u8(4);
+            h.write_u64(x.to_bits());
+        }
+        Val::Str(t) | Val::Any(t) => {
+            h.write_u8(if matches!(v, Val::Str(_)) { 5 } else { 6 });
+            h.write(t.as_bytes());
+            h.write_u8(0xFF);
+        }
+        Val::DateTime(t) => {
+            h.write_u8(7);
+            h.write_i64(t);
+        }
+        Val::Obj(d) => {
+            h.write_u8(8);
+            d.entries().for_each(|(k, v)| {
+                h.write_u16(k);
+                hash_val(h, v);
+            });
+        }
+        Val::Arr(a) => {
+            h.write_u8(9);
+            a.iter().for_each(|v| hash_val(h, v));
+        }
+    }
+}
+
+/// Whether two sequences of values are the same, value by value (as stored).
+fn same_all<T>(mut a: impl Iterator<Item = T>, mut b: impl Iterator<Item = T>, eq: impl Fn(T, T) -> bool) -> bool {
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) => {
+                if !eq(x, y) {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// Whether `elem`'s values but its `id` are those of `copy` (a class's document).
+fn same_as_copy(elem: DocRef<'_>, id_key: Option<u16>, copy: DocRef<'_>) -> bool {
+    same_all(values(elem, id_key), copy.entries(), |(i, v), (j, w)| i == j && same_val(v, w))
+}
+
+fn same_val(a: Val<'_>, b: Val<'_>) -> bool {
+    match (a, b) {
+        (Val::Null, Val::Null) => true,
+        (Val::Bool(x), Val::Bool(y)) => x == y,
+        (Val::Int(x), Val::Int(y)) | (Val::DateTime(x), Val::DateTime(y)) => x == y,
+        (Val::Num(x), Val::Num(y)) => x.to_bits() == y.to_bits(),
+        (Val::Str(x), Val::Str(y)) | (Val::Any(x), Val::Any(y)) => x == y,
+        (Val::Obj(x), Val::Obj(y)) => same_all(x.entries(), y.entries(), |(i, v), (j, w)| i == j && same_val(v, w)),
+        (Val::Arr(x), Val::Arr(y)) => same_all(x.iter(), y.iter(), same_val),
+        _ => false,
+    }
 }
 
 impl CustomIndex {
@@ -100,13 +184,35 @@ impl CustomIndex {
         index
     }
 
+    /// The hash of an element: its `id` and its other stored values.
+    fn hash(&self, elem: DocRef<'_>) -> u64 {
+        let (field, id_key) = field_of(elem);
+        let mut h = self.hasher.build_hasher();
+        h.write_i64(field);
+        values(elem, id_key).for_each(|(k, v)| {
+            h.write_u16(k);
+            hash_val(&mut h, v);
+        });
+        h.finish()
+    }
+
+    /// The class of an element of hash `hash`, if there is one.
+    fn find(&self, hash: u64, elem: DocRef<'_>) -> Option<usize> {
+        let (field, id_key) = field_of(elem);
+        self.by_hash.get(&hash)?.iter().copied().find(|&at| {
+            self.classes[at]
+                .as_ref()
+                .is_some_and(|c| c.field == field && same_as_copy(elem, id_key, c.elem.view(c.schema)))
+        })
+    }
+
     /// Adds record `id` (as stored) to the classes of its elements.
     pub(crate) fn add(&mut self, id: u32, key: u16, docs: &impl Docs) {
         elements(docs, id, key, |elem| {
-            let text = key_of(elem);
-            let at = match self.by_key.get(text.as_str()) {
-                Some(&at) => at,
-                None => self.insert_class(text, elem),
+            let hash = self.hash(elem);
+            let at = match self.find(hash, elem) {
+                Some(at) => at,
+                None => self.insert_class(hash, elem),
             };
             if let Some(class) = self.classes[at].as_mut()
                 && let Err(i) = class.records.binary_search(&id)
@@ -119,15 +225,20 @@ impl CustomIndex {
     /// Removes record `id` (still stored, as it was indexed) from the classes of its elements.
     pub(crate) fn remove(&mut self, id: u32, key: u16, docs: &impl Docs) {
         elements(docs, id, key, |elem| {
-            let text = key_of(elem);
-            let Some(&at) = self.by_key.get(text.as_str()) else { return };
+            let hash = self.hash(elem);
+            let Some(at) = self.find(hash, elem) else { return };
             let Some(class) = self.classes[at].as_mut() else { return };
             if let Ok(i) = class.records.binary_search(&id) {
                 class.records.remove(i);
             }
             if class.records.is_empty() {
                 let field = class.field;
-                self.by_key.remove(text.as_str());
+                if let Some(list) = self.by_hash.get_mut(&hash) {
+                    list.retain(|&c| c != at);
+                    if list.is_empty() {
+                        self.by_hash.remove(&hash);
+                    }
+                }
                 if let Some(list) = self.by_field.get_mut(&field) {
                     list.retain(|&c| c != at);
                     if list.is_empty() {
@@ -140,11 +251,13 @@ impl CustomIndex {
         });
     }
 
-    fn insert_class(&mut self, text: String, elem: DocRef<'_>) -> usize {
-        let field = elem.int("id").unwrap_or_default();
+    fn insert_class(&mut self, hash: u64, elem: DocRef<'_>) -> usize {
+        let (field, _) = field_of(elem);
         // Encoded as a record (no `id`: the filter reads it from `field`).
         let class =
             Class { field, elem: Doc::encode(elem.schema, &elem.to_json()), schema: elem.schema, records: Vec::new() };
+        let (_, id_key) = field_of(elem);
+        self.unfaithful |= !same_as_copy(elem, id_key, class.elem.view(class.schema));
         let at = match self.free.pop() {
             Some(at) => {
                 self.classes[at] = Some(class);
@@ -155,7 +268,7 @@ impl CustomIndex {
                 self.classes.len() - 1
             }
         };
-        self.by_key.insert(text.into_boxed_str(), at);
+        self.by_hash.entry(hash).or_default().push(at);
         self.by_field.entry(field).or_default().push(at);
         at
     }
@@ -163,6 +276,9 @@ impl CustomIndex {
     /// The records with an element satisfying `filter`, exactly; `None` when more than
     /// [`CLASSES_EVALUATED`] classes would be evaluated, or a `like` gave up at its step limit.
     pub(crate) fn matching(&self, filter: &Filter) -> Option<IdSet> {
+        if self.unfaithful {
+            return None;
+        }
         let picked: Vec<usize> = match field_ids(&filter.0) {
             Some(ids) => ids.iter().filter_map(|f| self.by_field.get(f)).flatten().copied().collect(),
             None => (0..self.classes.len()).filter(|&c| self.classes[c].is_some()).collect(),
@@ -190,9 +306,9 @@ impl CustomIndex {
 
     /// Approximate heap bytes.
     pub(crate) fn heap_size(&self) -> usize {
-        let per_entry = std::mem::size_of::<(Box<str>, usize)>() + 1;
-        self.by_key.capacity() * per_entry
-            + self.by_key.keys().map(|k| k.len()).sum::<usize>()
+        let per_entry = std::mem::size_of::<(u64, Vec<usize>)>() + 1;
+        self.by_hash.capacity() * per_entry
+            + self.by_hash.values().map(|v| v.capacity() * 8).sum::<usize>()
             + self.classes.capacity() * std::mem::size_of::<Option<Class>>()
             + self.classes.iter().flatten().map(|c| c.elem.heap_size() + c.records.capacity() * 4).sum::<usize>()
             + self.by_field.values().map(|v| v.capacity() * 8 + 24).sum::<usize>()
@@ -235,5 +351,60 @@ fn field_ids(b: &Bound) -> Option<Vec<i64>> {
             Some(ids)
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::schema::schema;
+    use crate::store::table::{Meta, Record, Table};
+
+    /// Every property of `CustomFieldValue`, with every kind of `value` ConnectWise sends,
+    /// makes a class that is a faithful copy of its elements: records holding equal elements
+    /// share it, and removing them empties the index.
+    #[test]
+    fn every_kind_of_element_is_copied_faithfully_and_shared_by_equal_elements() {
+        let values = [
+            json!("Gold"),
+            json!(7),
+            json!(-0.0),
+            json!(2.5),
+            json!(true),
+            json!("2024-01-05T00:00:00Z"),
+            json!([1, "a"]),
+            json!({"a": {"b": null}}),
+            json!(12_345_678_901_234_567_u64),
+        ];
+        let mut table = Table::new(schema("Member"), Some("identifier"));
+        let meta = Meta { entered_at: 0, updated_at: 0, entered_by: 0, updated_by: 0, parent: 0 };
+        let elements: Vec<_> = values
+            .iter()
+            .enumerate()
+            .map(|(n, v)| {
+                json!({ "id": n, "caption": "Tier", "type": "text", "entryMethod": "List",
+                        "numberOfDecimals": 2, "value": v, "connectWiseId": "abc" })
+            })
+            .collect();
+        for id in 1..=20u32 {
+            let mut obj = serde_json::Map::new();
+            obj.insert("identifier".into(), json!(format!("m{id}")));
+            // Records 1..=9 hold element `id - 1`; the rest hold all of them.
+            let held = if id <= 9 { vec![elements[id as usize - 1].clone()] } else { elements.clone() };
+            obj.insert("customFields".into(), json!(held));
+            table.insert(Record::new(id, meta, Doc::encode(schema("Member"), &obj)));
+        }
+        let (key, _) = schema("Member").prop("customFields").expect("members have custom fields");
+        let mut index = CustomIndex::build(key, &table.rows());
+        assert!(!index.unfaithful, "every element's copy is the element");
+        let classes: Vec<&Class> = index.classes.iter().flatten().collect();
+        assert_eq!(classes.len(), values.len(), "equal elements share a class");
+        assert!(classes.iter().all(|c| c.records.len() == 12), "each held by its record and the 11 holding all");
+        for id in 1..=20u32 {
+            index.remove(id, key, &table.rows());
+        }
+        assert!(index.classes.iter().all(Option::is_none) && index.by_hash.is_empty() && index.by_field.is_empty());
     }
 }

@@ -337,7 +337,7 @@ fn by_forward(table: &Table, q: &BoundQuery, access: Access<'_>, names: &Names) 
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
     #[test]
     fn a_planned_query_returns_what_the_scan_returns(
