@@ -19,6 +19,10 @@
 use std::fmt;
 
 use crate::datetime;
+use lex::{Tok, lex};
+
+#[path = "conditions_lex.rs"]
+mod lex;
 
 /// Longest `conditions` string accepted.
 pub(crate) const MAX_LEN: usize = 8 * 1024;
@@ -69,136 +73,8 @@ pub(crate) struct ParseError {
     pub(crate) at: usize,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-enum Tok {
-    LParen,
-    RParen,
-    Comma,
-    Op(Op),
-    Word(String),
-    Str(String),
-    Num(f64),
-    Date(i64),
-}
-
 fn err<T>(at: usize, message: impl Into<String>) -> Result<T, ParseError> {
     Err(ParseError { message: message.into(), at })
-}
-
-fn lex(input: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
-    let chars: Vec<(usize, char)> = input.char_indices().collect();
-    let mut toks = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let (at, c) = chars[i];
-        let single = match c {
-            '(' => Some(Tok::LParen),
-            ')' => Some(Tok::RParen),
-            ',' => Some(Tok::Comma),
-            '=' => Some(Tok::Op(Op::Eq)),
-            _ => None,
-        };
-        let (tok, next) = match (single, c) {
-            (_, c) if c.is_whitespace() => {
-                i += 1;
-                continue;
-            }
-            (Some(tok), _) => (tok, i + 1),
-            (None, '!' | '<' | '>') => lex_op(&chars, i)?,
-            (None, '"' | '\'') => lex_string(&chars, i)?,
-            (None, '[') => lex_date(&chars, i)?,
-            (None, c)
-                if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(|(_, d)| d.is_ascii_digit())) =>
-            {
-                lex_number(&chars, i)?
-            }
-            (None, c) if c.is_alphabetic() || c == '_' => lex_word(&chars, i),
-            (None, other) => return err(at, format!("unexpected character {other:?}")),
-        };
-        toks.push((at, tok));
-        i = next;
-    }
-    Ok(toks)
-}
-
-/// A token and the index of the character after it.
-type Lexed = Result<(Tok, usize), ParseError>;
-
-/// `!=`, `<>`, `<=`, `>=`, `<` or `>` at `i`.
-fn lex_op(chars: &[(usize, char)], i: usize) -> Lexed {
-    let (at, c) = chars[i];
-    let next = chars.get(i + 1).map(|&(_, c)| c);
-    let (op, len) = match (c, next) {
-        ('!', Some('=')) => (Op::Ne, 2),
-        ('<', Some('>')) => (Op::Ne, 2),
-        ('<', Some('=')) => (Op::Le, 2),
-        ('>', Some('=')) => (Op::Ge, 2),
-        ('<', _) => (Op::Lt, 1),
-        ('>', _) => (Op::Gt, 1),
-        _ => return err(at, "expected != after !"),
-    };
-    Ok((Tok::Op(op), i + len))
-}
-
-/// A `"…"` or `'…'` string at `i`; `\` escapes the next character.
-fn lex_string(chars: &[(usize, char)], i: usize) -> Lexed {
-    let (at, quote) = chars[i];
-    let mut s = String::new();
-    let mut i = i + 1;
-    loop {
-        let Some(&(_, ch)) = chars.get(i) else {
-            return err(at, "unterminated string");
-        };
-        i += 1;
-        match ch {
-            '\\' => {
-                let Some(&(_, esc)) = chars.get(i) else {
-                    return err(at, "unterminated string");
-                };
-                s.push(esc);
-                i += 1;
-            }
-            ch if ch == quote => return Ok((Tok::Str(s), i)),
-            ch => s.push(ch),
-        }
-    }
-}
-
-/// A `[date-time]` at `i`.
-fn lex_date(chars: &[(usize, char)], i: usize) -> Lexed {
-    let at = chars[i].0;
-    let start = i + 1;
-    let Some(end) = (start..chars.len()).find(|&j| chars[j].1 == ']') else {
-        return err(at, "unterminated [date]");
-    };
-    let text: String = chars[start..end].iter().map(|&(_, c)| c).collect();
-    let Some(t) = datetime::parse(&text) else {
-        return err(at, format!("[{text}] is not a date-time"));
-    };
-    Ok((Tok::Date(t), end + 1))
-}
-
-/// A number (digits, an optional leading `-`, dots) at `i`.
-fn lex_number(chars: &[(usize, char)], i: usize) -> Lexed {
-    let at = chars[i].0;
-    let mut end = i + 1;
-    while chars.get(end).is_some_and(|&(_, d)| d.is_ascii_digit() || d == '.') {
-        end += 1;
-    }
-    let text: String = chars[i..end].iter().map(|&(_, c)| c).collect();
-    let Ok(n) = text.parse::<f64>() else {
-        return err(at, format!("{text} is not a number"));
-    };
-    Ok((Tok::Num(n), end))
-}
-
-/// A word (a field path such as `company/id`, or a keyword) at `i`.
-fn lex_word(chars: &[(usize, char)], i: usize) -> (Tok, usize) {
-    let mut end = i;
-    while chars.get(end).is_some_and(|&(_, d)| d.is_alphanumeric() || d == '_' || d == '/') {
-        end += 1;
-    }
-    (Tok::Word(chars[i..end].iter().map(|&(_, c)| c).collect()), end)
 }
 
 struct Parser {
@@ -530,86 +406,6 @@ mod tests {
     }
 }
 
-/// Property tests: any `Expr` survives Display → parse unchanged, and no input panics.
 #[cfg(test)]
-mod props {
-    use proptest::prelude::*;
-
-    use super::*;
-
-    fn name() -> impl Strategy<Value = String> {
-        // Field names, never keywords (a bare `and` would be read as the operator).
-        "[a-z][a-zA-Z0-9_]{0,8}".prop_filter("not a keyword", |s| {
-            !matches!(
-                s.to_ascii_lowercase().as_str(),
-                "and" | "or" | "not" | "like" | "contains" | "in" | "true" | "false" | "null"
-            )
-        })
-    }
-
-    fn literal() -> impl Strategy<Value = Literal> {
-        prop_oneof![
-            any::<String>().prop_map(Literal::Str),
-            (-1.0e9..1.0e9f64).prop_map(|n| Literal::Num((n * 100.0).round() / 100.0)),
-            any::<bool>().prop_map(Literal::Bool),
-            Just(Literal::Null),
-            (0i64..4_102_444_800).prop_map(Literal::DateTime),
-        ]
-    }
-
-    fn leaf() -> impl Strategy<Value = Expr> {
-        let path = || prop::collection::vec(name(), 1..3);
-        let ops = prop_oneof![Just(Op::Eq), Just(Op::Ne), Just(Op::Lt), Just(Op::Le), Just(Op::Gt), Just(Op::Ge)];
-        let text_ops = prop_oneof![Just(Op::Like), Just(Op::NotLike), Just(Op::Contains), Just(Op::NotContains)];
-        prop_oneof![
-            (path(), ops, literal()).prop_map(|(path, op, value)| Expr::Cmp { path, op, value }),
-            (path(), text_ops, any::<String>()).prop_map(|(path, op, s)| Expr::Cmp {
-                path,
-                op,
-                value: Literal::Str(s)
-            }),
-            (path(), any::<bool>(), prop::collection::vec(literal(), 1..4))
-                .prop_map(|(path, negated, values)| Expr::In { path, negated, values }),
-        ]
-    }
-
-    fn expr() -> impl Strategy<Value = Expr> {
-        leaf().prop_recursive(4, 24, 2, |inner| {
-            prop_oneof![
-                (inner.clone(), inner.clone()).prop_map(|(a, b)| Expr::And(Box::new(a), Box::new(b))),
-                (inner.clone(), inner.clone()).prop_map(|(a, b)| Expr::Or(Box::new(a), Box::new(b))),
-                inner.prop_map(|e| Expr::Not(Box::new(e))),
-            ]
-        })
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
-
-        #[test]
-        fn every_expression_round_trips_through_its_text(e in expr()) {
-            let text = e.to_string();
-            let parsed = parse(&text);
-            prop_assert_eq!(parsed.as_ref(), Ok(&e), "text: {}", text);
-        }
-
-        #[test]
-        fn no_input_panics_and_errors_point_inside_it(input in "\\PC{0,200}") {
-            if let Err(e) = parse(&input) {
-                prop_assert!(e.at <= input.chars().count(), "{} at {} of {:?}", e.message, e.at, input);
-            }
-        }
-
-        #[test]
-        fn near_miss_inputs_built_from_the_grammar_never_panic(
-            parts in prop::collection::vec(prop_oneof![
-                Just("("), Just(")"), Just(" and "), Just(" or "), Just("not "), Just("="), Just("!="), Just("<="),
-                Just(" like "), Just(" in "), Just(","), Just("\""), Just("'"), Just("["), Just("]"), Just("\\"),
-                Just("name"), Just("a/b"), Just("12.5"), Just("true"), Just("null"), Just("[2024-01-01T00:00:00Z]"),
-            ], 0..40)
-        ) {
-            let input: String = parts.concat();
-            let _ = parse(&input);
-        }
-    }
-}
+#[path = "conditions_props.rs"]
+mod props;

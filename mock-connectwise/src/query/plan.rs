@@ -110,8 +110,8 @@ pub(crate) enum Shape<'q> {
     Opaque,
 }
 
-/// The shape of a whole query: its filters are `and`ed. `customFieldConditions` is left to
-/// the scan.
+/// The shape of a whole query: its filters are `and`ed. `customFieldConditions` is the
+/// custom fields' index's (`store::index::custom`).
 pub(crate) fn shape(q: &BoundQuery) -> Shape<'_> {
     Shape::All(q.filters.iter().map(|Filter(b)| of_bound(b)).collect())
 }

@@ -13,16 +13,18 @@
 //! `customFields/id`), `inactiveFlag` and `closedFlag`, and the parent record of child
 //! collections. Keys of numbers, times and flags are the values themselves, so those
 //! indexes are exact; text keys are hashes, so text candidates are checked. The unique field
-//! (a member's identifier) is answered by the table's unique index.
+//! (a member's identifier) is answered by the table's unique index. The elements of
+//! `customFields` have an index of their own ([`custom`]), which answers
+//! `customFieldConditions` exactly.
 //!
 //! Each index is built the first time a query asks for it (a million-member start stays
 //! fast, and memory goes only to indexes in use), then kept in step by every write.
 
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use hashbrown::{DefaultHashBuilder, HashMap};
+use hashbrown::HashMap;
 
-use crate::doc::DocRef;
+use crate::doc::{DocRef, Val};
 use crate::query::filter::{Target, cmp_ci, values_at};
 use crate::query::plan::{Key, KeyKind, cmp_prefix};
 use crate::schema::{ObjectSchema, SCHEMAS, Type};
@@ -30,6 +32,18 @@ use idset::{BITSET_MIN_IDS, IdSet, ascending, bits_of, set_bit};
 
 #[path = "idset.rs"]
 pub(crate) mod idset;
+
+#[path = "index_custom.rs"]
+pub(crate) mod custom;
+
+#[path = "index_eq.rs"]
+mod eq;
+
+#[path = "index_ord.rs"]
+mod ord;
+
+use eq::{EqIndex, Posting};
+use ord::{build_ord, ord_position};
 
 /// What an index is over.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,125 +61,6 @@ pub(crate) struct Def {
     pub(crate) kind: KeyKind,
     /// Whether an ordered (prefix) index is kept too: top-level text fields only.
     ordered: bool,
-}
-
-/// The ids holding one value.
-#[derive(Clone, Debug)]
-enum Posting {
-    One(u32),
-    Many(Vec<u32>),
-}
-
-impl Posting {
-    fn ids(&self) -> &[u32] {
-        match self {
-            Self::One(id) => std::slice::from_ref(id),
-            Self::Many(v) => v,
-        }
-    }
-
-    fn add(&mut self, id: u32) {
-        match self {
-            Self::One(a) if *a == id => {}
-            Self::One(a) => {
-                let mut v = vec![*a, id];
-                v.sort_unstable();
-                *self = Self::Many(v);
-            }
-            Self::Many(v) => {
-                if let Err(i) = v.binary_search(&id) {
-                    v.insert(i, id);
-                }
-            }
-        }
-    }
-
-    /// Removes `id`; whether the posting is now empty.
-    fn remove(&mut self, id: u32) -> bool {
-        match self {
-            Self::One(a) => *a == id,
-            Self::Many(v) => {
-                if let Ok(i) = v.binary_search(&id) {
-                    v.remove(i);
-                }
-                if let [only] = v.as_slice() {
-                    *self = Self::One(*only);
-                }
-                false
-            }
-        }
-    }
-}
-
-#[derive(Debug, Default)]
-struct EqIndex {
-    map: HashMap<u64, Posting>,
-    hasher: DefaultHashBuilder,
-    /// Bitsets over ids of the large postings (keyed like `map`), built when a query first
-    /// tests membership in one and kept in step by writes from then on.
-    bits: Mutex<HashMap<u64, Arc<Vec<u64>>>>,
-}
-
-impl EqIndex {
-    fn hash(&self, key: &Key<'_>) -> u64 {
-        key.bits(&self.hasher)
-    }
-
-    fn add(&mut self, key: &Key<'_>, id: u32) {
-        let h = self.hash(key);
-        match self.map.get_mut(&h) {
-            Some(p) => p.add(id),
-            None => {
-                self.map.insert(h, Posting::One(id));
-            }
-        }
-        // A write holds the store's write lock, so no query holds a bitset: no copy is made.
-        if let Some(bits) = self.bits.get_mut().unwrap_or_else(PoisonError::into_inner).get_mut(&h) {
-            set_bit(Arc::make_mut(bits), id, true);
-        }
-    }
-
-    fn remove(&mut self, key: &Key<'_>, id: u32) {
-        let h = self.hash(key);
-        if self.map.get_mut(&h).is_some_and(|p| p.remove(id)) {
-            self.map.remove(&h);
-        }
-        if let Some(bits) = self.bits.get_mut().unwrap_or_else(PoisonError::into_inner).get_mut(&h) {
-            set_bit(Arc::make_mut(bits), id, false);
-        }
-    }
-
-    fn get(&self, key: &Key<'_>) -> &[u32] {
-        self.map.get(&self.hash(key)).map_or(&[], Posting::ids)
-    }
-
-    /// The posting of `key` as a set: a bitset when the posting is large and the bitset no
-    /// larger than it (one bit per id up to the largest), else the ids.
-    fn members(&self, key: &Key<'_>) -> IdSet {
-        let h = self.hash(key);
-        let ids = self.map.get(&h).map_or(&[][..], Posting::ids);
-        let largest = ids.last().map_or(0, |&id| id as usize);
-        if ids.len() < BITSET_MIN_IDS || ids.len() < largest / 32 {
-            return IdSet::Ids(ids.to_vec());
-        }
-        let mut known = self.bits.lock().unwrap_or_else(PoisonError::into_inner);
-        let bits = known.entry(h).or_insert_with(|| Arc::new(bits_of(ids.iter().copied())));
-        IdSet::Bits(bits.clone())
-    }
-
-    fn heap_size(&self) -> usize {
-        let bits = self.bits.lock().unwrap_or_else(PoisonError::into_inner);
-        bits.values().map(|b| b.capacity() * 8).sum::<usize>()
-            + self.map.capacity() * (std::mem::size_of::<(u64, Posting)>() + 1)
-            + self
-                .map
-                .values()
-                .map(|p| match p {
-                    Posting::One(_) => 0,
-                    Posting::Many(v) => v.capacity() * 4,
-                })
-                .sum::<usize>()
-    }
 }
 
 /// One field's indexes, built on first use.
@@ -205,6 +100,9 @@ impl Slot {
 pub(crate) struct Indexes {
     defs: Vec<Def>,
     slots: Vec<Slot>,
+    /// The index of the `customFields` elements (`customFieldConditions`), if the schema has
+    /// them: the field's key and the index, built on first use.
+    custom: Option<(u16, OnceLock<custom::CustomIndex>)>,
 }
 
 /// Not part of a table's data: built lazily by reads, so left out of `Debug` (tests compare
@@ -233,6 +131,7 @@ impl Indexes {
     /// The indexes a table of `schema` keeps; `unique` (answered elsewhere) is left out.
     pub(crate) fn for_schema(schema: &'static ObjectSchema, unique: Option<&str>, child: bool) -> Self {
         let mut defs = Vec::new();
+        let custom = schema.prop("customFields").map(|(key, _)| (key, OnceLock::new()));
         for (i, prop) in schema.props.iter().enumerate() {
             let Ok(key) = u16::try_from(i) else { continue };
             let is_unique = unique.is_some_and(|u| u.eq_ignore_ascii_case(&prop.name));
@@ -271,7 +170,17 @@ impl Indexes {
             defs.push(Def { on: On::Parent, kind: KeyKind::Number, ordered: false });
         }
         let slots = defs.iter().map(|_| Slot::default()).collect();
-        Self { defs, slots }
+        Self { defs, slots, custom }
+    }
+
+    /// The records with an element of `customFields` (at `key`) satisfying `filter`, exactly
+    /// (see [`custom`]); `None` when the index does not answer it.
+    pub(crate) fn custom_set(&self, key: u16, filter: &crate::query::Filter, docs: &impl Docs) -> Option<IdSet> {
+        let (at, index) = self.custom.as_ref()?;
+        if *at != key {
+            return None;
+        }
+        index.get_or_init(|| custom::CustomIndex::build(key, docs)).matching(filter)
     }
 
     /// The equality index over `on` for keys of `kind`, if there is one.
@@ -448,11 +357,21 @@ impl Indexes {
                     text_same && keys(old) == keys(new)
                 }
             })
+            .chain(self.custom.as_ref().map(|(key, index)| {
+                // Compared only once built: an update of a record's other fields moves nothing.
+                index.get().is_none() || old.get(*key).map(Val::to_json) == new.get(*key).map(Val::to_json)
+            }))
             .collect()
     }
 
     /// Adds record `id` (already stored) to every built index not marked `true` in `skip`.
     pub(crate) fn add_where(&mut self, id: u32, docs: &impl Docs, skip: &[bool]) {
+        if let Some((key, index)) = &mut self.custom
+            && !skip.get(self.defs.len()).copied().unwrap_or(false)
+            && let Some(index) = index.get_mut()
+        {
+            index.add(id, *key, docs);
+        }
         for i in 0..self.slots.len() {
             if skip.get(i).copied().unwrap_or(false) {
                 continue;
@@ -478,6 +397,12 @@ impl Indexes {
     /// Removes record `id` (still stored, as it was indexed) from every built index not
     /// marked `true` in `skip`.
     pub(crate) fn remove_where(&mut self, id: u32, docs: &impl Docs, skip: &[bool]) {
+        if let Some((key, index)) = &mut self.custom
+            && !skip.get(self.defs.len()).copied().unwrap_or(false)
+            && let Some(index) = index.get_mut()
+        {
+            index.remove(id, *key, docs);
+        }
         for i in 0..self.slots.len() {
             if skip.get(i).copied().unwrap_or(false) {
                 continue;
@@ -503,70 +428,16 @@ impl Indexes {
 
     /// Approximate heap bytes of the built indexes.
     pub(crate) fn heap_size(&self) -> usize {
-        self.slots
-            .iter()
-            .map(|s| {
-                let kept = s.prefixes.lock().unwrap_or_else(PoisonError::into_inner);
-                s.eq.get().map_or(0, EqIndex::heap_size)
-                    + s.ord.get().map_or(0, |o| o.capacity() * 4)
-                    + kept.iter().map(|(_, b)| b.capacity() * 8).sum::<usize>()
-            })
-            .sum()
-    }
-}
-
-/// Where record `id` sorts in an ordered index on text field `key` (by the text without
-/// case, then by id), or `None` when the record has no text there (it is not in the index).
-fn ord_position(ord: &[u32], key: u16, id: u32, docs: &impl Docs) -> Option<usize> {
-    let mine = docs.doc_of(id).and_then(|d| d.str_at(key))?;
-    let text = |other: u32| docs.doc_of(other).and_then(|d| d.str_at(key)).unwrap_or("");
-    Some(ord.partition_point(|&other| cmp_ci(text(other), mine).then(other.cmp(&id)).is_lt()))
-}
-
-fn build_ord(key: u16, docs: &impl Docs) -> Vec<u32> {
-    // Sorted by the first two folded characters packed in a word, the full text only
-    // breaking ties: no copy of a million texts (48 MB at a million members, much of it kept
-    // resident by the allocator afterwards). The words sit in a table by id (dense ids, as
-    // records are numbered): the one temporary is 4 bytes a record.
-    let text = |id: u32| docs.doc_of(id).and_then(|d| d.str_at(key));
-    let mut ids: Vec<u32> = docs.all_ids().filter(|&id| text(id).is_some()).collect();
-    let (lo, hi) = (ids.first().copied().unwrap_or(0), ids.last().copied().unwrap_or(0));
-    let dense = ((hi - lo) as usize) < ids.len().saturating_mul(2);
-    let words: Vec<u32> =
-        if dense { (lo..=hi).map(|id| text(id).map_or(0, packed_prefix)).collect() } else { Vec::new() };
-    let word = |id: u32| if dense { words[(id - lo) as usize] } else { text(id).map_or(0, packed_prefix) };
-    ids.sort_unstable_by(|&a, &b| {
-        word(a).cmp(&word(b)).then_with(|| cmp_ci(text(a).unwrap_or(""), text(b).unwrap_or(""))).then(a.cmp(&b))
-    });
-    ids
-}
-
-/// The first two characters of `text`, folded, in 32 bits ordered as [`cmp_ci`] orders
-/// texts (never against it; equal words say nothing): 16 bits a character, the code point
-/// plus one up to `0xFFFF` (characters beyond share it, and nothing after one of them is
-/// packed), 0 where the text has ended, which sorts a shorter text first.
-fn packed_prefix(text: &str) -> u32 {
-    let mut chars = text.chars().map(crate::query::filter::fold);
-    let first = chars.next().map_or(0, |c| (u32::from(c) + 1).min(0xFFFF));
-    // After a character that shares its bits with others, the next says nothing.
-    let second = if first == 0xFFFF { 0 } else { chars.next().map_or(0, |c| (u32::from(c) + 1).min(0xFFFF)) };
-    (first << 16) | second
-}
-
-#[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-
-    use super::packed_prefix;
-    use crate::query::filter::cmp_ci;
-
-    proptest! {
-        #[test]
-        fn packed_prefixes_never_order_texts_against_cmp_ci(a in "[a-cA-CéÉİı\u{10400}\u{10401}\u{FFFF}]{0,4}", b in "[a-cA-CéÉİı\u{10400}\u{10401}\u{FFFF}]{0,4}") {
-            let (ka, kb) = (packed_prefix(&a), packed_prefix(&b));
-            if ka != kb {
-                prop_assert_eq!(ka.cmp(&kb), cmp_ci(&a, &b), "{} vs {}", a, b);
-            }
-        }
+        self.custom.as_ref().and_then(|(_, c)| c.get()).map_or(0, custom::CustomIndex::heap_size)
+            + self
+                .slots
+                .iter()
+                .map(|s| {
+                    let kept = s.prefixes.lock().unwrap_or_else(PoisonError::into_inner);
+                    s.eq.get().map_or(0, EqIndex::heap_size)
+                        + s.ord.get().map_or(0, |o| o.capacity() * 4)
+                        + kept.iter().map(|(_, b)| b.capacity() * 8).sum::<usize>()
+                })
+                .sum::<usize>()
     }
 }

@@ -6,10 +6,12 @@
 //! matches), and a page in id order, navigable or forward-only, is read off the set from the
 //! cursor, stopping once the page is full. Only the page's records are read (and, for the
 //! "others" flag, those up to the first not the caller's, when the caller entered any).
+//! `customFieldConditions` are answered exactly by the index of the custom fields' elements
+//! (`index_custom.rs`) and meet the rest as one more set.
 //!
 //! Anything else (a text equality, whose index is of hashes; `like 'S%th'`; negations;
-//! `customFieldConditions`; a caller who sees only some records) is left to the planner's
-//! candidates and scan, which check records.
+//! custom fields with too many distinct elements to evaluate; a caller who sees only some
+//! records) is left to the planner's candidates and scan, which check records.
 
 use super::{Access, Names, Record, Table, Visibility};
 use crate::query::BoundQuery;
@@ -68,18 +70,28 @@ pub(crate) fn matches(
     access: Access<'_>,
     vis: &Visibility<'_>,
 ) -> Option<IdSet> {
-    if q.custom.is_some() || access.own_only || vis.narrows() {
+    if access.own_only || vis.narrows() {
         return None;
     }
+    let rows = table.rows();
     let by_filter = if q.filters.is_empty() { None } else { Some(set(table, &shape(q))?) };
     let by_parent = match parent {
-        Some(p) => Some(table.indexes.children_set(p, &table.rows())?),
+        Some(p) => Some(table.indexes.children_set(p, &rows)?),
         None => None,
     };
-    match (by_filter, by_parent) {
-        (Some(f), Some(p)) => Some(f.and(&p)),
-        (f, p) => f.or(p),
-    }
+    let by_custom = match &q.custom {
+        Some((key, f)) => Some(table.indexes.custom_set(*key, f, &rows)?),
+        None => None,
+    };
+    // Lists before bitsets: each later set is only probed by the ids of the first.
+    let mut sets: Vec<IdSet> = [by_custom, by_filter, by_parent].into_iter().flatten().collect();
+    sets.sort_by_key(|s| match s {
+        IdSet::Ids(ids) => ids.len(),
+        IdSet::Bits(_) => usize::MAX,
+    });
+    let mut sets = sets.into_iter();
+    let first = sets.next()?;
+    Some(sets.fold(first, |acc, s| acc.and(&s)))
 }
 
 /// The cursor of forward-only paging (0 for none).
@@ -159,7 +171,8 @@ pub(crate) fn page<'t>(
     Some((page, set.count_after(after), others(table, &set, after, access, names, vis)))
 }
 
-/// Candidates (ascending) for `customFieldConditions` on the field at `key`: the records
+/// Candidates (ascending) for `customFieldConditions` on the field at `key` when the custom
+/// fields' index does not answer them (too many distinct elements to evaluate): the records
 /// with an element whose `id` the condition's top-level `and` names (`id = 7 and value =
 /// "Gold"`), from the index of the elements' ids. A superset (the other terms are checked on
 /// the records); `None` when the condition names no id.

@@ -12,6 +12,13 @@ use std::hash::{BuildHasher, Hasher};
 use hashbrown::{DefaultHashBuilder, HashTable};
 
 use super::index::{Docs, Indexes};
+pub(crate) use cache::RenderCache;
+pub(crate) use names::Names;
+
+#[path = "table_cache.rs"]
+mod cache;
+#[path = "table_names.rs"]
+mod names;
 use crate::doc::{Doc, DocRef};
 use crate::query::filter::{cmp_ci, fold};
 use crate::schema::ObjectSchema;
@@ -41,65 +48,6 @@ pub(crate) struct Record {
 impl Record {
     pub(crate) fn new(id: u32, meta: Meta, doc: Doc) -> Self {
         Self { id, meta, doc, cache: RenderCache::default() }
-    }
-}
-
-/// Bytes held by every [`RenderCache`] of the process, and the most they may hold, so a
-/// client paging through a million records cannot grow the cache without bound.
-static CACHED_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-const CACHE_CAP: usize = 64 << 20;
-
-/// A record's JSON as rendered whole (no `fields`) for one API root, kept so reading it again
-/// is a copy: rendering is most of the cost of a list. Emptied when the record changes.
-/// One pointer: a million records hold a million of them.
-#[derive(Default)]
-pub(crate) struct RenderCache(once_cell::race::OnceBox<Rendered>);
-
-/// The API root a rendering's links point at, and the JSON.
-type Rendered = (Box<str>, Box<[u8]>);
-
-impl RenderCache {
-    /// The cached JSON, if it was rendered for `base`.
-    pub(crate) fn get(&self, base: &str) -> Option<&[u8]> {
-        self.0.get().filter(|c| &*c.0 == base).map(|c| &*c.1)
-    }
-
-    /// Keeps `json` (rendered for `base`) unless the process-wide cap is reached.
-    pub(crate) fn put(&self, base: &str, json: &[u8]) {
-        use std::sync::atomic::Ordering;
-        if CACHED_BYTES.load(Ordering::Relaxed) + json.len() > CACHE_CAP {
-            return;
-        }
-        if self.0.set(Box::new((base.into(), json.into()))).is_ok() {
-            CACHED_BYTES.fetch_add(json.len(), Ordering::Relaxed);
-        }
-    }
-
-    fn clear(&mut self) {
-        if let Some(c) = self.0.get() {
-            CACHED_BYTES.fetch_sub(c.1.len(), std::sync::atomic::Ordering::Relaxed);
-        }
-        self.0 = once_cell::race::OnceBox::new();
-    }
-}
-
-impl Drop for RenderCache {
-    fn drop(&mut self) {
-        self.clear();
-    }
-}
-
-/// A copy starts empty: the bytes are counted once.
-impl Clone for RenderCache {
-    fn clone(&self) -> Self {
-        Self::default()
-    }
-}
-
-/// Not part of a record's data (tests compare stores by their `Debug` text).
-impl std::fmt::Debug for RenderCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RenderCache")
     }
 }
 
@@ -415,121 +363,6 @@ impl Table {
     }
 }
 
-/// Interned member identifiers for `enteredBy`/`updatedBy`, so a million records entered by
-/// one member hold one copy of its name.
-#[derive(Debug, Default)]
-pub(crate) struct Names {
-    list: Vec<Box<str>>,
-    index: HashMap<Box<str>, u32>,
-}
-
-impl Names {
-    pub(crate) fn intern(&mut self, name: &str) -> u32 {
-        if let Some(&i) = self.index.get(name) {
-            return i;
-        }
-        let i = u32::try_from(self.list.len()).unwrap_or(u32::MAX);
-        self.list.push(name.into());
-        self.index.insert(name.into(), i);
-        i
-    }
-
-    /// The symbol of a name, if it was ever interned.
-    pub(crate) fn lookup(&self, name: &str) -> Option<u32> {
-        self.index.get(name).copied()
-    }
-
-    pub(crate) fn name(&self, i: u32) -> &str {
-        self.list.get(i as usize).map_or("", |s| s)
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::schema::schema;
-    use serde_json::json;
-
-    #[test]
-    fn a_record_is_64_bytes_beside_its_document() {
-        // A million members: every 8 bytes here is 8 MB (docs/benchmark.md).
-        assert_eq!(std::mem::size_of::<Record>(), 64);
-    }
-
-    fn rec(id: u32, identifier: &str) -> Record {
-        let body = json!({ "identifier": identifier });
-        let meta = Meta { entered_at: 0, updated_at: 0, entered_by: 0, updated_by: 0, parent: 0 };
-        Record::new(id, meta, Doc::encode(schema("ApiMember"), body.as_object().unwrap()))
-    }
-
-    #[test]
-    fn records_are_found_by_id_at_their_dense_place_and_after_deletions_and_gaps() {
-        let mut t = Table::new(schema("ApiMember"), None);
-        let ids: Vec<u32> = (5..=60).chain([70, 71, 90]).collect();
-        for &i in &ids {
-            t.insert(rec(i, &format!("M{i}")));
-        }
-        for gone in [5, 6, 30, 59] {
-            t.remove(gone);
-        }
-        for probe in 0..=100 {
-            let want = ids.contains(&probe) && ![5, 6, 30, 59].contains(&probe);
-            assert_eq!(t.get(probe).map(|r| r.id), want.then_some(probe), "id {probe}");
-            assert_eq!(position(&t.records, probe), t.records.binary_search_by_key(&probe, |r| r.id), "id {probe}");
-        }
-    }
-
-    #[test]
-    fn the_unique_index_follows_inserts_updates_and_removals_ignoring_case() {
-        let mut t = Table::new(schema("ApiMember"), Some("identifier"));
-        for i in 1..=100 {
-            t.insert(rec(i, &format!("Member{i}")));
-        }
-        assert_eq!(t.find_unique("MEMBER42"), Some(42));
-        let renamed = rec(42, "Renamed");
-        assert!(t.update(42, renamed.doc, renamed.meta));
-        assert_eq!(t.find_unique("member42"), None);
-        assert_eq!(t.find_unique("renamed"), Some(42));
-        assert!(t.remove(42).is_some());
-        assert_eq!(t.find_unique("renamed"), None);
-        assert_eq!(t.len(), 99);
-        assert_eq!(t.find_unique("member99"), Some(99));
-    }
-
-    #[test]
-    fn iter_after_starts_past_the_given_id_even_when_it_is_gone() {
-        let mut t = Table::new(schema("ApiMember"), None);
-        for i in [1, 2, 5, 9] {
-            t.insert(rec(i, "x"));
-        }
-        let ids = |after| t.iter_after(after).map(|r| r.id).collect::<Vec<_>>();
-        assert_eq!(ids(0), [1, 2, 5, 9]);
-        assert_eq!(ids(2), [5, 9]);
-        assert_eq!(ids(3), [5, 9]);
-        assert_eq!(ids(9), Vec::<u32>::new());
-    }
-
-    #[test]
-    fn per_member_entry_counts_follow_inserts_updates_and_removals() {
-        let mut t = Table::new(schema("ApiMember"), None);
-        let by = |id, who| Record::new(id, Meta { entered_by: who, ..rec(id, "x").meta }, rec(id, "x").doc);
-        for (id, who) in [(1, 7), (2, 7), (3, 8)] {
-            t.insert(by(id, who));
-        }
-        assert_eq!((t.entered_by(Some(7)), t.entered_by(Some(8)), t.entered_by(None)), (2, 1, 0));
-        t.remove(1);
-        let moved = by(3, 7);
-        t.update(3, moved.doc, moved.meta);
-        assert_eq!((t.entered_by(Some(7)), t.entered_by(Some(8))), (2, 0));
-    }
-
-    #[test]
-    fn names_intern_once() {
-        let mut n = Names::default();
-        let a = n.intern("Admin1");
-        assert_eq!(n.intern("Admin1"), a);
-        assert_ne!(n.intern("admin1"), a);
-        assert_eq!(n.name(a), "Admin1");
-        assert_eq!(n.lookup("nobody"), None);
-    }
-}
+#[path = "table_tests.rs"]
+mod tests;
