@@ -158,7 +158,10 @@ pub(super) fn view_record(t: &Tenant, schema: &'static ObjectSchema, id: u32, de
                 match target {
                     Some(r) => t.table(r).iter().next().map(|rec| json!({ "id": rec.id })),
                     // A table the mock does not store (A24.42).
-                    None => Some(json!({ "id": 1, "name": sample(noun, 1, None) })),
+                    None if SCHEMAS.get(*idx).prop("name").is_some() => {
+                        Some(json!({ "id": 1, "name": sample(noun, 1, None) }))
+                    }
+                    None => Some(json!({ "id": 1 })),
                 }
             }
             Type::Object(idx) if depth < MAX_NESTING => {
