@@ -22,13 +22,18 @@ def test_a_collection_the_fixtures_leave_empty_has_one_record(populated, path):
     assert status == 200 and one["id"] == records[0]["id"]
 
 
+def _without_info(records):
+    # `_info` holds the time of the load, which a reset moves.
+    return [{k: v for k, v in r.items() if k != "_info"} for r in records]
+
+
 def test_a_reset_brings_the_generated_record_back(populated):
     populated.reset()
     _, before = populated.api("GET", "/company/addressFormats")
     populated.api("DELETE", f"/company/addressFormats/{before[0]['id']}", expect=204)
     assert populated.api("GET", "/company/addressFormats")[1] == []
     populated.reset()
-    assert populated.api("GET", "/company/addressFormats")[1] == before
+    assert _without_info(populated.api("GET", "/company/addressFormats")[1]) == _without_info(before)
 
 
 def test_pyconnectwise_reads_a_child_record_under_the_first_parent(populated, monkeypatch):
