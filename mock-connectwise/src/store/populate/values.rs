@@ -38,7 +38,7 @@ impl Filler<'_> {
     }
 
     /// What the schema does not say: a callback's registration rules, a login's password,
-    /// a note's text (A15.10), a member's identifier rules.
+    /// a note's text (A15.10).
     fn by_hand(&self, res: Res, obj: &mut Map<String, Value>, n: usize) {
         match res.info().path {
             // Inactive, so that no later write is delivered to it (A24.41).
