@@ -4,11 +4,11 @@ running mock: from the client's twelve modules down every registered child endpo
 endpoint class. Then checks the walk reached every endpoint class of the package
 (`pyconnectwise.endpoints.manage`) that has a `get`.
 
-Environment: the CW_* lines the mock prints (run it with --tls) and REQUESTS_CA_BUNDLE. Fails
-(exit 1) on any call the mock does not route (404 "The requested resource ... was not found",
-405), any 5xx, any answer pyconnectwise cannot parse into its model, or any endpoint class
-the walk did not reach. A 404 naming a record (an id of a record nobody stored) is counted
-and listed, not failed: the route answered.
+Environment: the CW_* lines the mock prints (run it with --tls --populate) and
+REQUESTS_CA_BUNDLE. Fails (exit 1) on any call the mock does not route (404 "The requested
+resource ... was not found", 405), any 404 naming a record (a populated mock has a record
+behind every path), any 5xx, any answer pyconnectwise cannot parse into its model, or any
+endpoint class the walk did not reach.
 """
 
 import importlib
@@ -36,10 +36,14 @@ QUIRKS = {
     "/schedule/calendars/count": "the official file gives this count the Calendar schema; every /count answers {count}",
     # The 2026.4 file calls this count a list of notes (A15.22); the mock answers a count.
     "/sales/opportunities/1/notes/count": "the official file gives this count a list of notes; every /count answers {count}",
-    # A gap of the mock, not of pyconnectwise: the fixtures' subcategories (fixtures/, owned
-    # elsewhere) have no category, so they are served with the reference schema the mock was
-    # built on, which lacks `category`.
-    "/procurement/subcategories/1": "mock gap: fixture subcategories carry no category",
+    # The 2025.1 file gives these items an array answer; every item path answers its record.
+    "/procurement/products/1/components/1": "the official file gives this item an array answer",
+    "/procurement/products/1/pickingShippingDetails/1": "the official file gives this item an array answer",
+    # The file's list is of Forecast records, its item a ForecastItem (forecastType required).
+    "/sales/opportunities/1/forecast/1": "the official file gives this item the ForecastItem schema, its list Forecast",
+    # pyconnectwise models column_definitions as a list of lists; ConnectWise answers a list of
+    # one-key objects ({"Member_RecID": {type, isNullable, identityColumn}}), as the mock does.
+    "/system/reports/1": "pyconnectwise models column_definitions as lists, ConnectWise answers objects",
 }
 unreachable = []
 
@@ -169,9 +173,9 @@ print(f"pyconnectwise walk: {len(gettable)} endpoint classes with get(); {len(vi
 print(f"  {len(broken)} endpoint modules pyconnectwise itself cannot import (left out)")
 print(f"  {len(unreachable)} endpoint classes hang on such a module: no client reaches them (left out)")
 print(f"  {len(ok)} answered and parsed into pyconnectwise's models")
-print(f"  {len(record_404)} answered 404 naming a record nothing stores (routed)")
-for x in record_404[:10]:
-    print("    ", x)
+print(f"  {len(record_404)} answered 404 naming a record nothing stores (start the mock with --populate)")
+for x in record_404:
+    print("    FAIL", x)
 print(f"  {len(quirks)} not parsed because pyconnectwise follows a quirk of the official file")
 for x in quirks:
     print("    ", x)
@@ -180,4 +184,4 @@ for label, items in [("unrouted (404 path / 405)", unrouted), ("5xx", server), (
     print(f"  {len(items)} {label}")
     for x in items[:60]:
         print("    FAIL", x)
-sys.exit(1 if unrouted or server or unparsed or missed else 0)
+sys.exit(1 if unrouted or record_404 or server or unparsed or missed else 0)

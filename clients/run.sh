@@ -5,16 +5,19 @@
 #   and the connectwise-mcp 0.1.0 MCP server (PyPI), whose tools connectwise_mcp.py calls.
 # pyconnectwise is driven twice: a scripted integration, then a walk of every GET endpoint
 # class of its package (python_pyconnectwise_walk.py).
-# Starts `mock-connectwise --listen 127.0.0.1:0 --tls`, runs every driver, and exits non-zero
-# if any call of any driver failed. Needs python3 (with venv), node/npm and cargo.
+# Starts `mock-connectwise --listen 127.0.0.1:0 --tls` for the drivers and a second one with
+# `--populate` for the walk (a record behind every GET path), and exits non-zero if any call
+# of any driver failed. Needs python3 (with venv), node/npm and cargo.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 work="$(mktemp -d -t cw-clients-XXXXXX)"
 mock_pid=""
+walk_pid=""
 cleanup() {
   if [[ -n "$mock_pid" ]]; then kill "$mock_pid" 2>/dev/null || true; fi
+  if [[ -n "$walk_pid" ]]; then kill "$walk_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -40,8 +43,19 @@ set -a; . "$work/cw.env"; set +a
 status=0
 echo "== pyconnectwise"
 REQUESTS_CA_BUNDLE="$CW_CA_CERT" "$work/venv/bin/python" "$here/python_pyconnectwise.py" || status=1
-echo "== pyconnectwise: every GET endpoint class of the package"
-REQUESTS_CA_BUNDLE="$CW_CA_CERT" "$work/venv/bin/python" "$here/python_pyconnectwise_walk.py" || status=1
+echo "== pyconnectwise: every GET endpoint class of the package (a second mock, --populate)"
+mkdir -p "$work/walk"
+"$root/target/debug/mock-connectwise" --listen 127.0.0.1:0 --tls --tls-cert-out "$work/walk/ca.pem" --populate \
+  >"$work/walk/cw.env" 2>"$work/walk/mock.log" &
+walk_pid=$!
+for _ in $(seq 1 300); do
+  grep -q '^CW_CA_CERT=' "$work/walk/cw.env" 2>/dev/null && break
+  kill -0 "$walk_pid" 2>/dev/null || { cat "$work/walk/mock.log"; exit 1; }
+  sleep 0.1
+done
+(set -a; . "$work/walk/cw.env"; set +a
+ REQUESTS_CA_BUNDLE="$CW_CA_CERT" "$work/venv/bin/python" "$here/python_pyconnectwise_walk.py") || status=1
+kill "$walk_pid" 2>/dev/null || true; walk_pid=""
 echo "== connectpyse"
 REQUESTS_CA_BUNDLE="$CW_CA_CERT" "$work/venv/bin/python" "$here/python_connectpyse.py" || status=1
 echo "== connectwise-rest"

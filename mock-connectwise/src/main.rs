@@ -55,6 +55,11 @@ struct Args {
     /// would-be refusal is recorded in the permission journal (GET /__mock/permission-journal).
     #[arg(long, env = "CW_MOCK_SOFT")]
     soft: bool,
+    /// After the fixtures load (and after every reset, and when a new state file is made),
+    /// give every stored collection that has no record one generated record, so that every
+    /// GET path a client can name has a record behind it (also POST /__mock/populate).
+    #[arg(long, env = "CW_MOCK_POPULATE")]
+    populate: bool,
     /// A per-API-key request budget, CALLS/SECONDS (e.g. 100/60); over it, calls get 429 with
     /// Retry-After. Changeable at PUT /__mock/rate-limit.
     #[arg(long, env = "CW_MOCK_RATE_LIMIT")]
@@ -139,6 +144,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     let seed = args.seed.unwrap_or(1);
     let set = set.with_bulk_members(args.members, seed).with_bulk_tickets(args.companies, args.tickets, seed);
+    let set = set.with_populate(args.populate);
     let admin = set.admin();
     let config = StoreConfig { clock: Arc::new(SystemClock), key_seed: args.seed, fixtures: set };
     let store = match &args.state_file {

@@ -54,6 +54,8 @@ pub struct TestOptions {
     pub fixtures: FixtureSet,
     /// Start in soft mode.
     pub soft_mode: bool,
+    /// One generated record in every empty collection (`--populate`), on start and reset.
+    pub populate: bool,
     /// HTTP settings.
     pub api: ApiConfig,
 }
@@ -156,8 +158,10 @@ impl TestApp {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let clock = Arc::new(ManualClock::at(TEST_EPOCH));
         let admin = Creds::from(&options.fixtures.admin().expect("test fixtures have an admin key"));
-        let store = Store::new(StoreConfig { clock: clock.clone(), key_seed: Some(7), fixtures: options.fixtures })
-            .expect("test fixtures load");
+        let populate = options.populate || options.fixtures.populates();
+        let fixtures = options.fixtures.with_populate(populate);
+        let store =
+            Store::new(StoreConfig { clock: clock.clone(), key_seed: Some(7), fixtures }).expect("test fixtures load");
         store.set_soft_mode(options.soft_mode);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("bound address");

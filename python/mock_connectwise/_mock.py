@@ -80,6 +80,9 @@ class MockOptions:
     profile: str | os.PathLike[str] | None = None
     #: Start in soft mode (and return to it after every reset).
     soft: bool = False
+    #: One generated record in every collection the fixtures leave empty (``--populate``),
+    #: again after every reset: every GET path a client can name has a record behind it.
+    populate: bool = False
     #: More command-line arguments for the binary (``--members 500 --seed 3``).
     args: Sequence[str] = field(default_factory=tuple)
     #: The executable; default: :func:`find_binary`.
@@ -122,6 +125,8 @@ class ConnectWiseMock:
             cmd += ["--fixtures", self._fixture_dir(Path(o.fixtures))]
         if o.soft:
             cmd.append("--soft")
+        if o.populate:
+            cmd.append("--populate")
         cmd += list(o.args)
         # Every flag reads CW_MOCK_<FLAG>: settings meant for another mock (a listen address, a
         # state file, --tls) must not reach this one unless given in the options' env.

@@ -4,7 +4,7 @@
 ``connectwise_mock`` is one mock per session (started on first use), reset before every test
 that names it, so tests see the fixtures and never each other's writes. Its options come from
 the command line or the ini file (``connectwise_mock_tls``, ``..._fixtures``, ``..._profile``,
-``..._soft``, ``..._args``, ``..._bin``), or from a ``connectwise_mock_options`` fixture a
+``..._soft``, ``..._populate``, ``..._args``, ``..._bin``), or from a ``connectwise_mock_options`` fixture a
 conftest.py overrides. ``connectwise_mock_factory(**options)`` starts other mocks for the
 session (another fixture set, TLS beside plain http...).
 """
@@ -25,6 +25,7 @@ _OPTIONS = {
     "fixtures": ("string", "a fixture directory (one JSON file per tenant) instead of the built-in set"),
     "profile": ("string", "a profile file (TOML) to apply: connectwise_mock.integration holds its member's keys"),
     "soft": ("bool", "start in soft mode (kept across resets)"),
+    "populate": ("bool", "one generated record in every empty collection (--populate; again after every reset)"),
     "args": ("args", "more arguments for the mock-connectwise binary"),
     "bin": ("string", "the mock-connectwise executable (default: MOCK_CONNECTWISE_BIN, this environment, PATH)"),
 }
@@ -56,6 +57,7 @@ def options_from_config(config: pytest.Config) -> MockOptions:
         fixtures=value("fixtures") or None,
         profile=value("profile") or None,
         soft=bool(value("soft")),
+        populate=bool(value("populate")),
         args=tuple(args or ()),
         binary=value("bin") or None,
     )

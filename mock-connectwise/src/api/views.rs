@@ -3,7 +3,8 @@
 //! binaries the mock keeps nothing behind; a service ticket's `/products` lists the product
 //! items (`/procurement/products`) whose `ticket` is that ticket. A path that names a record
 //! (`/{id}/usages`, `/{parentId}/products`) answers 404 when the caller cannot see that
-//! record, as the collection's own routes do.
+//! record, as the collection's own routes do. An item path whose id names a record of no
+//! stored collection answers 404 (A24.8), or, in a populated mock, a generated record (A24.44).
 
 use serde_json::{Map, Value, json};
 
@@ -64,6 +65,15 @@ pub(super) fn serve(call: &Call<'_>, index: usize) -> Result<Reply, ApiError> {
             ViewKind::Object(name) | ViewKind::Empty { schema: name, .. } => name,
             _ => "Record",
         };
+        // A populated mock has a record behind every path a client can name (A24.44).
+        let store = &call.app.store;
+        let generated = crate::schema::SCHEMAS
+            .named(title)
+            .filter(|_| store.populated() && id > 0)
+            .and_then(|s| store.view_record(call.company(), s, id));
+        if let Some(record) = generated {
+            return Ok(Reply::value(&record));
+        }
         return Err(ApiError::not_found(format!("{title} {id} not found")));
     }
     if let (ViewKind::Empty { schema: "ProductReference", shape }, Some((Res::Tickets, _)), Some((_, id))) =

@@ -1,6 +1,7 @@
 //! `GET /__mock/state` exports and `POST /__mock/state` imports the whole state (every
 //! tenant's records, roles and levels, API keys and tokens as hashes, lookups and reports)
-//! in the state document form ([`crate::store::persist::form`]).
+//! in the state document form ([`crate::store::persist::form`]). `POST /__mock/populate`
+//! adds a generated record to every empty collection ([`crate::store::populate`]).
 //!
 //! Both stream. An export is written under the read lock to an unlinked temporary file (fast,
 //! and a slow client never holds the lock), then sent from it in chunks; one export runs at a
@@ -41,14 +42,24 @@ static EXPORTS: Semaphore = Semaphore::const_new(1);
 
 /// The routes.
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/state", get(export).post(import))
+    Router::new().route("/state", get(export).post(import)).route("/populate", axum::routing::post(populate))
 }
 
 /// The index lines for these routes.
 pub(crate) const ROUTES: &[&str] = &[
     "GET    /__mock/state                                   export all state (secrets only as hashes)",
     "POST   /__mock/state                                   replace all state with an export (checked whole first)",
+    "POST   /__mock/populate                                one generated record in every empty collection (as --populate): {created, collections}",
 ];
+
+/// Fills every empty collection now (idempotent: a second call creates nothing) and answers
+/// what it created; committed to the state file before the answer, no callback fired.
+async fn populate(State(app): State<AppState>) -> Result<Response, ApiError> {
+    let done = app.store.populate().map_err(|e| ApiError::unsaved(&e))?;
+    let failed: Vec<_> = done.failed.iter().map(|(c, why)| json!({ "collection": c, "message": why })).collect();
+    let body = json!({ "created": done.created, "collections": done.collections, "failed": failed });
+    Ok(json_response(StatusCode::OK, to_bytes(&body)))
+}
 
 /// A file in the temporary directory that is already unlinked: nothing is left behind
 /// whatever happens to the process.

@@ -20,14 +20,14 @@ static MANAGE_PATHS: &str = include_str!(concat!(env!("OUT_DIR"), "/methods.json
 static GET_ANSWERS: &str = include_str!(concat!(env!("OUT_DIR"), "/get-answers.json"));
 
 /// Collections the 2026.4 file lacks, with their schemas from `connectwise-extra.json`
-/// (sub-categories: only their reference schema is published).
+/// (sub-categories: `SubCategory` of the official 2025.1 file, whose `category` clients require).
 const EXTRA: &[(&str, &str)] = &[
     ("/company/configurations", "CompanyConfiguration"),
     ("/company/configurations/types", "ConfigurationType"),
     ("/company/configurations/statuses", "ConfigurationStatus"),
     ("/system/callbacks", "CallbackEntry"),
     ("/procurement/types", "ProductType"),
-    ("/procurement/subcategories", "ProductSubCategoryReference"),
+    ("/procurement/subcategories", "SubCategory"),
     // Hand-written schema (the 2026.4 file lacks it): definitions behind every `customFields`.
     ("/system/userDefinedFields", "UserDefinedField"),
 ];

@@ -22,6 +22,7 @@
 //! - [`roles`]: security-role levels, settings and `mySecurity`;
 //! - [`reports`]: API report data;
 //! - [`fixtures`]: loading fixture sets and generated bulk data;
+//! - [`populate`]: one generated record in every empty collection (`--populate`);
 //! - [`journal`]: the permission journal (what each member's calls needed);
 //! - [`visibility`]: which records a caller sees and owns (`My`, member level, excluded boards).
 //! - [`persist`]: the state file (`--state-file`): an SQLite database every write is committed
@@ -38,6 +39,7 @@ pub(crate) mod notes;
 pub(crate) mod patch;
 pub(crate) mod persist;
 pub(crate) mod planner;
+pub(crate) mod populate;
 pub(crate) mod prepare;
 pub(crate) mod records;
 pub(crate) mod render;
@@ -421,7 +423,9 @@ impl Store {
 
     /// Replaces all state with a fresh load of `set`.
     pub fn load(&self, set: &FixtureSet) -> Result<(), LoadError> {
-        let fresh = set.build(&self.shared.keys, self.now())?;
+        // A populated mock (`--populate`) populates every set it loads.
+        let populate = set.populates() || self.shared.config.fixtures.populates();
+        let fresh = set.clone().with_populate(populate).build(&self.shared.keys, self.now())?;
         Ok(self.replace_state(fresh)?)
     }
 

@@ -127,6 +127,8 @@ impl Reports {
 
     /// A report's data by name (ignoring case).
     pub(crate) fn get(&self, name: &str) -> Option<&ReportData> {
-        self.data.get(&self.list.find_unique(name)?)
+        // A number names the report of that id, the id a client takes from the list (A24.45).
+        let id = self.list.find_unique(name).or_else(|| name.parse().ok().filter(|id| self.data.contains_key(id)))?;
+        self.data.get(&id)
     }
 }

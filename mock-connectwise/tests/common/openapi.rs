@@ -17,7 +17,7 @@ const EXTRA: &[(&str, &str)] = &[
     ("/company/configurations/statuses", "ConfigurationStatus"),
     ("/system/callbacks", "CallbackEntry"),
     ("/procurement/types", "ProductType"),
-    ("/procurement/subcategories", "ProductSubCategoryReference"),
+    ("/procurement/subcategories", "SubCategory"),
     ("/system/userDefinedFields", "UserDefinedField"),
 ];
 
