@@ -426,3 +426,23 @@ async fn an_export_imported_after_a_reset_restores_the_whole_state() {
     assert_eq!(without_generation(again), without_generation(exported));
     app.call(&creds, Method::GET, "/system/info", None).await.expect(200);
 }
+
+#[tokio::test]
+async fn a_link_record_keyed_by_the_linked_record_reopens() {
+    // A link takes the linked record's id (A15.4); its sequence must move past it, or the
+    // state file is refused on reopen ("id 2 is beyond lastIds").
+    let dir = scratch("link-reopen");
+    let state = dir.join("state.db");
+    let mock = Mock::start(&state, &[]).await;
+    let linked = mock.admin_json(Method::POST, "/service/tickets/1/configurations", json!({ "id": 2 }), 201).await;
+    assert_eq!(linked["id"], json!(2), "{linked}");
+    mock.kill().await;
+
+    let mock = Mock::start(&state, &[]).await;
+    let (user, pass) = mock.admin();
+    let listed = mock.call(Method::GET, "/service/tickets/1/configurations", &(user, pass)).send().await.unwrap();
+    assert_eq!(listed.status(), 200);
+    let ids: Vec<Value> = listed.json::<Vec<Value>>().await.unwrap().iter().map(|c| c["id"].clone()).collect();
+    assert!(ids.contains(&json!(2)), "the link survives the restart: {ids:?}");
+    mock.kill().await;
+}

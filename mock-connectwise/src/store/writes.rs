@@ -101,7 +101,13 @@ impl Tenant {
                 let rec = self.record(res, parent, id)?;
                 return Ok(One { id, body: self.render(res, rec, None, w.base), others: false });
             }
-            Some(super::derived::Link::New(id)) => id,
+            // The linked record's id: the sequence moves past it, or a state file holding the
+            // link would be refused on reopen ("beyond lastIds").
+            Some(super::derived::Link::New(id)) => {
+                let last = &mut self.last_ids[res.info().id_space.index()];
+                *last = (*last).max(id);
+                id
+            }
             None => self.next_id(res)?,
         };
         let (now, keys, base) = (w.now, w.keys, w.base);

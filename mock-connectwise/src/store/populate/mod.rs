@@ -98,11 +98,6 @@ impl Filler<'_> {
         self.busy.pop();
         match created {
             Ok(one) => {
-                // A link record takes the linked record's id (A15.4) without moving the id
-                // sequence, which a state file refuses on reopen ("beyond lastIds").
-                if let Some(last) = t.last_ids.get_mut(res.info().id_space.index()) {
-                    *last = (*last).max(one.id);
-                }
                 self.out.created += 1;
                 self.out.collections.push(res.info().path);
                 Some(one.id)
