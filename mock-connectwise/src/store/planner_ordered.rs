@@ -28,7 +28,7 @@ pub(crate) fn page<'t>(
     names: &'t Names,
     vis: &Visibility<'_>,
 ) -> Option<(Vec<&'t Record>, usize, bool)> {
-    if parent.is_some() || q.custom.is_some() || access.own_only || vis.narrows() {
+    if parent.is_some() || access.own_only || vis.narrows() {
         return None;
     }
     if q.paging.after_id.is_some_and(|a| a > 0) {
@@ -40,7 +40,11 @@ pub(crate) fn page<'t>(
     let whole = shape(q);
     let prefix = conjunction_prefix(&whole, first)?;
     // The whole filter answered exactly by the indexes: the matches as a set.
-    let matches = super::exact::set(table, &whole)?;
+    let mut matches = super::exact::set(table, &whole)?;
+    // `customFieldConditions` meet the rest as one more exact set (`index_custom.rs`).
+    if let Some((key, f)) = &q.custom {
+        matches = matches.and(&table.indexes.custom_set(*key, f, &table.rows())?);
+    }
     let slice = table.indexes.prefix_range(first, &prefix, &table.rows())?;
     if slice.len() > MOST_IDS {
         return None;
