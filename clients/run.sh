@@ -2,7 +2,9 @@
 # Drives the mock binary with public ConnectWise client libraries, unchanged, installed by name
 # at pinned versions into a temporary directory (never committed):
 #   pyconnectwise 0.6.1.2 (PyPI), connectpyse 0.8.1 (PyPI), connectwise-rest 1.3.0 (npm),
-#   and the connectwise-mcp 0.1.0 MCP server (PyPI), whose tools connectwise_mcp.py calls.
+#   the connectwise-mcp 0.1.0 MCP server (PyPI), whose tools connectwise_mcp.py calls, and
+#   the sync application django-connectwise 1.25.3 (PyPI), whose `cwsync --full`
+#   django_connectwise/run.py runs into a throwaway SQLite database.
 # pyconnectwise is driven twice: a scripted integration, then a walk of every GET endpoint
 # class of its package (python_pyconnectwise_walk.py).
 # Starts `mock-connectwise --listen 127.0.0.1:0 --tls` for the drivers and a second one with
@@ -26,6 +28,9 @@ echo "== installing clients into $work"
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install -q "pyconnectwise==0.6.1.2" "connectpyse==0.8.1" "connectwise-mcp==0.1.0"
 npm install -s --no-audit --no-fund --prefix "$work/npm" "connectwise-rest@1.3.0" >/dev/null
+# Its own venv: Django and its dependencies (pytz and botocore it imports without declaring).
+python3 -m venv "$work/venv-dj"
+"$work/venv-dj/bin/pip" install -q "django-connectwise==1.25.3" "Django==5.2.19" "pytz==2026.6" "botocore==1.44.18"
 
 echo "== building and starting the mock (--tls)"
 (cd "$root" && cargo build -q -p mock-connectwise)
@@ -64,6 +69,8 @@ echo "== connectwise-mcp: every tool, no silent gap but its known bugs"
 # The server is the top-level module `server` of its package; it calls with urllib.
 site="$("$work/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 (cd "$site" && SSL_CERT_FILE="$CW_CA_CERT" "$work/venv/bin/python" "$here/connectwise_mcp.py") || status=1
+echo "== django-connectwise: a full sync stores every table the tenant fills"
+REQUESTS_CA_BUNDLE="$CW_CA_CERT" DJ_DB="$work/dj.sqlite3" "$work/venv-dj/bin/python" "$here/django_connectwise/run.py" || status=1
 
 # No call may have been answered with a 5xx.
 if curl -sf --cacert "$CW_CA_CERT" "$CW_URL/__mock/requests?status=500&limit=5" | grep -q '"requests":\[{'; then
