@@ -34,30 +34,31 @@ python3 -m venv "$work/venv-dj"
 
 echo "== building and starting the mock (--tls)"
 (cd "$root" && cargo build -q -p mock-connectwise)
-"$root/target/debug/mock-connectwise" --listen 127.0.0.1:0 --tls --tls-cert-out "$work/ca.pem" \
-  >"$work/cw.env" 2>"$work/mock.log" &
-mock_pid=$!
-# The mock prints its CW_* settings once it listens; CW_CA_CERT is the last line.
-for _ in $(seq 1 300); do
-  grep -q '^CW_CA_CERT=' "$work/cw.env" 2>/dev/null && break
-  kill -0 "$mock_pid" 2>/dev/null || { cat "$work/mock.log"; exit 1; }
-  sleep 0.1
-done
+# Starts the mock with --tls (and any further flags), its CW_* lines in $1/cw.env, and returns
+# once it listens: it prints its settings then, CW_CA_CERT last. Its pid is left in $started.
+start_mock() {
+  local dir="$1"
+  shift
+  mkdir -p "$dir"
+  "$root/target/debug/mock-connectwise" --listen 127.0.0.1:0 --tls --tls-cert-out "$dir/ca.pem" "$@" \
+    >"$dir/cw.env" 2>"$dir/mock.log" &
+  started=$!
+  for _ in $(seq 1 300); do
+    grep -q '^CW_CA_CERT=' "$dir/cw.env" 2>/dev/null && return 0
+    kill -0 "$started" 2>/dev/null || { cat "$dir/mock.log"; exit 1; }
+    sleep 0.1
+  done
+}
+start_mock "$work"
+mock_pid=$started
 set -a; . "$work/cw.env"; set +a
 
 status=0
 echo "== pyconnectwise"
 REQUESTS_CA_BUNDLE="$CW_CA_CERT" "$work/venv/bin/python" "$here/python_pyconnectwise.py" || status=1
 echo "== pyconnectwise: every GET endpoint class of the package (a second mock, --populate)"
-mkdir -p "$work/walk"
-"$root/target/debug/mock-connectwise" --listen 127.0.0.1:0 --tls --tls-cert-out "$work/walk/ca.pem" --populate \
-  >"$work/walk/cw.env" 2>"$work/walk/mock.log" &
-walk_pid=$!
-for _ in $(seq 1 300); do
-  grep -q '^CW_CA_CERT=' "$work/walk/cw.env" 2>/dev/null && break
-  kill -0 "$walk_pid" 2>/dev/null || { cat "$work/walk/mock.log"; exit 1; }
-  sleep 0.1
-done
+start_mock "$work/walk" --populate
+walk_pid=$started
 (set -a; . "$work/walk/cw.env"; set +a
  REQUESTS_CA_BUNDLE="$CW_CA_CERT" "$work/venv/bin/python" "$here/python_pyconnectwise_walk.py") || status=1
 kill "$walk_pid" 2>/dev/null || true; walk_pid=""

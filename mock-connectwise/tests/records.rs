@@ -301,26 +301,14 @@ async fn service_and_project_tickets_are_numbered_in_one_series() {
     // A sync application that keeps tickets in one table by id (django-connectwise) found the
     // project ticket overwriting the service ticket of the same number.
     let app = TestApp::spawn().await;
-    let service: Vec<u64> = app
-        .get("/service/tickets?fields=id&pageSize=1000")
-        .await
-        .expect(200)
-        .body
-        .as_array()
-        .expect("a list")
-        .iter()
-        .filter_map(|t| t["id"].as_u64())
-        .collect();
-    let project: Vec<u64> = app
-        .get("/project/tickets?fields=id&pageSize=1000")
-        .await
-        .expect(200)
-        .body
-        .as_array()
-        .expect("a list")
-        .iter()
-        .filter_map(|t| t["id"].as_u64())
-        .collect();
+    let ids = |path: &'static str| {
+        let app = &app;
+        async move {
+            let list = app.get(&format!("{path}?fields=id&pageSize=1000")).await.expect(200).body;
+            list.as_array().expect("a list").iter().filter_map(|t| t["id"].as_u64()).collect::<Vec<u64>>()
+        }
+    };
+    let (service, project) = (ids("/service/tickets").await, ids("/project/tickets").await);
     assert!(!service.is_empty() && !project.is_empty(), "the fixtures hold both kinds");
     assert!(project.iter().all(|p| !service.contains(p)), "service {service:?} and project {project:?} share none");
 

@@ -41,17 +41,7 @@ pub(crate) fn set(table: &Table, s: &Shape<'_>) -> Option<IdSet> {
             None => table.indexes.members(target, keys, &rows),
         },
         Shape::Probe(target, Probe::Prefix(prefix, true)) => table.indexes.prefix_set(target, prefix, &rows),
-        Shape::All(parts) => {
-            let mut sets = parts.iter().map(|p| set(table, p)).collect::<Option<Vec<_>>>()?;
-            // Lists first, smallest first: each later set is only probed by their ids.
-            sets.sort_by_key(|s| match s {
-                IdSet::Ids(ids) => ids.len(),
-                IdSet::Bits(_) => usize::MAX,
-            });
-            let mut sets = sets.into_iter();
-            let first = sets.next()?;
-            Some(sets.fold(first, |acc, s| acc.and(&s)))
-        }
+        Shape::All(parts) => intersect(parts.iter().map(|p| set(table, p)).collect::<Option<Vec<_>>>()?),
         Shape::Any(parts) => {
             let mut sets = parts.iter().map(|p| set(table, p));
             let first = sets.next()??;
@@ -83,8 +73,12 @@ pub(crate) fn matches(
         Some((key, f)) => Some(table.indexes.custom_set(*key, f, &rows)?),
         None => None,
     };
-    // Lists before bitsets: each later set is only probed by the ids of the first.
-    let mut sets: Vec<IdSet> = [by_custom, by_filter, by_parent].into_iter().flatten().collect();
+    intersect([by_custom, by_filter, by_parent].into_iter().flatten().collect())
+}
+
+/// The ids in every one of `sets` (`None` for none): lists first, smallest first, so each
+/// later set is only probed by their ids; bitsets last.
+fn intersect(mut sets: Vec<IdSet>) -> Option<IdSet> {
     sets.sort_by_key(|s| match s {
         IdSet::Ids(ids) => ids.len(),
         IdSet::Bits(_) => usize::MAX,
