@@ -341,3 +341,36 @@ async fn a_project_ticket_is_served_under_the_service_tickets_path_too() {
     let missing = app.get("/service/tickets/999999/notes").await;
     assert_eq!(missing.status, 404, "{}", missing.body);
 }
+
+#[tokio::test]
+async fn every_boolean_flag_is_present_and_filtering_on_its_default_matches() {
+    let app = TestApp::spawn().await;
+    let body = json!({ "name": common::unique("Flags "), "type": { "id": 1 }, "company": { "identifier": "AcmeCorp" }, "contact": { "id": 1 } });
+    let agreement = app.call(&app.admin, Method::POST, "/finance/agreements", Some(body)).await.expect(201);
+    let id = agreement.body["id"].as_u64().unwrap();
+
+    let matched = app.get(&format!("/finance/agreements?conditions=cancelledFlag=false and id={id}")).await.expect(200);
+    let member = app.get("/system/members/jdoe").await.expect(200);
+
+    for flag in ["cancelledFlag", "noEndingDateFlag", "billZeroAmountFlag", "restrictLocationFlag"] {
+        assert_eq!(agreement.body[flag], false, "{flag}");
+    }
+    assert_eq!(matched.body.as_array().map(Vec::len), Some(1));
+    for flag in ["inactiveFlag", "enableMobileFlag", "restrictDefaultWarehouseBinFlag"] {
+        assert_eq!(member.body[flag], false, "{flag}");
+    }
+}
+
+#[tokio::test]
+async fn a_new_company_gets_a_status_types_and_a_main_site() {
+    let app = TestApp::spawn().await;
+    let body = json!({ "identifier": common::unique("Site"), "name": "Site Co" });
+    let co = app.call(&app.admin, Method::POST, "/company/companies", Some(body)).await.expect(201);
+
+    assert_eq!(co.body["status"]["name"], "Active");
+    assert_eq!(co.body["types"][0]["name"], "Client");
+    assert_eq!(co.body["site"]["name"], "Main");
+    let site = app.get(&format!("/company/companies/{}/sites/{}", co.body["id"], co.body["site"]["id"])).await;
+    assert_eq!(site.expect(200).body["name"], "Main");
+    assert_eq!(co.body["deletedFlag"], false);
+}

@@ -232,25 +232,6 @@ async fn an_api_member_and_its_member_twin_change_together() {
 }
 
 #[tokio::test]
-async fn every_boolean_flag_is_present_and_filtering_on_its_default_matches() {
-    let app = TestApp::spawn().await;
-    let body = json!({ "name": common::unique("Flags "), "type": { "id": 1 }, "company": { "identifier": "AcmeCorp" }, "contact": { "id": 1 } });
-    let agreement = app.call(&app.admin, Method::POST, "/finance/agreements", Some(body)).await.expect(201);
-    let id = agreement.body["id"].as_u64().unwrap();
-
-    let matched = app.get(&format!("/finance/agreements?conditions=cancelledFlag=false and id={id}")).await.expect(200);
-    let member = app.get("/system/members/jdoe").await.expect(200);
-
-    for flag in ["cancelledFlag", "noEndingDateFlag", "billZeroAmountFlag", "restrictLocationFlag"] {
-        assert_eq!(agreement.body[flag], false, "{flag}");
-    }
-    assert_eq!(matched.body.as_array().map(Vec::len), Some(1));
-    for flag in ["inactiveFlag", "enableMobileFlag", "restrictDefaultWarehouseBinFlag"] {
-        assert_eq!(member.body[flag], false, "{flag}");
-    }
-}
-
-#[tokio::test]
 async fn an_addition_takes_its_price_and_cost_from_the_catalog_and_computes_extensions() {
     let app = TestApp::spawn().await;
     let body = json!({ "product": { "identifier": "EPP-STD" }, "billCustomer": "Billable", "quantity": 10, "lessIncluded": 2 });
@@ -306,20 +287,6 @@ async fn a_ticket_is_closed_by_its_status_and_reopened_by_another() {
     assert_eq!(closed_list.body.as_array().map(Vec::len), Some(0), "reopened before listing");
     assert_eq!(reopened.body["closedFlag"], false);
     assert!(reopened.body.get("closedDate").is_none() && reopened.body.get("closedBy").is_none());
-}
-
-#[tokio::test]
-async fn a_new_company_gets_a_status_types_and_a_main_site() {
-    let app = TestApp::spawn().await;
-    let body = json!({ "identifier": common::unique("Site"), "name": "Site Co" });
-    let co = app.call(&app.admin, Method::POST, "/company/companies", Some(body)).await.expect(201);
-
-    assert_eq!(co.body["status"]["name"], "Active");
-    assert_eq!(co.body["types"][0]["name"], "Client");
-    assert_eq!(co.body["site"]["name"], "Main");
-    let site = app.get(&format!("/company/companies/{}/sites/{}", co.body["id"], co.body["site"]["id"])).await;
-    assert_eq!(site.expect(200).body["name"], "Main");
-    assert_eq!(co.body["deletedFlag"], false);
 }
 
 #[tokio::test]
