@@ -78,10 +78,11 @@ impl Tenant {
     fn records_to_items(&mut self, contacts: Res, comms: Res, contact: u32) {
         let Some(rec) = self.table(contacts).get(contact) else { return };
         let mut doc = rec.doc.view(contacts.schema()).to_json();
+        let table = self.table(comms);
         let items: Vec<Value> = self
-            .table(comms)
-            .iter()
-            .filter(|r| r.meta.parent == contact)
+            .communication_ids(comms, contact)
+            .into_iter()
+            .filter_map(|id| table.get(id))
             .map(|r| {
                 let mut item = r.doc.view(comms.schema()).to_json();
                 item.insert("id".into(), Value::from(r.id));
@@ -93,8 +94,14 @@ impl Tenant {
         self.store_doc(contacts, contact, &doc);
     }
 
+    /// The ids of the contact's communication records, from the parent index (a scan only
+    /// where a table has none).
     fn communication_ids(&self, comms: Res, contact: u32) -> Vec<u32> {
-        self.table(comms).iter().filter(|r| r.meta.parent == contact).map(|r| r.id).collect()
+        let table = self.table(comms);
+        table
+            .indexes
+            .children(contact, &table.rows())
+            .unwrap_or_else(|| table.iter().filter(|r| r.meta.parent == contact).map(|r| r.id).collect())
     }
 
     /// Rewrites a record's document, its metadata unchanged (the write that led here set it).
