@@ -34,7 +34,7 @@ impl Tenant {
     /// records no item names are removed.
     fn items_to_records(&mut self, contacts: Res, comms: Res, contact: u32) {
         let Some(rec) = self.table(contacts).get(contact) else { return };
-        let meta = Meta { parent: contact, ..rec.meta };
+        let written = rec.meta;
         let mut doc = rec.doc.view(contacts.schema()).to_json();
         let Some(Value::Array(items)) = doc.get(ITEMS).cloned() else {
             // A contact written without items keeps the records it has (a PATCH of its name).
@@ -61,8 +61,21 @@ impl Tenant {
             record.insert("contactId".into(), Value::from(contact));
             let table = self.table_mut(comms);
             let encoded = Doc::encode(table.schema, &record);
-            if !table.update(id, encoded.clone(), meta) {
-                table.insert(Record::new(id, meta, encoded));
+            // A kept record keeps when and by whom it was entered; a new one is the write's.
+            match table.get(id).map(|r| r.meta) {
+                Some(old) => {
+                    let meta = Meta { updated_at: written.updated_at, updated_by: written.updated_by, ..old };
+                    table.update(id, encoded, meta);
+                }
+                None => {
+                    let meta = Meta {
+                        entered_at: written.updated_at,
+                        entered_by: written.updated_by,
+                        parent: contact,
+                        ..written
+                    };
+                    table.insert(Record::new(id, meta, encoded));
+                }
             }
             kept.push(id);
             out.push(Value::Object(item));
