@@ -263,7 +263,6 @@ async fn fire_fault(app: &AppState, parts: &Parts, segs: &[&str], trace: &mut Tr
     }
 }
 
-/// The route and its path parameters: 405 with `Allow` for a known path, else 404.
 /// `/service/tickets/{id}/…` whose id names no service ticket but a project ticket, as
 /// `/project/tickets/{id}/…`: the real server keeps both in one ticket table, and sync
 /// applications read every ticket's notes through the service path (A24.36).
@@ -285,6 +284,7 @@ fn project_ticket<'s>(app: &AppState, company: &str, segs: &[&'s str]) -> Option
     })
 }
 
+/// The route and its path parameters: 405 with `Allow` for a known path, else 404.
 fn resolve(parts: &Parts, rest: &str, segs: &[&str]) -> Result<(&'static routes::Route, Vec<routes::Param>), ApiError> {
     match routes::find(parts.method.as_str(), segs) {
         Matched::Found(r, p) => Ok((r, p)),

@@ -93,7 +93,8 @@ pub(super) fn effect(reg: &Registry, method: &str, path: &str) -> Option<Effect>
 }
 
 /// Actions every family shares by name: `POST {collection}/{id}/copy` copies a record of
-/// that collection; `POST {collection}/search` lists it; `{collection}/bulk` writes many of its records; a `…/testConnection`, `…/testLink` or `…/validate…` is a check.
+/// that collection; `POST {collection}/search` lists it; `{collection}/bulk` writes many of
+/// its records; a `…/testConnection`, `…/testLink` or `…/validate…` is a check.
 fn generic(reg: &Registry, method: &str, key: &str) -> Option<Effect> {
     let (head, last) = key.rsplit_once('/')?;
     if last == "bulk" && matches!(method, "POST" | "PUT" | "DELETE") {
