@@ -319,6 +319,13 @@ async fn service_and_project_tickets_are_numbered_in_one_series() {
             .await
             .expect(201);
     assert_eq!(next.body["id"].as_u64(), Some(made + 1), "the service ticket follows the project ticket {made}");
+
+    // Their notes are one series too (with --populate a sync found note 1 on both kinds).
+    let note = json!({ "text": "a note", "detailDescriptionFlag": true });
+    let on_project = post(&app, &format!("/project/tickets/{made}/notes"), note.clone()).await.expect(201);
+    let on_service = post(&app, "/service/tickets/1/notes", note).await.expect(201);
+    let (p, s) = (on_project.body["id"].as_u64().expect("an id"), on_service.body["id"].as_u64().expect("an id"));
+    assert_eq!(s, p + 1, "the service ticket's note follows the project ticket's note {p}");
 }
 
 #[tokio::test]

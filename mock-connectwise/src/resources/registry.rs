@@ -48,8 +48,10 @@ const PARENTS: &[(&str, &str)] = &[
 ];
 
 /// Collections whose records take their ids from another's sequence: a project ticket and a
-/// service ticket are both tickets, numbered in one series, as on the real server (A24.34).
-const SHARED_IDS: &[(&str, &str)] = &[("/project/tickets", "/service/tickets")];
+/// service ticket are both tickets, numbered in one series, as on the real server, and so are
+/// their notes (A24.34).
+const SHARED_IDS: &[(&str, &str)] =
+    &[("/project/tickets", "/service/tickets"), ("/project/tickets/{}/notes", "/service/tickets/{}/notes")];
 
 /// Reference schemas whose name is not their collection's schema plus `Reference`.
 const ALIASES: &[(&str, &str)] = &[
@@ -66,6 +68,7 @@ const ALIASES: &[(&str, &str)] = &[
     ("IvItemReference", "/procurement/catalog"),
     ("CatalogItemReference", "/procurement/catalog"),
     ("ProductSubCategoryReference", "/procurement/subcategories"),
+    ("ProductCategoryReference", "/procurement/categories"),
     ("ProductTypeReference", "/procurement/types"),
     ("ConfigurationTypeReference", "/company/configurations/types"),
     ("ConfigurationStatusReference", "/company/configurations/statuses"),
@@ -289,6 +292,11 @@ fn build() -> Registry {
             reg.add(resource, &get_paths);
         }
     }
+    for (from, to) in SHARED_IDS {
+        if let (Some(&from), Some(&to)) = (reg.by_path.get(*from), reg.by_path.get(*to)) {
+            reg.resources[from.index()].id_space = to;
+        }
+    }
     reg.map_references(&newer);
     reg.views = super::views::build(&reg, &answers);
     reg.operations = super::operations::build(&reg);
@@ -379,11 +387,7 @@ impl Registry {
             unique: None,
             unique_with: &[],
             parent,
-            id_space: SHARED_IDS
-                .iter()
-                .find(|(p, _)| path_key(p) == path_key(path))
-                .and_then(|(_, to)| self.by_path.get(&path_key(to)).copied())
-                .unwrap_or(Res(u16::MAX)),
+            id_space: Res(u16::MAX),
             refs: &[],
             defaults: &[],
             secret: None,

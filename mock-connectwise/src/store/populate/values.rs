@@ -122,7 +122,7 @@ impl Filler<'_> {
             // A reference the collection fills itself (a new company's `site`).
             Some([]) => return Some(json!({ "name": super::super::derived::MAIN_SITE })),
             Some(targets) => targets.first().copied(),
-            None => Res::for_reference(&target_schema.name).map(|(r, _)| r),
+            None => Res::for_reference(&target_schema.name).map(|(r, _)| r).or_else(|| named_target(target_schema)),
         };
         match target {
             // A child's reference to its parent (a board status's `board`) is set from the path.
@@ -130,10 +130,19 @@ impl Filler<'_> {
                 parent.map(|p| json!({ "id": p }))
             }
             Some(r) => self.first(t, r).map(|id| json!({ "id": id })),
-            // A table the mock does not store: kept as sent (A24.42).
-            None => Some(json!({ "name": sample(noun, n, None) })),
+            // A table the mock does not store: an id and a name, as every reference the real
+            // server answers has (A24.42; sync applications key on the id).
+            None => Some(json!({ "id": 1, "name": sample(noun, n, None) })),
         }
     }
+}
+
+/// The stored collection of a reference the registry points at none (its collection is only in
+/// the 2025.1 file): the one whose schema the reference names (`TeamRoleReference` →
+/// `TeamRole`, `/company/teamRoles`).
+fn named_target(reference: &ObjectSchema) -> Option<Res> {
+    let base = reference.name.strip_suffix("Reference")?;
+    Res::all().find(|r| r.schema().name == base)
 }
 
 /// A record of `schema` the mock stores nothing for (the item of a view, A24.44), with id
@@ -154,7 +163,9 @@ pub(super) fn view_record(t: &Tenant, schema: &'static ObjectSchema, id: u32, de
         }
         let value = match &prop.ty {
             Type::Object(idx) if SCHEMAS.get(*idx).is_reference() => {
-                let target = Res::for_reference(&SCHEMAS.get(*idx).name).map(|(r, _)| r);
+                let target = Res::for_reference(&SCHEMAS.get(*idx).name)
+                    .map(|(r, _)| r)
+                    .or_else(|| named_target(SCHEMAS.get(*idx)));
                 match target {
                     Some(r) => t.table(r).iter().next().map(|rec| json!({ "id": rec.id })),
                     // A table the mock does not store (A24.42).
@@ -205,6 +216,13 @@ fn string(prop: &str, max: Option<usize>, noun: &str, n: usize) -> String {
         format!("sample{n}@example.com")
     } else if lower.ends_with("url") || lower.contains("website") {
         format!("https://example.com/sample-{n}")
+    } else if lower == "date" || lower.ends_with("date") {
+        // A date kept as text (a holiday's `date`): what the real server writes there.
+        SAMPLE_DATE[..10].to_owned()
+    } else if lower.ends_with("time")
+        || (lower.starts_with("time") && (lower.ends_with("start") || lower.ends_with("end")))
+    {
+        "08:00:00".to_owned()
     } else {
         return sample(noun, n, max);
     };
