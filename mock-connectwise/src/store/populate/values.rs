@@ -216,7 +216,7 @@ fn string(prop: &str, max: Option<usize>, noun: &str, n: usize) -> String {
         format!("sample{n}@example.com")
     } else if lower.ends_with("url") || lower.contains("website") {
         format!("https://example.com/sample-{n}")
-    } else if lower == "date" || lower.ends_with("date") {
+    } else if lower.ends_with("date") {
         // A date kept as text (a holiday's `date`): what the real server writes there.
         SAMPLE_DATE[..10].to_owned()
     } else if lower.ends_with("time")
