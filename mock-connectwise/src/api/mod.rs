@@ -263,6 +263,10 @@ async fn fire_fault(app: &AppState, parts: &Parts, segs: &[&str], trace: &mut Tr
     }
 }
 
+/// Project tickets, found once (asked on every call naming a service ticket).
+static PROJECT_TICKETS: std::sync::LazyLock<Option<crate::resources::Res>> =
+    std::sync::LazyLock::new(|| crate::resources::Res::at_path("/project/tickets"));
+
 /// `/service/tickets/{id}/…` whose id names no service ticket but a project ticket, as
 /// `/project/tickets/{id}/…`: the real server keeps both in one ticket table, and sync
 /// applications read every ticket's notes through the service path (A24.36).
@@ -272,7 +276,7 @@ fn project_ticket<'s>(app: &AppState, company: &str, segs: &[&'s str]) -> Option
         return None;
     }
     let id: u32 = id.parse().ok()?;
-    let project = crate::resources::Res::at_path("/project/tickets")?;
+    let project = (*PROJECT_TICKETS)?;
     let tickets = crate::resources::Res::Tickets;
     let is_project = app
         .store

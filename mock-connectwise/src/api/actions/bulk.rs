@@ -13,7 +13,7 @@ use crate::store::records::WriteCtx;
 use crate::validate::Mode;
 
 /// At most this many items in one call: a bounded request, as every resource is.
-pub(super) const MAX_ITEMS: usize = 1_000;
+const MAX_ITEMS: usize = 1_000;
 
 /// Carries out a bulk `method` on `res` under `parent`.
 pub(super) fn bulk(call: &Call<'_>, method: &str, res: Res, parent: Option<u32>) -> Result<Reply, ApiError> {

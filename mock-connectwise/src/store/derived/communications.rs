@@ -4,6 +4,8 @@
 //! a sync reading the child collection finds what a client put on the contact, and a
 //! communication added through the collection shows on the contact.
 
+use std::sync::LazyLock;
+
 use serde_json::{Map, Value};
 
 use crate::doc::Doc;
@@ -11,15 +13,17 @@ use crate::resources::Res;
 use crate::store::table::{Meta, Record};
 use crate::store::tenant::Tenant;
 
-const CONTACTS: &str = "/company/contacts";
-const COMMUNICATIONS: &str = "/company/contacts/{parentId}/communications";
+/// The two collections, found once: every write of every collection asks.
+static COLLECTIONS: LazyLock<Option<(Res, Res)>> = LazyLock::new(|| {
+    Some((Res::at_path("/company/contacts")?, Res::at_path("/company/contacts/{parentId}/communications")?))
+});
 const ITEMS: &str = "communicationItems";
 
 impl Tenant {
     /// After `res` record `id` (under `parent`) was written or deleted: the other view of a
     /// contact's communications follows.
     pub(crate) fn sync_communications(&mut self, res: Res, id: u32, parent: Option<u32>) {
-        let (Some(contacts), Some(comms)) = (Res::at_path(CONTACTS), Res::at_path(COMMUNICATIONS)) else { return };
+        let Some((contacts, comms)) = *COLLECTIONS else { return };
         if res == contacts {
             self.items_to_records(contacts, comms, id);
         } else if res == comms {
